@@ -1,0 +1,173 @@
+"""Command line: ``reviewbot serve | demo | sandbox | migrate | digest``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, StartupError
+from bot.log import configure_logging, get_logger
+
+NOT_YET = {
+    "demo": "the review-notifications issue (webhooks, cards and the demo)",
+    "digest": "the weekly-digests issue",
+}
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.encryption_key,
+        settings.gumado_api_token,
+        settings.gumado_webhook_key,
+        settings.cloutly_api_key,
+    ]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+async def _wait_for_signal() -> None:
+    """Return on the first SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.app import build_app
+
+    log = get_logger("reviewbot")
+    app = await build_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); "
+                "set HOST/PORT to a free address"
+            ) from exc
+        log.info(
+            "reviewbot started",
+            version=__version__,
+            mode=settings.mode,
+            database=settings.database_kind,
+            listen=f"{settings.host}:{settings.port}",
+        )
+        await _wait_for_signal()
+        log.info("reviewbot stopping")
+    finally:
+        await runner.cleanup()
+    log.info("reviewbot stopped")
+
+
+async def _migrate(settings: Settings) -> None:
+    from bot.app import migrate_database
+
+    await migrate_database(settings)
+    get_logger("reviewbot").info("database migrated", database=settings.database_kind)
+    print(f"Database ({settings.database_kind}) is at the newest schema.")
+
+
+async def _sandbox(host: str, gumado_port: int, cloutly_port: int) -> None:
+    from bot.sandbox.runner import describe, start_sandboxes
+
+    sandboxes = await start_sandboxes(host=host, gumado_port=gumado_port, cloutly_port=cloutly_port)
+    try:
+        print(describe(sandboxes), flush=True)
+        await _wait_for_signal()
+    finally:
+        await sandboxes.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewbot",
+        description="Gumado and Cloutly reviews in Slack. Configuration comes from environment "
+        "variables (see README.md).",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser(
+        "serve",
+        help="run the Slack app server (HTTP on HOST:PORT; migrates the database first)",
+    )
+    sub.add_parser(
+        "demo",
+        help="run the whole flow locally with no credentials (not yet available: "
+        "arrives with the review-notifications issue)",
+    )
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="run local Gumado and Cloutly sandboxes and print their URLs and tokens",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    sandbox.add_argument("--gumado-port", type=int, default=8101, help="default 8101")
+    sandbox.add_argument("--cloutly-port", type=int, default=8102, help="default 8102")
+    sub.add_parser("migrate", help="apply database migrations to DATABASE_URL and exit")
+    digest = sub.add_parser(
+        "digest",
+        help="render or post one weekly digest (not yet available: arrives with the "
+        "weekly-digests issue)",
+    )
+    digest.add_argument("--org", help="organization name or id")
+    digest.add_argument("--week", help="ISO week, e.g. 2026-W47")
+    digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``reviewbot`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.command in NOT_YET:
+        print(
+            f"reviewbot {args.command}: not yet available; it arrives with {NOT_YET[args.command]}.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.command == "sandbox":
+        configure_logging("INFO")
+        try:
+            asyncio.run(_sandbox(args.host, args.gumado_port, args.cloutly_port))
+        except OSError as exc:
+            print(f"reviewbot sandbox: cannot listen ({exc.strerror or exc})", file=sys.stderr)
+            return 1
+        return 0
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, secrets=_secrets(settings))
+        if args.command == "serve":
+            settings.require_slack()
+            asyncio.run(_serve(settings))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+    except ConfigError as exc:
+        print(f"reviewbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StartupError as exc:
+        print(f"reviewbot: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

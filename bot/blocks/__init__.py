@@ -1,0 +1,1 @@
+"""Pure Block Kit builders: plain values in, Slack payloads out; no I/O."""

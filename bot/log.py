@@ -1,0 +1,107 @@
+"""Structured logging (structlog over the stdlib) with secrets and contacts scrubbed.
+
+Every record — ours, Bolt's, httpx's, aiohttp's — is rendered by one formatter on the root
+handler that scrubs the finished text, so a token or a customer's email/phone that slipped
+into a message or a traceback never reaches the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+
+REDACTED = "[redacted]"
+
+# Slack tokens, bearer/api-key headers, emails and E.164-looking phone numbers.
+_PATTERNS = [
+    re.compile(r"xox[abposr]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    re.compile(r"(?<![\w/])\+\d{7,15}\b"),
+]
+
+
+class Redactor:
+    """Replaces known secret values and secret-looking patterns in text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def add(self, *secrets: str) -> None:
+        self.secrets = sorted(
+            {*self.secrets, *(s for s in secrets if s and len(s) >= 6)}, key=len, reverse=True
+        )
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        for pattern in _PATTERNS:
+            if pattern.groups:
+                text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+            else:
+                text = pattern.sub(REDACTED, text)
+        return text
+
+
+class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
+    """Renders a record (ours or a library's, traceback included), then scrubs the text."""
+
+    def __init__(self, redactor: Redactor, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor(super().format(record))
+
+
+def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> Redactor:
+    """Configure structlog + stdlib logging once; returns the redactor (to add secrets later)."""
+    redactor = Redactor(secrets)
+    renderer: Any = (
+        structlog.processors.LogfmtRenderer(key_order=["timestamp", "level", "event"])
+        if sys.stderr.isatty()
+        else structlog.processors.JSONRenderer()
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = RedactingFormatter(
+        redactor,
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL at INFO; keep that for DEBUG only.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+    return redactor
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger bound to ``name``."""
+    return structlog.get_logger(name)

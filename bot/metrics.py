@@ -1,0 +1,50 @@
+"""Prometheus metrics, on a registry per app instance (so tests and replicas don't collide)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+@dataclass
+class Metrics:
+    """Every metric the app exports."""
+
+    registry: CollectorRegistry = field(
+        default_factory=lambda: CollectorRegistry(auto_describe=True)
+    )
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.http_requests = Counter(
+            "reviewbot_http_requests_total",
+            "HTTP requests served, by route and status.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.http_latency = Histogram(
+            "reviewbot_http_request_seconds",
+            "HTTP request latency by route.",
+            ["route"],
+            registry=r,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.provider_requests = Counter(
+            "reviewbot_provider_requests_total",
+            "Requests to review platforms, by platform and outcome.",
+            ["platform", "outcome"],
+            registry=r,
+        )
+        self.database_up = Gauge(
+            "reviewbot_database_up",
+            "1 when the last health check reached the database.",
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        """The text exposition format for ``GET /metrics``."""
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""Review-platform clients (Gumado, Cloutly) behind one normalized model."""

@@ -1,0 +1,166 @@
+"""Normalized platform models, the provider error tree and the Provider protocol.
+
+Every client returns these frozen values and never a raw dict, so the rest of the app does not
+care whether a review came from Gumado or Cloutly. Platform ids are strings everywhere
+(Gumado uses integers for reviews/organizations and UUIDs for campaigns; Cloutly uses UUIDs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Literal, Protocol, TypeVar
+
+from bot.errors import (
+    AuthError,
+    Invalid,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    ScopeError,
+    Unavailable,
+)
+
+__all__ = [
+    "AuthError",
+    "Campaign",
+    "Country",
+    "Invalid",
+    "InviteResult",
+    "Location",
+    "Me",
+    "NotFound",
+    "Organization",
+    "Page",
+    "Platform",
+    "ProviderError",
+    "RateLimited",
+    "Review",
+    "ScopeError",
+    "Source",
+    "Unavailable",
+]
+
+Platform = Literal["gumado", "cloutly"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One review as the app sees it, whatever platform it came from."""
+
+    platform: Platform
+    id: str
+    rating: int
+    source: str
+    """Display name of the review site, e.g. ``Google`` (webhooks say ``google``: normalized)."""
+    published_at: datetime
+    organization_id: str | None = None
+    location_id: str | None = None
+    author: str | None = None
+    avatar_url: str | None = None
+    title: str | None = None
+    text: str | None = None
+    url: str | None = None
+    source_logo_url: str | None = None
+    reply: str | None = None
+    reply_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """A Gumado organization or a Cloutly business (location)."""
+
+    platform: Platform
+    id: str
+    name: str
+    sources: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A Gumado location of an organization (known from webhooks only: the API has no list)."""
+
+    platform: Platform
+    id: str
+    organization_id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A review-request campaign."""
+
+    platform: Platform
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class InviteResult:
+    """What the platform said when it accepted an invite (Gumado 202, Cloutly 200/201)."""
+
+    platform: Platform
+    id: str
+    message: str | None = None
+    contact_id: str | None = None
+    sms_limits_left: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A review site the platform can collect from."""
+
+    id: str
+    name: str
+    url: str | None = None
+    logo_url: str | None = None
+    available: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    """A country with its ISO 3166-1 alpha-2 code."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    """The account a Gumado token belongs to."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a paginated list, with the numbers needed to page forwards and back."""
+
+    items: tuple[T, ...]
+    page: int = 1
+    last_page: int = 1
+    per_page: int = 10
+    total: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.last_page
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+class ReviewSource(Protocol):
+    """What the pipeline needs from any platform client (poller, browse)."""
+
+    platform: Platform
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,131 @@
+"""``/_sandbox/…`` control routes of the Gumado sandbox (loopback only, no token).
+
+They drive what the real platform does on its own: reviews arriving and changing, locations
+added, webhooks registered, faults injected; and show what it did (invites, deliveries).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.sandbox.gumado_models import SandboxInvalid
+from bot.sandbox.gumado_routes import json_object
+
+if TYPE_CHECKING:
+    from bot.sandbox.gumado import GumadoSandbox
+
+_FAULT_FIELDS: dict[str, tuple[type, ...]] = {
+    "status": (int,),
+    "count": (int,),
+    "retry_after": (int, float),
+    "delay": (int, float),
+    "path": (str,),
+    "body": (str,),
+    "content_type": (str,),
+}
+
+
+def _checked_fault(body: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(body) - set(_FAULT_FIELDS)):
+        errors[name] = [f"The {name} field is not allowed."]
+    for name, types in _FAULT_FIELDS.items():
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            errors[name] = [f"The {name} field has the wrong type."]
+    if errors:
+        raise SandboxInvalid(errors)
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
+    """Add the control routes for ``sandbox`` to ``app``."""
+
+    async def add_webhook(request: web.Request) -> web.Response:
+        body = await json_object(request)
+        events = body.get("events")
+        if events is not None and (
+            not isinstance(events, list) or not all(isinstance(e, str) for e in events)
+        ):
+            raise SandboxInvalid({"events": ["The events field must be a list of event names."]})
+        url = body.get("url")
+        if not isinstance(url, str):
+            raise SandboxInvalid({"url": ["The url field is required."]})
+        try:
+            subscription = sandbox.webhooks.register(url, events)
+        except ValueError as exc:
+            raise SandboxInvalid({"url": [str(exc)]}) from None
+        shown = sorted(subscription.events) if subscription.events is not None else None
+        return web.json_response(
+            {"id": subscription.id, "url": subscription.url, "events": shown}, status=201
+        )
+
+    async def list_webhooks(request: web.Request) -> web.Response:
+        return web.json_response(
+            [
+                {
+                    "id": s.id,
+                    "url": s.url,
+                    "events": sorted(s.events) if s.events is not None else None,
+                }
+                for s in sandbox.webhook_subscriptions
+            ]
+        )
+
+    async def deliveries(request: web.Request) -> web.Response:
+        return web.json_response([attempt.as_dict() for attempt in sandbox.deliveries])
+
+    async def add_review(request: web.Request) -> web.Response:
+        return web.json_response(sandbox.add_review(**await json_object(request)), status=201)
+
+    async def update_review(request: web.Request) -> web.Response:
+        changes = await json_object(request)
+        return web.json_response(sandbox.update_review(request.match_info["id"], **changes))
+
+    async def add_location(request: web.Request) -> web.Response:
+        body = await json_object(request)
+        payload = sandbox.add_location(body.get("organization_id"), body.get("name"))
+        return web.json_response(payload, status=201)
+
+    async def update_location(request: web.Request) -> web.Response:
+        body = await json_object(request)
+        payload = sandbox.update_location(
+            request.match_info["id"],
+            name=body.get("name"),
+            organization_id=body.get("organization_id"),
+        )
+        return web.json_response(payload)
+
+    async def delete_location(request: web.Request) -> web.Response:
+        return web.json_response(sandbox.delete_location(request.match_info["id"]))
+
+    async def add_fault(request: web.Request) -> web.Response:
+        fields = _checked_fault(await json_object(request))
+        try:
+            fault = sandbox.inject_fault(**fields)
+        except ValueError as exc:
+            raise SandboxInvalid({"fault": [str(exc)]}) from None
+        return web.json_response(
+            {"status": fault.status, "count": fault.count, "delay": fault.delay}, status=201
+        )
+
+    async def clear_faults(request: web.Request) -> web.Response:
+        sandbox.clear_faults()
+        return web.json_response({"message": "Faults cleared."})
+
+    async def invites(request: web.Request) -> web.Response:
+        return web.json_response([invite.as_dict() for invite in sandbox.invites])
+
+    app.router.add_post("/_sandbox/webhooks", add_webhook)
+    app.router.add_get("/_sandbox/webhooks", list_webhooks)
+    app.router.add_get("/_sandbox/deliveries", deliveries)
+    app.router.add_post("/_sandbox/reviews", add_review)
+    app.router.add_patch("/_sandbox/reviews/{id}", update_review)
+    app.router.add_post("/_sandbox/locations", add_location)
+    app.router.add_patch("/_sandbox/locations/{id}", update_location)
+    app.router.add_delete("/_sandbox/locations/{id}", delete_location)
+    app.router.add_post("/_sandbox/faults", add_fault)
+    app.router.add_delete("/_sandbox/faults", clear_faults)
+    app.router.add_get("/_sandbox/invites", invites)

@@ -1,0 +1,65 @@
+"""aiohttp routes: health, metrics (and, as they land, Slack events, webhooks, OAuth)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.deps import Deps
+from bot.metrics import CONTENT_TYPE_LATEST
+from storage.engine import ping
+
+DEPS_KEY = web.AppKey("deps", Deps)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request by its route pattern (never the raw path: it holds keys)."""
+    deps = request.app[DEPS_KEY]
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        deps.metrics.http_requests.labels(route, str(status)).inc()
+        deps.metrics.http_latency.labels(route).observe(time.perf_counter() - started)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 with the database status, or 503 when the database cannot be reached."""
+    deps = request.app[DEPS_KEY]
+    database_ok = await ping(deps.engine)
+    deps.metrics.database_up.set(1 if database_ok else 0)
+    body = {
+        "status": "ok" if database_ok else "unavailable",
+        "database": {"kind": deps.settings.database_kind, "ok": database_ok},
+    }
+    return web.json_response(body, status=200 if database_ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    deps = request.app[DEPS_KEY]
+    response = web.Response(body=deps.metrics.render())
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+
+
+def build_web_app(deps: Deps) -> web.Application:
+    """The aiohttp application with every route of PRODUCT.md § Interfaces that exists so far."""
+    app = web.Application(middlewares=[metrics_middleware], client_max_size=1024 * 1024)
+    app[DEPS_KEY] = deps
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

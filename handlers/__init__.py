@@ -1,0 +1,1 @@
+"""Slack listeners, one module per surface; ``register(app)`` wires them (issue: notifications)."""

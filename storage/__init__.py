@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, async engines, repositories and Alembic migrations."""

@@ -1,0 +1,153 @@
+"""Reviews: the newest known state of each review, with change detection for cards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Review
+from storage.repositories._dialect import dialect_insert, is_postgresql
+
+__all__ = ["ReviewLike", "ReviewUpsert", "review_content_hash", "upsert_review"]
+
+
+class ReviewLike(Protocol):
+    """What a review upsert reads (``bot.providers.base.Review`` fits)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def rating(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def published_at(self) -> datetime: ...
+    @property
+    def organization_id(self) -> str | None: ...
+    @property
+    def location_id(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def avatar_url(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def source_logo_url(self) -> str | None: ...
+    @property
+    def reply(self) -> str | None: ...
+    @property
+    def reply_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+class ReviewUpsert(NamedTuple):
+    """Result of ``upsert_review``: the stored row, whether it is new, whether a card changed."""
+
+    review: Review
+    created: bool
+    changed: bool
+
+
+def _utc_iso(moment: datetime) -> str:
+    # The same instant must hash the same whatever offset the platform wrote it with.
+    return moment.astimezone(UTC).isoformat()
+
+
+def review_content_hash(review: ReviewLike) -> str:
+    """Return the SHA-256 of what a review card shows; a new value means the card is stale."""
+    shown = {
+        "rating": review.rating,
+        "source": review.source,
+        "published_at": _utc_iso(review.published_at),
+        "organization_id": review.organization_id,
+        "location_id": review.location_id,
+        "author": review.author,
+        "avatar_url": review.avatar_url,
+        "title": review.title,
+        "text": review.text,
+        "url": review.url,
+        "source_logo_url": review.source_logo_url,
+        "reply": review.reply,
+        "reply_at": _utc_iso(review.reply_at) if review.reply_at else None,
+    }
+    canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _review_values(review: ReviewLike) -> dict[str, Any]:
+    return {
+        "organization_platform_id": review.organization_id,
+        "location_platform_id": review.location_id,
+        "source": review.source,
+        "rating": review.rating,
+        "author": review.author,
+        "avatar_url": review.avatar_url,
+        "title": review.title,
+        "text": review.text,
+        "url": review.url,
+        "source_logo_url": review.source_logo_url,
+        "reply": review.reply,
+        "reply_at": review.reply_at,
+        "published_at": review.published_at,
+        "platform_updated_at": review.updated_at,
+        "content_hash": review_content_hash(review),
+    }
+
+
+async def upsert_review(
+    session: AsyncSession, *, connection_id: int, review: ReviewLike, now: datetime
+) -> ReviewUpsert:
+    """Store the newest state of a review; ``changed`` is True when a shown field changed.
+
+    A version older than the stored one (by the platform's ``updated_at``, e.g. a late webhook
+    retry after a poll) is ignored.
+    """
+    values = _review_values(review)
+    inserted = await session.execute(
+        dialect_insert(session, Review)
+        .values(
+            connection_id=connection_id,
+            platform_id=review.id,
+            first_seen_at=now,
+            updated_at=now,
+            **values,
+        )
+        .on_conflict_do_nothing(index_elements=["connection_id", "platform_id"])
+        .returning(Review.id)
+    )
+    review_id = inserted.scalar_one_or_none()
+    query = select(Review).execution_options(populate_existing=True)
+    if review_id is not None:
+        row = await session.execute(query.where(Review.id == review_id))
+        return ReviewUpsert(row.scalar_one(), created=True, changed=False)
+
+    query = query.where(Review.connection_id == connection_id, Review.platform_id == review.id)
+    if is_postgresql(session):
+        # Serializes concurrent upserts of one review (poller and router), so one sees the change.
+        query = query.with_for_update()
+    stored = (await session.execute(query)).scalar_one()
+    incoming_updated = review.updated_at
+    if (
+        incoming_updated is not None
+        and stored.platform_updated_at is not None
+        and incoming_updated < stored.platform_updated_at
+    ):
+        return ReviewUpsert(stored, created=False, changed=False)
+    changed = stored.content_hash != values["content_hash"]
+    if changed or stored.platform_updated_at != incoming_updated:
+        for key, value in values.items():
+            setattr(stored, key, value)
+        stored.updated_at = now
+        await session.flush()
+    return ReviewUpsert(stored, created=False, changed=changed)

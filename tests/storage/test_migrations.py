@@ -1,0 +1,103 @@
+"""The Alembic migrations: they run on both databases and match the models exactly."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.errors import StartupError
+from storage.engine import create_engine
+from storage.migrate import MIGRATIONS_DIR, migrations_config, upgrade
+from storage.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OUR_TABLES = set(Base.metadata.tables)
+
+
+def _head(url: str) -> str | None:
+    return ScriptDirectory.from_config(migrations_config(url)).get_current_head()
+
+
+async def _current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def _table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+def test_migrations_config_is_built_in_code() -> None:
+    cfg = migrations_config("postgres://bot:p%40ss@db/reviews")
+    assert cfg.config_file_name is None
+    assert cfg.get_main_option("script_location") == str(MIGRATIONS_DIR)
+    assert cfg.get_main_option("sqlalchemy.url") == "postgresql+asyncpg://bot:p%40ss@db/reviews"
+    assert (MIGRATIONS_DIR / "script.py.mako").is_file()
+    assert not (REPO_ROOT / "alembic.ini").exists()
+
+
+async def test_migrations_apply_to_an_empty_database(empty_database_url: str) -> None:
+    await upgrade(empty_database_url)
+    await upgrade(empty_database_url)  # at head already: a no-op
+    engine = create_engine(empty_database_url)
+    try:
+        assert await _current_revision(engine) == _head(empty_database_url)
+        assert await _table_names(engine) == OUR_TABLES | {"alembic_version"}
+    finally:
+        await engine.dispose()
+
+
+def _compare_with_models(conn: SyncConnection) -> list[object]:
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_models_and_migrations_agree(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_compare_with_models) == []
+
+
+async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
+    cfg = migrations_config(database_url)
+    engine = create_engine(database_url, sqlite_foreign_keys=False)
+    try:
+        async with engine.begin() as conn:
+
+            def downgrade(sync_conn: SyncConnection) -> None:
+                cfg.attributes["connection"] = sync_conn
+                command.downgrade(cfg, "base")
+
+            await conn.run_sync(downgrade)
+        assert await _table_names(engine) == {"alembic_version"}
+        await upgrade(database_url)
+        assert await _table_names(engine) == OUR_TABLES | {"alembic_version"}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
+async def test_replicas_starting_together_migrate_once(empty_database_url: str) -> None:
+    await asyncio.gather(*(upgrade(empty_database_url) for _ in range(3)))
+    engine = create_engine(empty_database_url)
+    try:
+        assert await _current_revision(engine) == _head(empty_database_url)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_of_an_unreachable_database_is_a_startup_error() -> None:
+    with pytest.raises(StartupError, match=r"postgresql://postgres:\*\*\*@127.0.0.1:1/x"):
+        await upgrade("postgresql://postgres:hunter2@127.0.0.1:1/x")
