@@ -7,12 +7,21 @@ from datetime import datetime
 
 from aiohttp import web
 
+import handlers
 from bot.config import Settings
+from bot.crypto import TokenCipher
 from bot.deps import Deps, utc_now
+from bot.log import get_logger
 from bot.metrics import Metrics
+from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
+from bot.services.connections import bootstrap_env_connections
+from bot.slack_app import build_bolt_app
+from bot.slack_web import connect_workspace
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
+
+log = get_logger(__name__)
 
 
 async def migrate_database(settings: Settings) -> None:
@@ -21,14 +30,21 @@ async def migrate_database(settings: Settings) -> None:
 
 
 async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
-    """Migrate the database and build every long-lived resource."""
+    """Migrate the database and build every long-lived resource (no Slack calls yet)."""
     await migrate_database(settings)
     engine = create_engine(settings.database_url)
+    cipher = (
+        TokenCipher(settings.encryption_key.get_secret_value())
+        if settings.encryption_key is not None
+        else None
+    )
     return Deps(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         metrics=Metrics(),
+        providers=ProviderRegistry(settings, cipher),
+        cipher=cipher,
         clock=clock,
     )
 
@@ -36,12 +52,30 @@ async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc
 async def build_app(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now
 ) -> web.Application:
-    """The whole service as an aiohttp application; its cleanup drains work and closes the pool."""
+    """The whole service as an aiohttp application.
+
+    Start-up: migrate, ``auth.test`` with the bot token (team id), connections from the
+    environment, then the pipeline workers. Cleanup drains background work and closes pools.
+    """
     deps = await create_deps(settings, clock=clock)
-    app = build_web_app(deps)
+    try:
+        if settings.slack_bot_token is not None and not settings.oauth_enabled:
+            deps.workspace = await connect_workspace(
+                settings.slack_api_url, settings.slack_bot_token.get_secret_value()
+            )
+            await bootstrap_env_connections(deps, deps.workspace.team_id)
+    except BaseException:
+        await deps.providers.aclose()
+        await deps.engine.dispose()
+        raise
+
+    bolt = build_bolt_app(deps)
+    handlers.register(bolt)
+    app = build_web_app(deps, bolt)
 
     async def close_resources(_: web.Application) -> None:
         await deps.drain()
+        await deps.providers.aclose()
         await deps.engine.dispose()
 
     app.on_cleanup.append(close_resources)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.crypto import TokenCipher
 from bot.metrics import Metrics
+from bot.providers.registry import ProviderRegistry
+from bot.slack_web import SlackWorkspace
 
 
 def utc_now() -> datetime:
@@ -20,15 +25,35 @@ def utc_now() -> datetime:
 
 
 @dataclass
+class Signals:
+    """Wake-ups between pipeline stages, so work flows at once instead of on the next tick."""
+
+    inbound: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when events were committed to ``inbound_events`` (the router drains them)."""
+    outbound: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when deliveries are due (the sender posts them)."""
+
+
+@dataclass
 class Deps:
-    """Long-lived resources: settings, database, metrics, clock and background work."""
+    """Long-lived resources: settings, database, Slack, platforms, metrics, clock, background work."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     metrics: Metrics
+    providers: ProviderRegistry
+    cipher: TokenCipher | None = None
+    workspace: SlackWorkspace | None = None
     clock: Callable[[], datetime] = utc_now
+    signals: Signals = field(default_factory=Signals)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def slack_client(self, team_id: str) -> AsyncWebClient:
+        """The Web API client that speaks for ``team_id`` (LookupError for an unknown team)."""
+        if self.workspace is None:
+            raise LookupError("no Slack workspace is connected")
+        return self.workspace.client_for(team_id)
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
@@ -36,8 +61,16 @@ class Deps:
         """Run ``coro`` in the background; tracked so shutdown can drain it."""
         task = asyncio.create_task(coro, name=name)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._finished)
         return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Background work has no caller to raise to: the log is where it surfaces.
+            logging.getLogger("bot.deps").error(
+                "background task %s failed", task.get_name(), exc_info=task.exception()
+            )
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for background work to finish (cancel what is left after ``timeout``)."""

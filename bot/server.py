@@ -1,4 +1,4 @@
-"""aiohttp routes: health, metrics (and, as they land, Slack events, webhooks, OAuth)."""
+"""aiohttp routes: Slack events, Gumado webhooks, health and metrics (OAuth as it lands)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE_LATEST
+from bot.pipeline.intake import gumado_webhook
 from storage.engine import ping
 
 DEPS_KEY = web.AppKey("deps", Deps)
+BOLT_KEY = web.AppKey("bolt", AsyncApp)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,10 +60,21 @@ async def metrics(request: web.Request) -> web.Response:
     return response
 
 
-def build_web_app(deps: Deps) -> web.Application:
+async def slack_events(request: web.Request) -> web.Response:
+    """Every Slack request (commands, interactivity, options, events) goes through Bolt."""
+    bolt = request.app[BOLT_KEY]
+    response = await bolt.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(response)
+
+
+def build_web_app(deps: Deps, bolt: AsyncApp | None = None) -> web.Application:
     """The aiohttp application with every route of PRODUCT.md § Interfaces that exists so far."""
     app = web.Application(middlewares=[metrics_middleware], client_max_size=1024 * 1024)
     app[DEPS_KEY] = deps
+    if bolt is not None:
+        app[BOLT_KEY] = bolt
+        app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/webhooks/gumado/{webhook_key}", gumado_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

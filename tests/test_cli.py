@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from bot.config import EXPECTED
+from fakes.slack import running_fake_slack
 
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-111-222-cli", "SLACK_SIGNING_SECRET": "cli-signing-secret"}
 
@@ -86,40 +88,55 @@ def test_not_yet_available_commands_say_so(tmp_path: Path) -> None:
         assert "not yet available" in result.stderr
 
 
-def test_serve_healthz_metrics_and_clean_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    env = clean_env(**SLACK, PORT=str(port), HOST="127.0.0.1", LOG_LEVEL="INFO")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        health = None
-        while time.monotonic() < deadline:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None:
-                    pytest.fail(f"serve exited early: {process.communicate()[1]}")
-                time.sleep(0.1)
-        assert health is not None and health.status_code == 200
-        assert health.json() == {"status": "ok", "database": {"kind": "sqlite", "ok": True}}
-        assert (tmp_path / "reviewbot.db").exists()
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
-        assert metrics.status_code == 200
-        assert 'reviewbot_http_requests_total{route="/healthz",status="200"} 1.0' in metrics.text
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+async def test_serve_healthz_metrics_and_clean_sigterm(tmp_path: Path) -> None:
+    async with running_fake_slack(bot_tokens={SLACK["SLACK_BOT_TOKEN"]: "T0DEMO"}) as slack:
+        port = free_port()
+        env = clean_env(
+            **SLACK,
+            SLACK_API_URL=slack.api_url,
+            PORT=str(port),
+            HOST="127.0.0.1",
+            LOG_LEVEL="INFO",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with httpx.AsyncClient(timeout=5) as http:
+                deadline = time.monotonic() + 30
+                health = None
+                while time.monotonic() < deadline:
+                    try:
+                        health = await http.get(f"http://127.0.0.1:{port}/healthz")
+                        break
+                    except httpx.TransportError:
+                        if process.returncode is not None:
+                            _, err_bytes = await process.communicate()
+                            pytest.fail(f"serve exited early: {err_bytes.decode()}")
+                        await asyncio.sleep(0.1)
+                assert health is not None and health.status_code == 200
+                assert health.json() == {"status": "ok", "database": {"kind": "sqlite", "ok": True}}
+                assert (tmp_path / "reviewbot.db").exists()
+                metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
+            assert metrics.status_code == 200
+            assert (
+                'reviewbot_http_requests_total{route="/healthz",status="200"} 1.0' in metrics.text
+            )
+            process.send_signal(signal.SIGTERM)
+            _, err_bytes = await asyncio.wait_for(process.communicate(), timeout=20)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.communicate()
+        assert slack.calls_to("auth.test"), "serve asks Slack who it is at start"
+    err = err_bytes.decode()
     assert process.returncode == 0, err
     started = [line for line in err.splitlines() if "reviewbot started" in line]
     assert len(started) == 1

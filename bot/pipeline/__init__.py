@@ -1,0 +1,1 @@
+"""Reviews in and out: intake → inbound_events → router → reviews + deliveries → sender."""

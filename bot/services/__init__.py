@@ -1,0 +1,1 @@
+"""What handlers and the CLI call: each service owns its transactions."""

@@ -1,0 +1,90 @@
+"""The Slack Web API side of the app: which bot token speaks for which workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import StartupError
+
+__all__ = ["SlackWorkspace", "connect_workspace", "web_client"]
+
+# Tokens are never logged; slack_sdk's own logger prints request bodies at DEBUG only.
+SLACK_TIMEOUT_SECONDS = 10
+
+
+def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
+    """An AsyncWebClient on ``base_url`` that retries a dropped connection and one 429."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class SlackWorkspace:
+    """The one workspace of a single-workspace install, as ``auth.test`` described it."""
+
+    team_id: str
+    team_name: str
+    bot_user_id: str
+    bot_id: str | None
+    client: AsyncWebClient
+    enterprise_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SlackWorkspace(team_id={self.team_id!r}, bot_user_id={self.bot_user_id!r})"
+
+    def client_for(self, team_id: str) -> AsyncWebClient:
+        """The Web API client that speaks for ``team_id``."""
+        if team_id != self.team_id:
+            raise LookupError(f"this app is installed in {self.team_id}, not {team_id}")
+        return self.client
+
+    def authorize_result(self) -> AuthorizeResult:
+        """What Bolt's ``authorize`` returns for every request of this workspace."""
+        return AuthorizeResult(
+            enterprise_id=self.enterprise_id,
+            team_id=self.team_id,
+            bot_token=self.client.token,
+            bot_id=self.bot_id,
+            bot_user_id=self.bot_user_id,
+        )
+
+
+async def connect_workspace(base_url: str, token: str) -> SlackWorkspace:
+    """Call ``auth.test`` with the bot token; StartupError with a clear line when Slack refuses."""
+    client = web_client(base_url, token)
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
+        raise StartupError(
+            f"Slack refused SLACK_BOT_TOKEN (auth.test said {error}); check the Bot User "
+            "OAuth Token on the app's OAuth & Permissions page"
+        ) from None
+    except (SlackClientError, OSError, TimeoutError) as exc:
+        raise StartupError(
+            f"cannot reach the Slack Web API at {base_url} ({type(exc).__name__}); "
+            "check SLACK_API_URL and the network"
+        ) from None
+    return SlackWorkspace(
+        team_id=str(response["team_id"]),
+        team_name=str(response.get("team") or ""),
+        bot_user_id=str(response.get("user_id") or ""),
+        bot_id=response.get("bot_id"),
+        client=client,
+        enterprise_id=response.get("enterprise_id") or None,
+    )
