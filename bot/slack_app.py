@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import cast
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
@@ -31,9 +31,9 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
         else None
     )
 
-    async def authorize(
-        *, enterprise_id: str | None, team_id: str | None, **_: Any
-    ) -> AuthorizeResult | None:
+    # Bolt passes only the arguments it finds by name with inspect.getfullargspec(...).args:
+    # keyword-only parameters would never be filled, so these must be positional-or-keyword.
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
         workspace = deps.workspace
         if workspace is None or team_id != workspace.team_id:
             log.warning("slack_request_unknown_team", team_id=team_id)

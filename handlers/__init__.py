@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+from collections.abc import Awaitable, Callable
 
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.services.directory import Directory
 from handlers import actions, commands, errors, events, shortcuts, views
 
 
-def register(app: AsyncApp) -> None:
-    """Attach every listener to ``app`` (called once, by the composition root)."""
+def register(app: AsyncApp, *, directory: Directory | None = None) -> None:
+    """Attach every listener to ``app`` (called once, by the composition root).
+
+    Listeners also get ``directory``: the cached Slack people and user groups of this app.
+    """
+    shared = directory or Directory()
+
+    @app.middleware
+    async def inject_directory(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        context["directory"] = shared
+        await next()
+
     errors.register(app)
     commands.register(app)
     actions.register(app)

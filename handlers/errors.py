@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.deps import Deps
 from bot.log import get_logger
 
 log = get_logger(__name__)
@@ -39,3 +41,31 @@ def register(app: AsyncApp) -> None:
 
 def _has_response_url(body: dict[str, Any]) -> bool:
     return bool(body.get("response_url") or body.get("response_urls"))
+
+
+def spawn_reported(
+    deps: Deps,
+    work: Coroutine[Any, Any, Any],
+    *,
+    respond: AsyncRespond | None,
+    name: str,
+) -> None:
+    """Run a listener's after-ack work in the background; a failure gets SORRY and a log line.
+
+    The same report as :func:`on_error`, for work that runs after the listener returned.
+    """
+
+    async def reported() -> None:
+        try:
+            await work
+        except Exception as exc:  # the one place after-ack failures are reported
+            log.error(
+                "slack_background_failed", task=name, error_type=type(exc).__name__, exc_info=exc
+            )
+            if respond is not None and respond.response_url:
+                try:
+                    await respond(text=SORRY, response_type="ephemeral", replace_original=False)
+                except Exception:  # best effort, as in on_error
+                    log.warning("slack_error_reply_failed")
+
+    deps.spawn(reported(), name=name)

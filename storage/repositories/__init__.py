@@ -50,3 +50,28 @@ __all__ = [
     "upsert_organizations",
     "upsert_review",
 ]
+
+# Subscriptions (appended: other modules' exports above are kept as they are).
+from storage.repositories.subscriptions import (
+    CatalogEntry,
+    channel_subscriptions,
+    count_subscriptions,
+    delete_channel_subscriptions,
+    delete_subscription,
+    find_same_subscription,
+    insert_subscription,
+    team_locations,
+    team_organizations,
+)
+
+__all__ += [
+    "CatalogEntry",
+    "channel_subscriptions",
+    "count_subscriptions",
+    "delete_channel_subscriptions",
+    "delete_subscription",
+    "find_same_subscription",
+    "insert_subscription",
+    "team_locations",
+    "team_organizations",
+]

@@ -1,0 +1,192 @@
+"""``/reviews status``: connections and their health, subscriptions, failed deliveries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.ids import (
+    BLOCK_STATUS_CONNECTIONS,
+    BLOCK_STATUS_FAILED,
+    BLOCK_STATUS_HEADER,
+    BLOCK_STATUS_SUBSCRIPTIONS,
+)
+from bot.blocks.text import escape_mrkdwn, plain, slack_date, truncate
+
+__all__ = ["ConnectionStatus", "FailedDelivery", "StatusReport", "build_status"]
+
+MAX_CONNECTIONS = 20
+# Slack rejects messages whose blocks total roughly 12–13k characters (SLACK_FACTS §4).
+BLOCKS_JSON_BUDGET = 10_500
+MAX_FAILED = 10
+ERROR_LIMIT = 300
+FAILED_REASON_LIMIT = 150  # ten lines must fit one section (3000 characters)
+NAME_LIMIT = 80
+PLATFORM_NAMES = {"gumado": "Gumado", "cloutly": "Cloutly"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """One connection as status shows it; ``webhook_url`` only when the viewer is an admin."""
+
+    name: str
+    platform: str
+    healthy: bool
+    last_webhook_at: datetime | None
+    last_poll_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    webhook_url: str | None = None
+    has_webhook: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDelivery:
+    """A review card that could not be posted."""
+
+    channel_id: str
+    reason: str
+    when: datetime
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Everything ``/reviews status`` shows, as plain values."""
+
+    channel_id: str
+    connections: Sequence[ConnectionStatus]
+    channel_subscriptions: int
+    workspace_subscriptions: int
+    failed: Sequence[FailedDelivery]
+    poll_interval_seconds: int
+    viewer_is_admin: bool
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _when(moment: datetime | None, never: str = "never") -> str:
+    return slack_date(moment, "{date_short_pretty} {time}") if moment else never
+
+
+def _every(seconds: int) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = seconds // 60
+        return "minute" if minutes == 1 else f"{minutes} minutes"
+    return f"{seconds} seconds"
+
+
+def _error_text(text: str, limit: int = ERROR_LIMIT) -> str:
+    return escape_mrkdwn(plain(text, limit).replace("`", "'").replace("\n", " "))
+
+
+def _connection_block(
+    connection: ConnectionStatus, *, poll_interval_seconds: int, viewer_is_admin: bool
+) -> dict[str, Any]:
+    name = escape_mrkdwn(plain(connection.name, NAME_LIMIT) or "(unnamed)")
+    platform = PLATFORM_NAMES.get(connection.platform, escape_mrkdwn(connection.platform))
+    health = ":large_green_circle: healthy" if connection.healthy else ":red_circle: unhealthy"
+    lines = [f"*{name}* ({platform}) — {health}"]
+    if connection.platform == "gumado":
+        lines.append(
+            f"Last webhook: {_when(connection.last_webhook_at)} · "
+            f"Last poll: {_when(connection.last_poll_at)}"
+        )
+        lines.append(
+            "_Polled too when its webhook has been silent for a day, every "
+            f"{_every(poll_interval_seconds)}._"
+        )
+    else:
+        lines.append(
+            f"Last poll: {_when(connection.last_poll_at)} "
+            f"(no webhooks: polled every {_every(poll_interval_seconds)})"
+        )
+    if connection.last_error:
+        lines.append(
+            f"Last error: `{_error_text(connection.last_error)}` "
+            f"{_when(connection.last_error_at, '')}".rstrip()
+        )
+    if connection.has_webhook:
+        if viewer_is_admin and connection.webhook_url:
+            lines.append(
+                f"Webhook URL: `{escape_mrkdwn(connection.webhook_url)}`\n"
+                "_In Gumado: Settings → API & Webhooks; tick review-created, review-updated, "
+                "organization-* and location-*._"
+            )
+        else:
+            lines.append("_Webhook URL: shown to admins only._")
+    return {"type": "section", "text": _mrkdwn(truncate("\n".join(lines), 2900))}
+
+
+def build_status(report: StatusReport) -> dict[str, Any]:
+    """The status message (ephemeral), kept under Slack's total size for blocks."""
+    head: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "block_id": BLOCK_STATUS_HEADER,
+            "text": {"type": "plain_text", "text": "Reviews status", "emoji": True},
+        },
+        {
+            "type": "section",
+            "block_id": BLOCK_STATUS_CONNECTIONS,
+            "text": _mrkdwn(
+                f"*Connections* ({len(report.connections)})"
+                if report.connections
+                else "*Connections*: none yet. An admin connects Gumado or Cloutly with "
+                "GUMADO_API_TOKEN / CLOUTLY_API_KEY (or `/reviews connect` in the next release)."
+            ),
+        },
+    ]
+    failed = list(report.failed)[:MAX_FAILED]
+    if failed:
+        lines = [
+            f"• <#{item.channel_id}> — `{_error_text(item.reason, FAILED_REASON_LIMIT)}` — "
+            f"{_when(item.when)}"
+            for item in failed
+        ]
+        failed_text = f"*Failed deliveries* (last {len(failed)})\n" + "\n".join(lines)
+    else:
+        failed_text = "*Failed deliveries*: none."
+    tail: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {
+            "type": "section",
+            "block_id": BLOCK_STATUS_SUBSCRIPTIONS,
+            "text": _mrkdwn(
+                f"*Subscriptions*: {report.channel_subscriptions} in <#{report.channel_id}>, "
+                f"{report.workspace_subscriptions} in the workspace. "
+                "`/reviews subscriptions` lists this channel's."
+            ),
+        },
+        {"type": "section", "block_id": BLOCK_STATUS_FAILED, "text": _mrkdwn(failed_text)},
+    ]
+    size = len(json.dumps(head + tail, ensure_ascii=False)) + 200
+    blocks = list(head)
+    shown = 0
+    for connection in report.connections[:MAX_CONNECTIONS]:
+        block = _connection_block(
+            connection,
+            poll_interval_seconds=report.poll_interval_seconds,
+            viewer_is_admin=report.viewer_is_admin,
+        )
+        block_size = len(json.dumps(block, ensure_ascii=False)) + 2
+        if size + block_size > BLOCKS_JSON_BUDGET:
+            break
+        blocks.append(block)
+        size += block_size
+        shown += 1
+    if shown < len(report.connections):
+        more = len(report.connections) - shown
+        blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {more} more connections")]})
+    blocks += tail
+    unhealthy = sum(1 for c in report.connections if not c.healthy)
+    summary = (
+        f"Reviews status: {len(report.connections)} connections"
+        + (f" ({unhealthy} unhealthy)" if unhealthy else "")
+        + f", {report.workspace_subscriptions} subscriptions, {len(failed)} failed deliveries"
+    )
+    return {"text": summary, "blocks": blocks}

@@ -1,0 +1,277 @@
+"""The ``/reviews subscribe`` modal: the form and its notice variants (loading, refusal…).
+
+Organization and location are menus of the cached names (grouped by connection when the team
+has several); past Slack's 100 options they become text inputs. Option values carry
+``connection_id:platform_id`` (locations: ``connection_id:organization_id:platform_id``) so a
+submission is read without a database (``bot/blocks/subscribe_state.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.ids import (
+    ACTION_SUB_ALERT,
+    ACTION_SUB_GROUPS,
+    ACTION_SUB_LOCATION,
+    ACTION_SUB_LOCATION_TEXT,
+    ACTION_SUB_ORG,
+    ACTION_SUB_ORG_TEXT,
+    ACTION_SUB_RATING,
+    ACTION_SUB_SOURCES,
+    ACTION_SUB_USERS,
+    BLOCK_SUB_ALERT,
+    BLOCK_SUB_GROUPS,
+    BLOCK_SUB_INTRO,
+    BLOCK_SUB_LOCATION,
+    BLOCK_SUB_ORG,
+    BLOCK_SUB_RATING,
+    BLOCK_SUB_SOURCES,
+    BLOCK_SUB_USERS,
+    CALLBACK_SUBSCRIBE,
+    CALLBACK_SUBSCRIBE_NOTICE,
+)
+from bot.blocks.text import plain, truncate
+from bot.filters import DEFAULT_ALERT_THRESHOLD
+
+__all__ = [
+    "MAX_MENU_OPTIONS",
+    "RATING_CHOICES",
+    "CatalogOption",
+    "build_subscribe_modal",
+    "build_subscribe_notice",
+]
+
+MAX_MENU_OPTIONS = 100
+"""Slack's static_select limit; more organizations or locations → a text input."""
+TITLE = "Subscribe this channel"
+OPTION_TEXT_LIMIT = 75
+NAME_LIMIT = 200
+
+# (value, label, rating_min, rating_max)
+RATING_CHOICES: tuple[tuple[str, str, int, int], ...] = (
+    ("1-5", "Any rating", 1, 5),
+    ("5-5", "5★ only", 5, 5),
+    ("4-5", "4★ and up", 4, 5),
+    ("3-3", "3★ only", 3, 3),
+    ("1-3", "3★ or less", 1, 3),
+    ("1-2", "2★ or less", 1, 2),
+    ("1-1", "1★ only", 1, 1),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogOption:
+    """An organization or location the form offers."""
+
+    connection_id: int
+    connection_name: str
+    platform_id: str
+    name: str
+    organization_platform_id: str | None = None
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {
+        "text": _plain(truncate(text, OPTION_TEXT_LIMIT) or value[:OPTION_TEXT_LIMIT]),
+        "value": value,
+    }
+
+
+def _menu_options(
+    entries: Sequence[CatalogOption], value_of: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """``options``, or ``option_groups`` by connection when there are several connections."""
+    connections = list(dict.fromkeys((e.connection_id, e.connection_name) for e in entries))
+    if len(connections) <= 1:
+        return {"options": [_option(plain(e.name, NAME_LIMIT), value_of(e)) for e in entries]}
+    groups = []
+    for connection_id, connection_name in connections:
+        options = [
+            _option(plain(e.name, NAME_LIMIT), value_of(e))
+            for e in entries
+            if e.connection_id == connection_id
+        ]
+        label = truncate(plain(connection_name, NAME_LIMIT) or f"Connection {connection_id}", 75)
+        groups.append({"label": _plain(label), "options": options})
+    return {"option_groups": groups}
+
+
+def _org_value(entry: CatalogOption) -> str:
+    return f"{entry.connection_id}:{entry.platform_id}"
+
+
+def _location_value(entry: CatalogOption) -> str:
+    return f"{entry.connection_id}:{entry.organization_platform_id or ''}:{entry.platform_id}"
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": element,
+        **extra,
+    }
+
+
+def _catalog_input(
+    entries: Sequence[CatalogOption],
+    *,
+    block_id: str,
+    select_action: str,
+    text_action: str,
+    label: str,
+    every: str,
+    value_of: Any,
+) -> dict[str, Any]:
+    element: dict[str, Any]
+    if entries and len(entries) <= MAX_MENU_OPTIONS:
+        element = {
+            "type": "static_select",
+            "action_id": select_action,
+            "placeholder": _plain(every),
+            **_menu_options(entries, value_of),
+        }
+        return _input(block_id, label, element, optional=True)
+    hint = (
+        f"Type a name or id. Empty: {every.lower()}."
+        if entries
+        else f"None known yet; type a name or id to match once it appears. Empty: {every.lower()}."
+    )
+    element = {
+        "type": "plain_text_input",
+        "action_id": text_action,
+        "placeholder": _plain(every),
+        "max_length": 200,
+    }
+    return _input(block_id, label, element, optional=True, hint=_plain(hint))
+
+
+def _static_select(action_id: str, options: list[dict[str, Any]], initial: int) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "action_id": action_id,
+        "options": options,
+        "initial_option": options[initial],
+    }
+
+
+def build_subscribe_modal(
+    *,
+    channel_id: str,
+    organizations: Sequence[CatalogOption],
+    locations: Sequence[CatalogOption],
+    sources: Sequence[str],
+    private_metadata: str,
+) -> dict[str, Any]:
+    """The subscription form for ``channel_id``; every field may stay empty (= every review)."""
+    rating_options = [_option(label, value) for value, label, _, _ in RATING_CHOICES]
+    alert_options = [_option(f"{n}★" if n == 1 else f"{n}★ or less", str(n)) for n in range(1, 6)]
+    source_options = [_option(name, name[:150]) for name in list(dict.fromkeys(sources))[:100]]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": BLOCK_SUB_INTRO,
+            "text": {
+                "type": "mrkdwn",
+                "text": f"Which reviews should become cards in <#{channel_id}>? "
+                "Leave a field empty to take every one.",
+            },
+        },
+        _catalog_input(
+            organizations,
+            block_id=BLOCK_SUB_ORG,
+            select_action=ACTION_SUB_ORG,
+            text_action=ACTION_SUB_ORG_TEXT,
+            label="Organization",
+            every="Every organization",
+            value_of=_org_value,
+        ),
+        _catalog_input(
+            locations,
+            block_id=BLOCK_SUB_LOCATION,
+            select_action=ACTION_SUB_LOCATION,
+            text_action=ACTION_SUB_LOCATION_TEXT,
+            label="Location",
+            every="Every location",
+            value_of=_location_value,
+        ),
+    ]
+    if source_options:
+        blocks.append(
+            _input(
+                BLOCK_SUB_SOURCES,
+                "Review sites",
+                {
+                    "type": "multi_static_select",
+                    "action_id": ACTION_SUB_SOURCES,
+                    "placeholder": _plain("Every site"),
+                    "options": source_options,
+                },
+                optional=True,
+            )
+        )
+    blocks += [
+        _input(BLOCK_SUB_RATING, "Rating", _static_select(ACTION_SUB_RATING, rating_options, 0)),
+        _input(
+            BLOCK_SUB_USERS,
+            "Mention these people on low ratings",
+            {
+                "type": "multi_users_select",
+                "action_id": ACTION_SUB_USERS,
+                "placeholder": _plain("Nobody"),
+            },
+            optional=True,
+        ),
+        _input(
+            BLOCK_SUB_GROUPS,
+            "…and these user groups",
+            {
+                "type": "plain_text_input",
+                "action_id": ACTION_SUB_GROUPS,
+                "placeholder": _plain("@frontdesk, @oncall-manager"),
+                "max_length": 500,
+            },
+            optional=True,
+            hint=_plain("User group handles, separated by commas or spaces."),
+        ),
+        _input(
+            BLOCK_SUB_ALERT,
+            "Mention them for reviews rated",
+            _static_select(ACTION_SUB_ALERT, alert_options, DEFAULT_ALERT_THRESHOLD - 1),
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_SUBSCRIBE,
+        "title": _plain(TITLE),
+        "submit": _plain("Subscribe"),
+        "close": _plain("Cancel"),
+        "private_metadata": private_metadata,
+        "blocks": blocks,
+    }
+
+
+def build_subscribe_notice(message_mrkdwn: str, *, private_metadata: str = "") -> dict[str, Any]:
+    """The modal showing only a message: loading, a refusal, or a channel problem."""
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_SUBSCRIBE_NOTICE,
+        "title": _plain(TITLE),
+        "close": _plain("Close"),
+        "private_metadata": private_metadata,
+        "blocks": [
+            {
+                "type": "section",
+                "block_id": BLOCK_SUB_INTRO,
+                "text": {"type": "mrkdwn", "text": truncate(message_mrkdwn, 3000)},
+            }
+        ],
+    }

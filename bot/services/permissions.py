@@ -1,0 +1,55 @@
+"""Who may change configuration: ADMIN_USER_IDS, or Slack admins and owners."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.services.directory import Directory
+
+__all__ = ["is_config_admin", "refusal_text", "shows_admin_controls"]
+
+
+async def is_config_admin(
+    settings: Settings,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+) -> bool:
+    """True for people in ADMIN_USER_IDS and Slack admins/owners (``users.info``, cached).
+
+    A failed ``users.info`` raises (SlackApiError): the caller says Slack could not be asked,
+    rather than refusing someone who may well be an admin.
+    """
+    if user_id in settings.admin_user_ids:
+        return True
+    user = await directory.user(client, team_id, user_id)
+    return user.is_workspace_admin and not user.deleted
+
+
+def refusal_text(settings: Settings, what: str) -> str:
+    """The sentence a non-admin gets: who may do ``what`` instead."""
+    named = ", ".join(f"<@{user_id}>" for user_id in settings.admin_user_ids)
+    listed = f" and the people this app lists as admins ({named})" if named else ""
+    return (
+        f":lock: Only workspace admins and owners{listed} can {what}. "
+        "Ask one of them, or ask an admin to add you to ADMIN_USER_IDS."
+    )
+
+
+async def shows_admin_controls(
+    settings: Settings,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+) -> bool:
+    """Whether to show admin-only controls and secrets (False when Slack cannot say)."""
+    try:
+        return await is_config_admin(settings, directory, client, team_id=team_id, user_id=user_id)
+    except SlackApiError:
+        return False

@@ -1,0 +1,356 @@
+"""Subscriptions (PRODUCT.md C3): parse, resolve, check the channel, store, list and remove."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.subscriptions import SubscriptionLine
+from bot.blocks.text import escape_mrkdwn
+from bot.deps import Deps
+from bot.errors import ReviewBotError
+from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
+from bot.log import get_logger
+from bot.providers.sources import source_display_name
+from bot.services.channels import ChannelProblem, ensure_channel
+from bot.services.directory import Directory, MentionError
+from bot.services.permissions import is_config_admin, refusal_text
+from storage.models import Connection, Subscription
+from storage.repositories import list_connections
+from storage.repositories.subscriptions import (
+    CatalogEntry,
+    channel_subscriptions,
+    delete_channel_subscriptions,
+    delete_subscription,
+    find_same_subscription,
+    insert_subscription,
+    team_locations,
+    team_organizations,
+)
+
+__all__ = [
+    "Catalog",
+    "Subscribed",
+    "SubscriptionError",
+    "describe_subscription",
+    "list_channel_subscriptions",
+    "load_catalog",
+    "parse_subscribe_text",
+    "require_admin",
+    "subscribe",
+    "unsubscribe",
+]
+
+log = get_logger(__name__)
+
+CHANGE_WHAT = "change this channel's subscriptions"
+
+
+class SubscriptionError(ReviewBotError):
+    """Something the user can fix; ``user_message`` is a mrkdwn sentence saying what."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The team's connections and cached organization and location names."""
+
+    connections: tuple[Connection, ...]
+    organizations: tuple[CatalogEntry, ...]
+    locations: tuple[CatalogEntry, ...]
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """What subscribing did: the row, its description, and notes for the admin."""
+
+    subscription_id: int
+    description: str
+    """mrkdwn, names already escaped."""
+    created: bool
+    """False when the channel already had exactly this subscription."""
+    notes: list[str] = field(default_factory=list)
+
+
+async def load_catalog(deps: Deps, team_id: str) -> Catalog:
+    """The team's connections, organizations and locations (one short read)."""
+    async with deps.sessions() as session:
+        connections = await list_connections(session, team_id)
+        organizations = await team_organizations(session, team_id=team_id)
+        locations = await team_locations(session, team_id=team_id)
+    return Catalog(tuple(connections), tuple(organizations), tuple(locations))
+
+
+async def require_admin(
+    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
+) -> None:
+    """SubscriptionError with who may, unless the user may change subscriptions."""
+    try:
+        allowed = await is_config_admin(
+            deps.settings, directory, client, team_id=team_id, user_id=user_id
+        )
+    except SlackApiError as exc:
+        log.warning("admin_check_failed", error=_slack_error(exc))
+        raise SubscriptionError(
+            "I couldn't ask Slack whether you are an admin; try again in a minute."
+        ) from None
+    if not allowed:
+        raise SubscriptionError(refusal_text(deps.settings, CHANGE_WHAT))
+
+
+def parse_subscribe_text(text: str) -> Filter:
+    """``all``, or the filter grammar; ``all`` may carry ``mention:``/``alert:``.
+
+    FilterSyntaxError names the word that was wrong.
+    """
+    first, _, rest = text.strip().partition(" ")
+    if first.casefold() != "all" or not rest.strip():
+        return parse(text, allow=SUBSCRIBE_KEYS)
+    chosen = parse(rest, allow=SUBSCRIBE_KEYS)
+    narrowing = dataclasses.replace(chosen, mentions=(), alert_threshold=Filter().alert_threshold)
+    if not narrowing.is_all:
+        raise FilterSyntaxError(
+            "all",
+            "`all` means every review, so it cannot be combined with filters such as org: "
+            "or rating:; leave out `all`",
+            '/reviews subscribe org:"Acme Dental" rating:<=3',
+        )
+    return chosen
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "unknown_error") if exc.response else "unknown_error"
+
+
+def _find_connection(connections: Sequence[Connection], wanted: str) -> Connection | None:
+    wanted_key = wanted.strip().casefold()
+    for connection in connections:
+        if wanted_key in (connection.name.casefold(), str(connection.id)):
+            return connection
+    return None
+
+
+def _resolve_connection(
+    catalog: Catalog, chosen: Filter, connection_id: int | None
+) -> tuple[Filter, int | None]:
+    if connection_id is not None:
+        connection = next((c for c in catalog.connections if c.id == connection_id), None)
+        if connection is None:
+            raise SubscriptionError("That connection no longer exists; open the form again.")
+        return dataclasses.replace(chosen, connection=connection.name), connection.id
+    if chosen.connection is None:
+        return chosen, None
+    connection = _find_connection(catalog.connections, chosen.connection)
+    if connection is None:
+        names = ", ".join(f"`{escape_mrkdwn(c.name)}`" for c in catalog.connections)
+        known = f"This workspace's connections: {names}." if names else "There are none yet."
+        raise SubscriptionError(
+            f"There is no connection called `{escape_mrkdwn(chosen.connection)}`. {known}"
+        )
+    return dataclasses.replace(chosen, connection=connection.name), connection.id
+
+
+def _normalize_sources(chosen: Filter) -> Filter:
+    # "booking" and "Booking.com" are one site: store what reviews carry (display names).
+    sources = frozenset(source_display_name(s).casefold() for s in chosen.sources)
+    return dataclasses.replace(chosen, sources=sources)
+
+
+def _matching(
+    entries: Sequence[CatalogEntry], wanted: str, connection_id: int | None
+) -> list[CatalogEntry]:
+    key = wanted.strip().casefold()
+    return [
+        entry
+        for entry in entries
+        if connection_id in (None, entry.connection_id)
+        and (entry.platform_id == wanted or entry.name.strip().casefold() == key)
+    ]
+
+
+def _unknown_name_notes(catalog: Catalog, chosen: Filter, connection_id: int | None) -> list[str]:
+    notes = []
+    if chosen.organization and not _matching(
+        catalog.organizations, chosen.organization, connection_id
+    ):
+        notes.append(
+            f":warning: There's no organization called “{escape_mrkdwn(chosen.organization)}” "
+            "yet — the subscription will match once it appears."
+        )
+    if chosen.location and not _matching(catalog.locations, chosen.location, connection_id):
+        notes.append(
+            f":warning: There's no location called “{escape_mrkdwn(chosen.location)}” yet — "
+            "the subscription will match once it appears."
+        )
+    return notes
+
+
+def describe_subscription(catalog: Catalog, chosen: Filter, connection_id: int | None) -> str:
+    """The filter in words (mrkdwn), with cached names in place of platform ids."""
+    shown = chosen
+    if chosen.organization:
+        found = _matching(catalog.organizations, chosen.organization, connection_id)
+        if found and found[0].platform_id == chosen.organization:
+            shown = dataclasses.replace(shown, organization=found[0].name)
+    if chosen.location:
+        found = _matching(catalog.locations, chosen.location, connection_id)
+        if found and found[0].platform_id == chosen.location:
+            shown = dataclasses.replace(shown, location=found[0].name)
+    # Names, not live mentions: an announcement in the channel must not ping the groups.
+    quiet = tuple(Mention("handle", m.label or m.value) for m in shown.mentions)
+    return dataclasses.replace(shown, mentions=quiet).describe(mrkdwn=True)
+
+
+async def _digest_timezone(
+    directory: Directory, client: AsyncWebClient, team_id: str, user_id: str
+) -> str:
+    """The admin's own IANA timezone (digests default to it), else UTC."""
+    try:
+        tz = (await directory.user(client, team_id, user_id)).tz
+    except SlackApiError:
+        return "UTC"
+    if not tz:
+        return "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return tz
+
+
+async def subscribe(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    chosen: Filter,
+    connection_id: int | None = None,
+) -> Subscribed:
+    """Resolve connection and mentions, make sure cards can reach the channel, and store it.
+
+    SubscriptionError says what to fix (unknown connection or handle, unusable channel).
+    """
+    catalog = await load_catalog(deps, team_id)
+    chosen, connection_id = _resolve_connection(catalog, chosen, connection_id)
+    chosen = _normalize_sources(dataclasses.replace(chosen, page=None))
+    try:
+        mentions = await directory.resolve_mentions(client, team_id, chosen.mentions)
+    except MentionError as exc:
+        raise SubscriptionError(exc.user_message()) from None
+    except SlackApiError as exc:
+        error = _slack_error(exc)
+        if error == "missing_scope":
+            raise SubscriptionError(
+                "I can't look up @handles: the app lacks the usergroups:read or users:read "
+                "scope. Reinstall it from manifest.yml, or pick people from Slack's @ list."
+            ) from None
+        raise
+    chosen = dataclasses.replace(chosen, mentions=mentions)
+    try:
+        access = await ensure_channel(client, channel_id)
+    except ChannelProblem as exc:
+        raise SubscriptionError(exc.user_message) from None
+
+    notes = [note for note in (access.note(),) if note]
+    notes += _unknown_name_notes(catalog, chosen, connection_id)
+    description = describe_subscription(catalog, chosen, connection_id)
+    filter_text = chosen.canonical_text()
+    timezone = await _digest_timezone(directory, client, team_id, user_id)
+    async with deps.sessions() as session, session.begin():
+        existing = await find_same_subscription(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            connection_id=connection_id,
+            filter_text=filter_text,
+        )
+        if existing is not None:
+            already = (
+                f"<#{channel_id}> already has this subscription (#{existing.id}): {description}"
+            )
+            return Subscribed(existing.id, description, False, [already, *notes])
+        row = await insert_subscription(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            connection_id=connection_id,
+            filter_text=filter_text,
+            filter_json=chosen.to_json(),
+            mentions=[m.value for m in mentions],
+            alert_threshold=chosen.alert_threshold,
+            created_by=user_id,
+            digest_timezone=timezone,
+            now=deps.clock(),
+        )
+    log.info(
+        "subscription_created",
+        subscription_id=row.id,
+        team_id=team_id,
+        channel_id=channel_id,
+        connection_id=connection_id,
+    )
+    return Subscribed(row.id, description, True, notes)
+
+
+def _stored_description(catalog: Catalog, row: Subscription) -> str:
+    try:
+        chosen = Filter.from_json(row.filter or {})
+    except (ValueError, TypeError, AttributeError):
+        return escape_mrkdwn(row.filter_text)
+    return describe_subscription(catalog, chosen, row.connection_id)
+
+
+async def list_channel_subscriptions(
+    deps: Deps, *, team_id: str, channel_id: str
+) -> list[SubscriptionLine]:
+    """The channel's subscriptions, described in words."""
+    catalog = await load_catalog(deps, team_id)
+    async with deps.sessions() as session:
+        rows = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
+    return [
+        SubscriptionLine(row.id, _stored_description(catalog, row), row.created_by, row.created_at)
+        for row in rows
+    ]
+
+
+async def unsubscribe(
+    deps: Deps, *, team_id: str, channel_id: str, target: str
+) -> list[tuple[int, str]]:
+    """Remove subscription ``target`` (an id, ``#id``, or ``all``) of this channel.
+
+    Returns (id, description) of each removed; SubscriptionError for an id of another
+    channel or none at all.
+    """
+    wanted = target.strip().removeprefix("#")
+    usage = "Use `/reviews unsubscribe <id>` or `/reviews unsubscribe all`; `/reviews subscriptions` lists the ids."
+    if not wanted:
+        raise SubscriptionError(f"Which subscription? {usage}")
+    catalog = await load_catalog(deps, team_id)
+    async with deps.sessions() as session, session.begin():
+        if wanted.casefold() == "all":
+            rows = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
+            if not rows:
+                raise SubscriptionError(f"<#{channel_id}> has no subscriptions to remove.")
+            removed = [(row.id, _stored_description(catalog, row)) for row in rows]
+            await delete_channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
+            return removed
+        if not wanted.isdecimal() or len(wanted) > 12:
+            shown = escape_mrkdwn(wanted[:40].replace("`", ""))
+            raise SubscriptionError(f"`{shown}` is not a subscription id. {usage}")
+        row = await delete_subscription(
+            session, team_id=team_id, channel_id=channel_id, subscription_id=int(wanted)
+        )
+        if row is None:
+            raise SubscriptionError(f"<#{channel_id}> has no subscription #{int(wanted)}. {usage}")
+        return [(row.id, _stored_description(catalog, row))]

@@ -1,0 +1,63 @@
+"""``/reviews`` routing: help, subcommands of later releases, unknown words."""
+
+from __future__ import annotations
+
+from surface_helpers import all_text, run_slash
+
+from bot.blocks.help import COMMANDS
+from harness import running_service
+
+
+async def test_help_lists_every_subcommand_with_an_example(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        for text in ("help", "", "  HELP "):
+            ack, posts = await run_slash(service, text)
+            assert posts == []  # answered in the ack itself
+            assert ack is not None
+            assert ack["response_type"] == "ephemeral"
+            shown = all_text(ack)
+            for name in (
+                "help",
+                "list",
+                "invite",
+                "subscribe",
+                "unsubscribe",
+                "subscriptions",
+                "digest",
+                "connect",
+                "disconnect",
+                "status",
+            ):
+                assert f"`{name}`" in shown, name
+                example = next(c.example for c in COMMANDS if c.name == name)
+                assert f"`{example}`" in shown
+            # The harness polls every 3600 s; Cloutly has no webhooks and help says so.
+            assert "Cloutly has no webhooks" in shown
+            assert "every 60 minutes" in shown
+
+
+async def test_later_subcommands_say_not_yet(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        for name in ("list", "invite", "digest", "connect", "disconnect"):
+            ack, posts = await run_slash(service, f"{name} something")
+            assert posts == []
+            assert ack is not None and ack["response_type"] == "ephemeral"
+            assert f"/reviews {name}" in ack["text"]
+            assert "not available in this version yet" in ack["text"]
+
+
+async def test_unknown_subcommand_suggests_and_points_to_help(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        ack, _ = await run_slash(service, "subscibe all")
+        assert ack is not None
+        assert "I don't know `subscibe`" in ack["text"]
+        assert "Did you mean `/reviews subscribe`?" in ack["text"]
+        assert "`/reviews help`" in ack["text"]
+
+        ack, _ = await run_slash(service, "<!channel> *x*")
+        assert ack is not None
+        assert "&lt;!channel&gt;" in ack["text"]  # the echoed word cannot ping anyone
+        assert "Did you mean" not in ack["text"]
+
+        ack, _ = await run_slash(service, "stauts")
+        assert ack is not None and "`/reviews status`" in ack["text"]
