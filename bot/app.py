@@ -13,6 +13,7 @@ from bot.crypto import TokenCipher
 from bot.deps import Deps, utc_now
 from bot.log import get_logger
 from bot.metrics import Metrics
+from bot.pipeline.workers import install_pipeline
 from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
 from bot.services.connections import bootstrap_env_connections
@@ -72,6 +73,7 @@ async def build_app(
     bolt = build_bolt_app(deps)
     handlers.register(bolt)
     app = build_web_app(deps, bolt)
+    install_pipeline(app, deps)
 
     async def close_resources(_: web.Application) -> None:
         await deps.drain()

@@ -48,6 +48,12 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     signals: Signals = field(default_factory=Signals)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    busy_checks: list[Callable[[], bool]] = field(default_factory=list)
+    """Pipeline stages report here whether they have work in hand (tests settle on it)."""
+
+    def busy(self) -> bool:
+        """True while a pipeline stage has work in hand or due soon."""
+        return any(check() for check in self.busy_checks)
 
     def slack_client(self, team_id: str) -> AsyncWebClient:
         """The Web API client that speaks for ``team_id`` (LookupError for an unknown team)."""

@@ -39,6 +39,42 @@ class Metrics:
             ["platform", "outcome"],
             registry=r,
         )
+        self.webhooks = Counter(
+            "reviewbot_webhooks_total",
+            "Gumado webhooks received, by outcome (accepted, duplicate, rejected_*, unavailable).",
+            ["outcome"],
+            registry=r,
+        )
+        self.inbound_events = Counter(
+            "reviewbot_inbound_events_total",
+            "Inbound events routed, by outcome (done, retried, failed).",
+            ["outcome"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "reviewbot_deliveries_total",
+            "Review cards, by outcome (sent, adopted, retried, failed).",
+            ["outcome"],
+            registry=r,
+        )
+        self.card_updates = Counter(
+            "reviewbot_card_updates_total",
+            "Posted cards edited in place, by outcome (updated, noted, retried, dropped).",
+            ["outcome"],
+            registry=r,
+        )
+        self.slack_rate_limited = Counter(
+            "reviewbot_slack_rate_limited_total",
+            "Slack Web API 429 answers, by method.",
+            ["method"],
+            registry=r,
+        )
+        self.polls = Counter(
+            "reviewbot_polls_total",
+            "Platform polls, by platform and outcome (ok, baseline, rate_limited, failed).",
+            ["platform", "outcome"],
+            registry=r,
+        )
         self.database_up = Gauge(
             "reviewbot_database_up",
             "1 when the last health check reached the database.",

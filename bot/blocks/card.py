@@ -7,7 +7,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, slack_date, stars, truncate
+from bot.blocks.text import (
+    mrkdwn_link,
+    plain,
+    safe_mrkdwn,
+    safe_url,
+    slack_date,
+    stars,
+    truncate,
+)
 from bot.providers.base import Review
 
 __all__ = [
@@ -15,9 +23,11 @@ __all__ = [
     "ACTION_REQUEST_REVIEW",
     "ACTION_VIEW_REVIEW",
     "EVENT_TYPE_REVIEW_CARD",
+    "EVENT_TYPE_UPDATE_NOTE",
     "build_handled_card",
     "build_review_card",
     "build_update_note",
+    "build_update_reply",
     "mention_mrkdwn",
 ]
 
@@ -37,6 +47,9 @@ BLOCK_HANDLED = "card_handled"
 BLOCK_ACTIONS = "card_actions"
 
 EVENT_TYPE_REVIEW_CARD = "review_card"
+EVENT_TYPE_UPDATE_NOTE = "review_card_update"
+BLOCK_UPDATE_NOTE = "card_update_note"
+UPDATE_NOTE_LIMIT = 1000
 
 # Section text is limited to 3000 characters; stay well below so that Slack counting
 # emoji as two UTF-16 units never tips a long review over.
@@ -294,3 +307,24 @@ def build_update_note(before: Review, after: Review) -> str | None:
     if _norm(before.title) != _norm(after.title):
         changes.append("Title edited")
     return " · ".join(changes) or None
+
+
+def build_update_reply(note: str, *, delivery_id: int, note_key: str) -> dict[str, Any]:
+    """The thread reply under an edited card ("Review updated: Reply published")."""
+    line = f"✏️ Review updated: {safe_mrkdwn(plain(note, UPDATE_NOTE_LIMIT))}"
+    return {
+        "text": line,
+        "blocks": [
+            {
+                "type": "context",
+                "block_id": BLOCK_UPDATE_NOTE,
+                "elements": [_mrkdwn(line)],
+            }
+        ],
+        "unfurl_links": False,
+        "unfurl_media": False,
+        "metadata": {
+            "event_type": EVENT_TYPE_UPDATE_NOTE,
+            "event_payload": {"delivery_id": delivery_id, "note_key": note_key},
+        },
+    }

@@ -1,10 +1,327 @@
-"""Webhook intake (being built): POST /webhooks/gumado/{webhook_key}."""
+"""Webhook intake: ``POST /webhooks/gumado/{webhook_key}`` → ``inbound_events``, then 200.
+
+Gumado does not sign webhooks: the key in the URL is the secret. An event is answered 200
+only once it is committed, so a crash loses nothing Gumado was told we have; its retries
+of the same event carry the same dedupe key and are no-ops.
+
+One writer task commits whatever has queued each time it is free (group commit, no fixed
+wait): on SQLite, a session per request makes writers fight over the one write lock.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from bot.deps import Deps
+from bot.log import get_logger
+from bot.pipeline.worker import WriteGate
+from bot.providers.gumado_parse import GumadoPayloadError, webhook_event, webhook_object_id
+from storage.repositories import get_connection_by_webhook_key
+from storage.repositories.connections import touch_webhook
+from storage.repositories.events import NewInboundEvent, insert_inbound_events
+
+__all__ = [
+    "INTAKE_KEY",
+    "MAX_BODY_BYTES",
+    "DatabaseUnavailable",
+    "IntakeWriter",
+    "event_dedupe_key",
+    "gumado_webhook",
+]
+
+log = get_logger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+# Keys we issue are 32 url-safe characters; GUMADO_WEBHOOK_KEY allows 22–64.
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+# Gumado gives up on an attempt after 30 s; answer 503 well before so it retries.
+SUBMIT_TIMEOUT_SECONDS = 15.0
+# last_webhook_at only decides whether to poll (24 h); writing it once in a while is enough.
+TOUCH_EVERY = timedelta(seconds=10)
+KEY_CACHE_SECONDS = 10.0
+KEY_CACHE_SIZE = 1000
+MAX_BATCH = 256
+
+
+class DatabaseUnavailable(Exception):
+    """The event could not be committed (database down, locked too long, or shutting down)."""
+
+
+class UnknownConnection(Exception):
+    """The connection of a webhook key disappeared before its event was committed."""
+
+
+def event_dedupe_key(event: str, object_id: str, payload: Mapping[str, Any]) -> str:
+    """What identifies one Gumado event: its type, the object's id and the object's content.
+
+    A retry repeats the body byte for byte, so it gets the same key; a real change of the
+    object (new ``updated_at``, new reply) gets a new one.
+    """
+    canonical = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:40]
+    return f"{event[:24]}:{object_id[:40]}:{digest}"
+
+
+@dataclass
+class _Submission:
+    event: NewInboundEvent
+    future: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class IntakeWriter:
+    """Commits webhook events in groups; ``submit`` returns once its event is durable."""
+
+    def __init__(self, deps: Deps, gate: WriteGate, *, writers: int = 1) -> None:
+        self.deps = deps
+        self._gate = gate
+        self._writers = max(1, writers)
+        self._queue: asyncio.Queue[_Submission | None] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight = 0
+        self._requests = 0
+        self._closed = True
+        self._touched: dict[int, datetime] = {}
+        self._keys: dict[str, tuple[int, float]] = {}
+        self._lookups: dict[str, asyncio.Future[int | None]] = {}
+
+    def start(self) -> None:
+        """Start the writer task(s)."""
+        if self._tasks:
+            return
+        self._closed = False
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"intake-writer-{n}")
+            for n in range(self._writers)
+        ]
+
+    async def stop(self) -> None:
+        """Commit what has queued, then end the writers."""
+        self._closed = True
+        tasks, self._tasks = self._tasks, []
+        for _ in tasks:
+            self._queue.put_nowait(None)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def busy(self) -> bool:
+        """True while events wait to be committed."""
+        return bool(self._tasks) and (self._in_flight > 0 or not self._queue.empty())
+
+    def under_pressure(self) -> bool:
+        """True while webhook requests are being answered (the router then gives way)."""
+        return self._requests > 0 or self.busy()
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one webhook request while it is being answered."""
+        self._requests += 1
+        try:
+            yield
+        finally:
+            self._requests -= 1
+
+    async def connection_for_key(self, webhook_key: str) -> int | None:
+        """The Gumado connection a webhook key belongs to (None if none)."""
+        digest = hashlib.sha256(webhook_key.encode()).hexdigest()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        # One lookup per key at a time: a burst must not send every request to the database.
+        pending = self._lookups.get(digest)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        lookup: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._lookups[digest] = lookup
+        try:
+            found = await self._lookup(webhook_key, digest)
+        except DatabaseUnavailable as exc:
+            lookup.set_exception(exc)
+            lookup.exception()  # marked retrieved: each waiter re-raises it itself
+            raise
+        else:
+            lookup.set_result(found)
+            return found
+        finally:
+            del self._lookups[digest]
+
+    async def _lookup(self, webhook_key: str, digest: str) -> int | None:
+        try:
+            async with self.deps.sessions() as session:
+                connection = await get_connection_by_webhook_key(session, webhook_key)
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailable(type(exc).__name__) from exc
+        if (
+            connection is None
+            or connection.platform != "gumado"
+            or connection.webhook_key is None
+            or not hmac.compare_digest(connection.webhook_key.encode(), webhook_key.encode())
+        ):
+            return None
+        if len(self._keys) >= KEY_CACHE_SIZE:
+            self._keys.clear()
+        self._keys[digest] = (connection.id, time.monotonic() + KEY_CACHE_SECONDS)
+        return connection.id
+
+    async def submit(self, event: NewInboundEvent) -> bool:
+        """Commit ``event``; True if new, False if the same event was already recorded."""
+        if self._closed:
+            raise DatabaseUnavailable("shutting down")
+        submission = _Submission(event)
+        self._queue.put_nowait(submission)
+        try:
+            async with asyncio.timeout(SUBMIT_TIMEOUT_SECONDS):
+                # On timeout the future is cancelled; the writer then skips answering it.
+                return await submission.future
+        except TimeoutError:
+            raise DatabaseUnavailable("timed out waiting for the database") from None
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            last = False
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    last = True
+                    break
+                batch.append(item)
+            self._in_flight += len(batch)
+            try:
+                await self._write(batch)
+            finally:
+                self._in_flight -= len(batch)
+            if last:
+                return
+
+    async def _write(self, batch: list[_Submission]) -> None:
+        deps = self.deps
+        now = deps.clock()
+        firsts: dict[tuple[int, str], _Submission] = {}
+        for submission in batch:
+            firsts.setdefault(
+                (submission.event.connection_id, submission.event.dedupe_key), submission
+            )
+        touch = {
+            key[0]
+            for key in firsts
+            if key[0] not in self._touched or now - self._touched[key[0]] >= TOUCH_EVERY
+        }
+        try:
+            async with self._gate.hold(), deps.sessions() as session, session.begin():
+                inserted = await insert_inbound_events(
+                    session, [s.event for s in firsts.values()], now=now
+                )
+                await touch_webhook(session, connection_ids=touch, now=now)
+        except IntegrityError:
+            # A connection was removed meanwhile: find whose event it was, one at a time.
+            if len(batch) > 1:
+                for submission in batch:
+                    await self._write([submission])
+                return
+            _fail(batch, UnknownConnection())
+            return
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("intake_database_unavailable", error=type(exc).__name__, events=len(batch))
+            _fail(batch, DatabaseUnavailable(type(exc).__name__))
+            return
+        for connection_id in touch:
+            self._touched[connection_id] = now
+        for submission in batch:
+            key = (submission.event.connection_id, submission.event.dedupe_key)
+            new = key in inserted and firsts[key] is submission
+            if not submission.future.done():
+                submission.future.set_result(new)
+        if inserted:
+            deps.signals.inbound.set()
+
+
+def _fail(batch: list[_Submission], error: Exception) -> None:
+    for submission in batch:
+        if not submission.future.done():
+            submission.future.set_exception(error)
+            # Mark it retrieved: a caller that timed out never will.
+            submission.future.exception()
+
+
+INTAKE_KEY = web.AppKey("intake", IntakeWriter)
+
+
+def _answer(deps: Deps, outcome: str, status: int, message: str) -> web.Response:
+    deps.metrics.webhooks.labels(outcome).inc()
+    return web.json_response({"ok": status == 200, "message": message}, status=status)
+
+
+def _masked(webhook_key: str) -> str:
+    return webhook_key[:4] + "…"
 
 
 async def gumado_webhook(request: web.Request) -> web.Response:
-    """Placeholder until intake lands: nothing is accepted."""
-    raise web.HTTPNotFound(text="unknown webhook")
+    """Validate, commit and acknowledge one Gumado webhook."""
+    intake = request.app.get(INTAKE_KEY)
+    if intake is None:
+        return web.json_response({"ok": False, "message": "not accepting webhooks"}, status=503)
+    with intake.answering():
+        return await _handle(request, intake)
+
+
+async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
+    deps = intake.deps
+    webhook_key = request.match_info["webhook_key"]
+    if not _KEY_SHAPE.fullmatch(webhook_key):
+        return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _answer(deps, "rejected_too_large", 413, "body over 1 MB")
+    try:
+        connection_id = await intake.connection_for_key(webhook_key)
+    except DatabaseUnavailable:
+        return _answer(deps, "unavailable", 503, "database unavailable, retry later")
+    if connection_id is None:
+        log.info("webhook_unknown_key", key=_masked(webhook_key))
+        return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _answer(deps, "rejected_too_large", 413, "body over 1 MB")
+    if len(body) > MAX_BODY_BYTES:
+        return _answer(deps, "rejected_too_large", 413, "body over 1 MB")
+    try:
+        payload = json.loads(body)
+        event = webhook_event(payload)
+        object_id = webhook_object_id(payload)
+    except (ValueError, RecursionError) as exc:
+        # GumadoPayloadError is a ValueError; so are JSON and UTF-8 decoding errors.
+        reason = str(exc) if isinstance(exc, GumadoPayloadError) else "body is not JSON"
+        return _answer(deps, "rejected_bad_request", 400, reason)
+    new_event = NewInboundEvent(
+        connection_id=connection_id,
+        event_type=event,
+        dedupe_key=event_dedupe_key(event, object_id, payload),
+        payload=payload,
+    )
+    try:
+        new = await intake.submit(new_event)
+    except UnknownConnection:
+        return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
+    except DatabaseUnavailable:
+        return _answer(deps, "unavailable", 503, "database unavailable, retry later")
+    return _answer(deps, "accepted" if new else "duplicate", 200, "accepted")

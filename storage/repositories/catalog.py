@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Location, Organization
@@ -16,6 +16,8 @@ __all__ = [
     "LocationLike",
     "OrganizationLike",
     "location_names",
+    "mark_location_deleted",
+    "mark_organization_deleted",
     "organization_names",
     "upsert_locations",
     "upsert_organizations",
@@ -122,3 +124,25 @@ async def location_names(session: AsyncSession, *, connection_id: int) -> dict[s
         select(Location.platform_id, Location.name).where(Location.connection_id == connection_id)
     )
     return {platform_id: name for platform_id, name in result}
+
+
+async def mark_organization_deleted(
+    session: AsyncSession, *, connection_id: int, platform_id: str, now: datetime
+) -> None:
+    """Flag an organization deleted (its name stays for cards and digests of old reviews)."""
+    await session.execute(
+        update(Organization)
+        .where(Organization.connection_id == connection_id, Organization.platform_id == platform_id)
+        .values(deleted=True, updated_at=now)
+    )
+
+
+async def mark_location_deleted(
+    session: AsyncSession, *, connection_id: int, platform_id: str, now: datetime
+) -> None:
+    """Flag a location deleted (its name stays for cards of old reviews)."""
+    await session.execute(
+        update(Location)
+        .where(Location.connection_id == connection_id, Location.platform_id == platform_id)
+        .values(deleted=True, updated_at=now)
+    )

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Connection
 from storage.repositories._dialect import dialect_insert
 
-__all__ = ["get_connection_by_webhook_key", "list_connections", "upsert_connection"]
+__all__ = [
+    "all_connections",
+    "claim_poll",
+    "get_connection_by_webhook_key",
+    "list_connections",
+    "record_poll_failure",
+    "record_poll_success",
+    "touch_webhook",
+    "upsert_connection",
+]
 
 
 async def get_connection_by_webhook_key(
@@ -78,3 +88,61 @@ async def upsert_connection(
         .execution_options(populate_existing=True)
     )
     return row.scalar_one(), created
+
+
+async def all_connections(session: AsyncSession) -> list[Connection]:
+    """Every connection of every team, oldest first (the poller walks them)."""
+    result = await session.execute(
+        select(Connection).order_by(Connection.id).execution_options(populate_existing=True)
+    )
+    return list(result.scalars())
+
+
+async def touch_webhook(
+    session: AsyncSession, *, connection_ids: Collection[int], now: datetime
+) -> None:
+    """Record that webhooks arrived for these connections."""
+    if connection_ids:
+        await session.execute(
+            update(Connection)
+            .where(Connection.id.in_(list(connection_ids)))
+            .values(last_webhook_at=now)
+        )
+
+
+async def claim_poll(
+    session: AsyncSession, *, connection_id: int, now: datetime, min_gap: timedelta
+) -> bool:
+    """Take this connection's poll unless one started less than ``min_gap`` ago (any replica)."""
+    result = await session.execute(
+        update(Connection)
+        .where(
+            Connection.id == connection_id,
+            or_(Connection.last_poll_at.is_(None), Connection.last_poll_at <= now - min_gap),
+        )
+        .values(last_poll_at=now)
+        .returning(Connection.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def record_poll_success(
+    session: AsyncSession, *, connection_id: int, now: datetime, cursor: dict[str, Any]
+) -> None:
+    """Store the poll cursor and mark the connection healthy."""
+    await session.execute(
+        update(Connection)
+        .where(Connection.id == connection_id)
+        .values(poll_cursor=cursor, last_poll_at=now, healthy=True)
+    )
+
+
+async def record_poll_failure(
+    session: AsyncSession, *, connection_id: int, now: datetime, error: str, healthy: bool
+) -> None:
+    """Record why a poll failed (``/reviews status`` shows it)."""
+    await session.execute(
+        update(Connection)
+        .where(Connection.id == connection_id)
+        .values(last_error=error[:1000], last_error_at=now, healthy=healthy)
+    )

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundEvent
 from storage.repositories._dialect import dialect_insert, is_postgresql
 
-__all__ = ["claim_pending_events", "insert_inbound_event"]
+__all__ = [
+    "NewInboundEvent",
+    "claim_pending_events",
+    "count_events",
+    "fail_event",
+    "finish_event",
+    "finish_events",
+    "insert_inbound_event",
+    "insert_inbound_events",
+]
 
 
 async def insert_inbound_event(
@@ -57,3 +67,97 @@ async def claim_pending_events(session: AsyncSession, *, limit: int = 100) -> li
     if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
     return list((await session.execute(query)).scalars())
+
+
+class NewInboundEvent(NamedTuple):
+    """One event for :func:`insert_inbound_events`."""
+
+    connection_id: int
+    event_type: str
+    dedupe_key: str
+    payload: dict[str, Any]
+
+
+async def insert_inbound_events(
+    session: AsyncSession, events: Sequence[NewInboundEvent], *, now: datetime
+) -> set[tuple[int, str]]:
+    """Record many events in one statement; returns (connection id, dedupe key) of the new ones."""
+    if not events:
+        return set()
+    rows = [
+        {
+            "connection_id": event.connection_id,
+            "event_type": event.event_type,
+            "dedupe_key": event.dedupe_key,
+            "payload": event.payload,
+            "status": "pending",
+            "attempts": 0,
+            "received_at": now,
+        }
+        for event in events
+    ]
+    # One cached statement executed with many parameter sets ("insertmanyvalues"): a VALUES
+    # list built per batch size would be compiled anew for every batch.
+    statement = (
+        dialect_insert(session, InboundEvent)
+        .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
+        .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
+    )
+    # Core execution: the ORM's bulk-insert bookkeeping buys nothing for rows we don't load.
+    connection = await session.connection()
+    result = await connection.execute(statement, rows)
+    return {(connection_id, dedupe_key) for connection_id, dedupe_key in result}
+
+
+async def finish_event(session: AsyncSession, *, event_id: int, now: datetime) -> None:
+    """Mark an event routed."""
+    await finish_events(session, event_ids=[event_id], now=now)
+
+
+async def finish_events(session: AsyncSession, *, event_ids: Sequence[int], now: datetime) -> None:
+    """Mark events routed."""
+    if event_ids:
+        await session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(list(event_ids)))
+            .values(status="done", processed_at=now, error=None)
+        )
+
+
+async def fail_event(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    error: str,
+    now: datetime,
+    max_attempts: int,
+    permanent: bool = False,
+) -> str:
+    """Count a failed attempt; the event is ``failed`` after ``max_attempts`` (or at once).
+
+    Returns the event's new status (``pending`` means it will be tried again).
+    """
+    attempts = (
+        await session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id == event_id)
+            .values(attempts=InboundEvent.attempts + 1, error=error[:2000])
+            .returning(InboundEvent.attempts)
+        )
+    ).scalar_one()
+    status = "failed" if permanent or attempts >= max_attempts else "pending"
+    if status == "failed":
+        await session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id == event_id)
+            .values(status="failed", processed_at=now)
+        )
+    return status
+
+
+async def count_events(session: AsyncSession, *, status: str) -> int:
+    """How many inbound events are in ``status`` (for status pages and tests)."""
+    result = await session.execute(
+        select(func.count()).select_from(InboundEvent).where(InboundEvent.status == status)
+    )
+    return int(result.scalar_one())

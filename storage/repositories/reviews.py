@@ -7,13 +7,21 @@ import json
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Review
 from storage.repositories._dialect import dialect_insert, is_postgresql
 
-__all__ = ["ReviewLike", "ReviewUpsert", "review_content_hash", "upsert_review"]
+__all__ = [
+    "ReviewLike",
+    "ReviewUpsert",
+    "count_reviews",
+    "get_review",
+    "newest_review_at",
+    "review_content_hash",
+    "upsert_review",
+]
 
 
 class ReviewLike(Protocol):
@@ -105,6 +113,21 @@ def _review_values(review: ReviewLike) -> dict[str, Any]:
     }
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_if_absent(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        statement = _INSERTS[dialect] = (
+            dialect_insert(session, Review)
+            .on_conflict_do_nothing(index_elements=["connection_id", "platform_id"])
+            .returning(Review.id)
+        )
+    return statement
+
+
 async def upsert_review(
     session: AsyncSession, *, connection_id: int, review: ReviewLike, now: datetime
 ) -> ReviewUpsert:
@@ -114,17 +137,19 @@ async def upsert_review(
     retry after a poll) is ignored.
     """
     values = _review_values(review)
-    inserted = await session.execute(
-        dialect_insert(session, Review)
-        .values(
-            connection_id=connection_id,
-            platform_id=review.id,
-            first_seen_at=now,
-            updated_at=now,
+    # Values as execution parameters: the statement is built once per dialect and its
+    # compiled form cached (building a 20-column VALUES clause per review costs more than
+    # the database round trip).
+    connection = await session.connection()
+    inserted = await connection.execute(
+        _insert_if_absent(session),
+        {
+            "connection_id": connection_id,
+            "platform_id": review.id,
+            "first_seen_at": now,
+            "updated_at": now,
             **values,
-        )
-        .on_conflict_do_nothing(index_elements=["connection_id", "platform_id"])
-        .returning(Review.id)
+        },
     )
     review_id = inserted.scalar_one_or_none()
     query = select(Review).execution_options(populate_existing=True)
@@ -151,3 +176,31 @@ async def upsert_review(
         stored.updated_at = now
         await session.flush()
     return ReviewUpsert(stored, created=False, changed=changed)
+
+
+async def get_review(
+    session: AsyncSession, *, connection_id: int, platform_id: str
+) -> Review | None:
+    """The stored state of one review of a connection, if known."""
+    result = await session.execute(
+        select(Review)
+        .where(Review.connection_id == connection_id, Review.platform_id == platform_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def count_reviews(session: AsyncSession, *, connection_id: int) -> int:
+    """How many reviews of a connection are stored."""
+    result = await session.execute(
+        select(func.count()).select_from(Review).where(Review.connection_id == connection_id)
+    )
+    return int(result.scalar_one())
+
+
+async def newest_review_at(session: AsyncSession, *, connection_id: int) -> datetime | None:
+    """The newest ``published_at`` stored for a connection (None when it has no reviews)."""
+    result = await session.execute(
+        select(func.max(Review.published_at)).where(Review.connection_id == connection_id)
+    )
+    return result.scalar_one_or_none()

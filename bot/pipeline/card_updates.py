@@ -1,0 +1,142 @@
+"""Keeping posted cards current: ``chat.update`` in place, plus one thread note per change.
+
+The edit is idempotent (the card is rebuilt from the current review). The note carries a key
+(the note and the review state it describes) in its message metadata; before posting it, the
+card's thread is searched for that key, so a crash between the post and clearing the flag
+does not post it twice. The flag is cleared only if nothing changed meanwhile (note, handler
+or review); otherwise the next pass redoes the update with the newer state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.blocks.card import build_update_reply
+from bot.deps import Deps
+from bot.log import get_logger
+from bot.pipeline.claims import ClaimRegistry
+from bot.pipeline.records import CardNames, card_for_delivery
+from bot.pipeline.slack_calls import (
+    Permanent,
+    RateLimited,
+    Transient,
+    find_update_note,
+    post_message,
+    slack_call,
+)
+from bot.pipeline.worker import WriteGate
+from storage.models import Delivery
+from storage.repositories.deliveries import defer_update, drop_update, due_updates, finish_update
+
+if TYPE_CHECKING:
+    from bot.pipeline.sender import Sender
+
+__all__ = ["note_key", "update_due_cards"]
+
+log = get_logger(__name__)
+
+UPDATE_LIMIT = 20
+RETRY_SECONDS = 10.0
+
+
+def note_key(note: str, review_hash: str) -> str:
+    """Identifies one update note of one card: the change and the state it led to."""
+    return hashlib.sha256(f"{note}\n{review_hash}".encode()).hexdigest()[:24]
+
+
+async def update_due_cards(
+    deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender
+) -> int:
+    """Apply due card updates; returns how many were attempted."""
+    async with deps.sessions() as session:
+        rows = await due_updates(session, now=deps.clock(), limit=UPDATE_LIMIT)
+    blocked = sender.pacer.blocked_channels()
+    attempted = 0
+    for delivery in rows:
+        if delivery.channel_id in blocked or not await claims.acquire(delivery.id):
+            continue
+        try:
+            attempted += 1
+            await _update_card(deps, gate, sender, delivery)
+        finally:
+            await claims.release(delivery.id)
+    return attempted
+
+
+async def _update_card(deps: Deps, gate: WriteGate, sender: Sender, delivery: Delivery) -> None:
+    metrics = deps.metrics
+    try:
+        client = sender.client_for(delivery.team_id)
+    except LookupError:
+        await _drop(deps, gate, delivery, "the app is not installed in this workspace")
+        return
+    async with deps.sessions() as session:
+        built = await card_for_delivery(session, CardNames(session), delivery)
+    if built is None or delivery.message_ts is None:
+        await _drop(deps, gate, delivery, "the card or its review is gone")
+        return
+    payload, review = built
+    note = delivery.update_note
+    channel, ts = delivery.channel_id, delivery.message_ts
+    pace = sender.pacer.of(delivery.team_id, channel)
+    try:
+        await slack_call(
+            "chat.update",
+            lambda: client.chat_update(
+                channel=channel,
+                ts=ts,
+                text=payload["text"],
+                blocks=payload["blocks"],
+                metadata=payload.get("metadata"),
+            ),
+            metrics,
+        )
+        metrics.card_updates.labels("updated").inc()
+        if note:
+            key = note_key(note, review.content_hash)
+            posted = await find_update_note(
+                client, channel, ts, delivery_id=delivery.id, note_key=key, metrics=metrics
+            )
+            if not posted:
+                reply = build_update_reply(note, delivery_id=delivery.id, note_key=key)
+                pace.take()
+                await post_message(client, channel, {**reply, "thread_ts": ts}, metrics)
+                metrics.card_updates.labels("noted").inc()
+    except RateLimited as exc:
+        pace.block(exc.retry_after)
+        await _defer(deps, gate, delivery, exc.retry_after, exc.reason)
+        return
+    except Transient as exc:
+        await _defer(deps, gate, delivery, RETRY_SECONDS, exc.reason)
+        return
+    except Permanent as exc:
+        await _drop(deps, gate, delivery, f"card update failed: {exc.reason}")
+        return
+    async with gate.hold(), deps.sessions() as session, session.begin():
+        cleared = await finish_update(
+            session,
+            delivery_id=delivery.id,
+            seen_note=note,
+            seen_handled_by=delivery.handled_by,
+            review_hash=review.content_hash,
+        )
+    if not cleared:
+        sender.wake.set()  # changed while we edited: the next pass shows the newer state
+
+
+async def _defer(
+    deps: Deps, gate: WriteGate, delivery: Delivery, seconds: float, reason: str
+) -> None:
+    at = deps.clock() + timedelta(seconds=seconds)
+    async with gate.hold(), deps.sessions() as session, session.begin():
+        await defer_update(session, delivery_id=delivery.id, at=at, error=reason)
+    deps.metrics.card_updates.labels("retried").inc()
+
+
+async def _drop(deps: Deps, gate: WriteGate, delivery: Delivery, reason: str) -> None:
+    async with gate.hold(), deps.sessions() as session, session.begin():
+        await drop_update(session, delivery_id=delivery.id, error=reason)
+    deps.metrics.card_updates.labels("dropped").inc()
+    log.warning("card_update_dropped", delivery_id=delivery.id, reason=reason)

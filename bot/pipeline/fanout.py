@@ -1,0 +1,194 @@
+"""From a normalized review to stored state and queued cards: the step webhooks and polls share.
+
+``route_review`` upserts the review, queues one delivery per matching channel for a new one,
+and for a changed one queues ``chat.update`` of every posted card plus the thread note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.card import build_update_note
+from bot.filters import Filter
+from bot.log import get_logger
+from bot.pipeline.records import CardNames, NameCache, fill_gaps, review_from_row
+from bot.providers.base import Review
+from storage.models import Connection, Subscription
+from storage.repositories import get_review, insert_delivery_if_absent, upsert_review
+from storage.repositories.deliveries import deliveries_of_review, mark_update_pending
+from storage.repositories.matching import subscriptions_for_connection
+
+__all__ = [
+    "RECENT",
+    "ChannelMatch",
+    "RouteContext",
+    "RouteResult",
+    "match_channels",
+    "route_review",
+]
+
+log = get_logger(__name__)
+
+# A review first seen through an update (or changed into matching a channel) gets a card only
+# if it is this recent: a reply to a two-year-old review is not news.
+RECENT = timedelta(days=7)
+
+
+class ChannelMatch(NamedTuple):
+    """What one channel gets for one review: the first matching subscription and the mentions."""
+
+    subscription_id: int
+    mentions: tuple[str, ...]
+
+
+class RouteResult(NamedTuple):
+    """What routing one review did."""
+
+    created: bool
+    changed: bool
+    queued: int
+    """New deliveries plus card updates queued."""
+
+
+@dataclass
+class RouteContext:
+    """One unit of routing work: its session, clock reading and per-transaction caches."""
+
+    session: AsyncSession
+    now: datetime
+    names: CardNames
+    queued: int = 0
+    _subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
+    _connections: dict[int, Connection | None] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls, session: AsyncSession, now: datetime, names: NameCache | None = None
+    ) -> RouteContext:
+        """A context on ``session`` (``names``: a cache shared across contexts)."""
+        return cls(session=session, now=now, names=CardNames(session, names))
+
+    async def connection(self, connection_id: int) -> Connection | None:
+        """A connection row (loaded once per context)."""
+        if connection_id not in self._connections:
+            self._connections[connection_id] = await self.session.get(Connection, connection_id)
+        return self._connections[connection_id]
+
+    async def subscriptions(self, connection: Connection) -> list[Subscription]:
+        """The subscriptions covering ``connection`` (loaded once per context)."""
+        if connection.id not in self._subscriptions:
+            self._subscriptions[connection.id] = await subscriptions_for_connection(
+                self.session, team_id=connection.team_id, connection_id=connection.id
+            )
+        return self._subscriptions[connection.id]
+
+
+def _stored_filter(subscription: Subscription) -> Filter | None:
+    try:
+        return Filter.from_json(subscription.filter or {})
+    except (ValueError, TypeError, AttributeError):
+        log.warning("subscription_filter_unreadable", subscription_id=subscription.id)
+        return None
+
+
+def match_channels(
+    subscriptions: Iterable[Subscription],
+    connection: Connection,
+    review: Review,
+    *,
+    organization_name: str | None,
+    location_name: str | None,
+) -> dict[str, ChannelMatch]:
+    """Channel → match for every subscription the review passes.
+
+    Several subscriptions of one channel make one card; it mentions the union of the people of
+    those whose alert threshold the rating is at or below.
+    """
+    matches: dict[str, ChannelMatch] = {}
+    for subscription in subscriptions:
+        if subscription.connection_id not in (None, connection.id):
+            continue
+        wanted = _stored_filter(subscription)
+        if wanted is None:
+            continue
+        if (
+            subscription.connection_id is None
+            and wanted.connection is not None
+            and wanted.connection.casefold() not in (connection.name.casefold(), str(connection.id))
+        ):
+            continue
+        if not wanted.matches(
+            review, organization_name=organization_name, location_name=location_name
+        ):
+            continue
+        first = matches.get(subscription.channel_id)
+        mentions = list(first.mentions) if first else []
+        if review.rating <= subscription.alert_threshold:
+            mentions += [m for m in subscription.mentions or () if m not in mentions]
+        matches[subscription.channel_id] = ChannelMatch(
+            first.subscription_id if first else subscription.id, tuple(mentions)
+        )
+    return matches
+
+
+async def _queue_cards(
+    ctx: RouteContext, connection: Connection, review_id: int, review: Review
+) -> int:
+    organization, location = await ctx.names.of(connection.id, review)
+    matches = match_channels(
+        await ctx.subscriptions(connection),
+        connection,
+        review,
+        organization_name=organization,
+        location_name=location,
+    )
+    queued = 0
+    for channel_id, match in matches.items():
+        delivery_id = await insert_delivery_if_absent(
+            ctx.session,
+            team_id=connection.team_id,
+            channel_id=channel_id,
+            review_id=review_id,
+            subscription_id=match.subscription_id,
+            mentions=match.mentions,
+            now=ctx.now,
+        )
+        queued += delivery_id is not None
+    return queued
+
+
+async def route_review(
+    ctx: RouteContext, connection: Connection, incoming: Review, *, cards_if_new: bool
+) -> RouteResult:
+    """Store a review's newest state and queue what Slack should show of it.
+
+    ``cards_if_new``: a review we did not know gets cards (False for a poll baseline).
+    """
+    stored = await get_review(ctx.session, connection_id=connection.id, platform_id=incoming.id)
+    before = review_from_row(stored, connection.platform) if stored is not None else None
+    upsert = await upsert_review(
+        ctx.session,
+        connection_id=connection.id,
+        review=fill_gaps(incoming, stored),
+        now=ctx.now,
+    )
+    row = upsert.review
+    after = review_from_row(row, connection.platform)
+    queued = 0
+    if upsert.created:
+        if cards_if_new:
+            queued += await _queue_cards(ctx, connection, row.id, after)
+    elif upsert.changed and before is not None:
+        note = build_update_note(before, after)
+        queued += await mark_update_pending(ctx.session, review_id=row.id, note=note, now=ctx.now)
+        has_cards = bool(await deliveries_of_review(ctx.session, review_id=row.id))
+        if has_cards or after.published_at >= ctx.now - RECENT:
+            # A changed review may now pass a channel's filter (e.g. its rating dropped).
+            queued += await _queue_cards(ctx, connection, row.id, after)
+    ctx.queued += queued
+    return RouteResult(upsert.created, upsert.changed, queued)

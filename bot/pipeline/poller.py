@@ -1,0 +1,281 @@
+"""The poller: new and changed reviews of Cloutly (no webhooks) and of quiet Gumado connections.
+
+Every ``POLL_INTERVAL_SECONDS`` each Cloutly connection, and each Gumado connection without a
+webhook in the last 24 hours, is read and every review goes through ``route_review`` — the
+same step webhooks take — directly rather than through ``inbound_events``: a poll result is
+already normalized and can be fetched again, and the cursor commits in the same transaction
+as the reviews, so a crash just means the next poll reads the same reviews again.
+
+The first poll of a connection with no stored reviews is a *baseline*: the newest reviews are
+stored without cards, and the oldest of them becomes the horizon. Afterwards a review we do not
+know gets a card only if it is newer than the horizon (it was not there at baseline time) and
+no older than a week (so an imported backlog does not flood channels).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import errors
+from bot.deps import Deps
+from bot.log import get_logger
+from bot.pipeline.fanout import RECENT, RouteContext, route_review
+from bot.pipeline.records import NameCache
+from bot.pipeline.worker import Worker, WriteGate
+from bot.providers.base import Organization, Review
+from bot.providers.cloutly import CloutlyClient
+from bot.providers.gumado import GumadoClient
+from storage.models import Connection
+from storage.repositories import upsert_organizations
+from storage.repositories.connections import (
+    all_connections,
+    claim_poll,
+    record_poll_failure,
+    record_poll_success,
+)
+from storage.repositories.reviews import newest_review_at
+
+__all__ = ["GUMADO_QUIET", "PollCursor", "Poller"]
+
+log = get_logger(__name__)
+
+# A Gumado connection is polled once it has had no webhook for this long.
+GUMADO_QUIET = timedelta(hours=24)
+# Reviews published this long before the newest one seen are still read for changes.
+LATE_WINDOW = timedelta(hours=48)
+MAX_GUMADO_PAGES = 10
+BASELINE_LIMIT = 200
+ORGANIZATION_SYNC_SECONDS = 3600.0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class PollCursor:
+    """``connections.poll_cursor``: the baseline horizon and the newest review times seen."""
+
+    horizon: datetime | None = None
+    newest: datetime | None = None
+    updated: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> PollCursor:
+        """Read a stored cursor (anything unreadable is "no cursor yet")."""
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            _moment(data.get("horizon")), _moment(data.get("newest")), _moment(data.get("updated"))
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON stored in ``connections.poll_cursor``."""
+        return {
+            "horizon": _iso(self.horizon),
+            "newest": _iso(self.newest),
+            "updated": _iso(self.updated),
+        }
+
+    def advanced(self, reviews: list[Review]) -> PollCursor:
+        """This cursor moved past ``reviews``."""
+        newest = max(
+            [r.published_at for r in reviews] + ([self.newest] if self.newest else []), default=None
+        )
+        stamps = [r.updated_at for r in reviews if r.updated_at is not None]
+        updated = max(stamps + ([self.updated] if self.updated else []), default=None)
+        return PollCursor(self.horizon, newest, updated)
+
+    def scan_from(self) -> datetime | None:
+        """Reviews published before this are not read again (unless their updated_at moved)."""
+        if self.newest is None:
+            return self.horizon
+        late = self.newest - LATE_WINDOW
+        return max(late, self.horizon) if self.horizon is not None else late
+
+
+class Poller(Worker):
+    """Polls due connections every ``poll_interval_seconds`` (first pass at start-up)."""
+
+    name = "poller"
+
+    def __init__(self, deps: Deps, gate: WriteGate, *, names: NameCache | None = None) -> None:
+        super().__init__(tick=float(deps.settings.poll_interval_seconds))
+        self._deps = deps
+        self._gate = gate
+        self._names = names if names is not None else NameCache()
+        self._pass_lock = asyncio.Lock()
+        self._blocked_until: dict[int, float] = {}
+        self._organizations_synced: dict[int, float] = {}
+
+    async def run_once(self) -> float | None:
+        """Poll every connection that is due."""
+        await self._pass(force=False)
+        return None
+
+    async def poll_now(self) -> None:
+        """Poll every connection that wants polling now, whenever it was last polled."""
+        await self._pass(force=True)
+
+    def wants_poll(self, connection: Connection, now: datetime) -> bool:
+        """Cloutly always; Gumado when no webhook came in the last 24 hours."""
+        if self._blocked_until.get(connection.id, 0.0) > time.monotonic():
+            return False
+        if connection.platform != "gumado":
+            return True
+        last = connection.last_webhook_at
+        return last is None or now - last >= GUMADO_QUIET
+
+    async def _pass(self, *, force: bool) -> None:
+        async with self._pass_lock:
+            async with self._deps.sessions() as session:
+                connections = await all_connections(session)
+            for connection in connections:
+                if self.stopping:
+                    return
+                if self.wants_poll(connection, self._deps.clock()):
+                    await self.poll_connection(connection, force=force)
+
+    async def _claim(self, connection: Connection, now: datetime) -> bool:
+        gap = timedelta(seconds=self._deps.settings.poll_interval_seconds / 2)
+        async with self._gate.hold(), self._deps.sessions() as session, session.begin():
+            return await claim_poll(session, connection_id=connection.id, now=now, min_gap=gap)
+
+    async def poll_connection(self, connection: Connection, *, force: bool = False) -> None:
+        """Read one connection's reviews (and names) and route them."""
+        deps = self._deps
+        now = deps.clock()
+        if not force and not await self._claim(connection, now):
+            return  # another replica (or a recent pass) has it
+        cursor = PollCursor.from_json(connection.poll_cursor)
+        try:
+            client = deps.providers.client_for(connection)
+            organizations = await self._organizations(client, connection)
+            if isinstance(client, GumadoClient):
+                reviews = await self._gumado_reviews(client, cursor)
+            else:
+                reviews = await self._cloutly_reviews(client, cursor)
+        except errors.RateLimited as exc:
+            self._blocked_until[connection.id] = time.monotonic() + exc.retry_after
+            await self._failed(connection, now, f"rate limited: {exc}", healthy=True)
+            deps.metrics.polls.labels(connection.platform, "rate_limited").inc()
+            return
+        except (errors.ProviderError, errors.ConfigError) as exc:
+            await self._failed(connection, now, str(exc), healthy=False)
+            deps.metrics.polls.labels(connection.platform, "failed").inc()
+            return
+        baseline = await self._store(connection, cursor, organizations, reviews, now)
+        deps.metrics.polls.labels(connection.platform, "baseline" if baseline else "ok").inc()
+
+    async def _failed(
+        self, connection: Connection, now: datetime, error: str, *, healthy: bool
+    ) -> None:
+        log.warning(
+            "poll_failed", connection=connection.name, platform=connection.platform, error=error
+        )
+        async with self._gate.hold(), self._deps.sessions() as session, session.begin():
+            await record_poll_failure(
+                session, connection_id=connection.id, now=now, error=error, healthy=healthy
+            )
+
+    async def _organizations(
+        self, client: GumadoClient | CloutlyClient, connection: Connection
+    ) -> list[Organization] | None:
+        last = self._organizations_synced.get(connection.id)
+        if last is not None and time.monotonic() - last < ORGANIZATION_SYNC_SECONDS:
+            return None
+        self._organizations_synced[connection.id] = time.monotonic()
+        if isinstance(client, CloutlyClient):
+            return await client.list_businesses()
+        try:
+            return await client.list_organizations()
+        except errors.ScopeError:
+            return None  # a token without organizations:read: names come from webhooks only
+
+    async def _gumado_reviews(self, client: GumadoClient, cursor: PollCursor) -> list[Review]:
+        """Newest first, page after page, until the pages are older than the cursor."""
+        reviews: list[Review] = []
+        stop_before = cursor.scan_from()
+        page_number = 1
+        while page_number <= MAX_GUMADO_PAGES:
+            page = await client.list_reviews(page=page_number)
+            reviews.extend(page.items)
+            if stop_before is None or not page.items or not page.has_next:
+                break  # a baseline reads one page
+            if min(r.published_at for r in page.items) <= stop_before:
+                break
+            page_number += 1
+        return reviews
+
+    async def _cloutly_reviews(self, client: CloutlyClient, cursor: PollCursor) -> list[Review]:
+        """Every review comes at once; keep the recent ones and those changed since the cursor."""
+        page = await client.list_reviews(sort="desc")
+        everything = sorted(page.items, key=lambda r: r.published_at, reverse=True)
+        if cursor.horizon is None:
+            return everything[:BASELINE_LIMIT]
+        scan_from = cursor.scan_from()
+        return [
+            review
+            for review in everything
+            if (scan_from is None or review.published_at >= scan_from)
+            or (
+                review.updated_at is not None
+                and cursor.updated is not None
+                and review.updated_at > cursor.updated
+            )
+        ]
+
+    async def _store(
+        self,
+        connection: Connection,
+        cursor: PollCursor,
+        organizations: list[Organization] | None,
+        reviews: list[Review],
+        now: datetime,
+    ) -> bool:
+        """Route the reviews and move the cursor in one transaction; True for a baseline."""
+        deps = self._deps
+        baseline = False
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            ctx = RouteContext.open(session, now, self._names)
+            if organizations:
+                await upsert_organizations(
+                    session, connection_id=connection.id, organizations=organizations, now=now
+                )
+                ctx.names.forget(connection.id)
+            fresh = await session.get(Connection, connection.id, populate_existing=True)
+            if fresh is None:
+                return False
+            horizon = cursor.horizon
+            if horizon is None:
+                stored_newest = await newest_review_at(session, connection_id=connection.id)
+                baseline = stored_newest is None
+                horizon = stored_newest or min((r.published_at for r in reviews), default=now)
+                cursor = PollCursor(horizon=horizon)
+            for review in reviews:
+                new_enough = review.published_at > horizon and review.published_at >= now - RECENT
+                await route_review(ctx, fresh, review, cards_if_new=not baseline and new_enough)
+            await record_poll_success(
+                session,
+                connection_id=connection.id,
+                now=now,
+                cursor=cursor.advanced(reviews).to_json(),
+            )
+        if ctx.queued:
+            deps.signals.outbound.set()
+        if baseline:
+            log.info("poll_baseline", connection=connection.name, reviews=len(reviews))
+        return baseline

@@ -1,0 +1,136 @@
+"""Stored rows as the values the blocks and filters take, and the card a delivery shows now."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.card import build_review_card
+from bot.providers.base import Platform, Review
+from storage import models
+from storage.repositories import location_names, organization_names
+
+__all__ = ["CardNames", "NameCache", "card_for_delivery", "fill_gaps", "review_from_row"]
+
+
+def review_from_row(row: models.Review, platform: str) -> Review:
+    """The normalized review a stored row holds."""
+    return Review(
+        platform=cast(Platform, platform),
+        id=row.platform_id,
+        rating=row.rating,
+        source=row.source,
+        published_at=row.published_at,
+        organization_id=row.organization_platform_id,
+        location_id=row.location_platform_id,
+        author=row.author,
+        avatar_url=row.avatar_url,
+        title=row.title,
+        text=row.text,
+        url=row.url,
+        source_logo_url=row.source_logo_url,
+        reply=row.reply,
+        reply_at=row.reply_at,
+        updated_at=row.platform_updated_at,
+    )
+
+
+def fill_gaps(incoming: Review, stored: models.Review | None) -> Review:
+    """Keep what one shape of a review never carries but another did.
+
+    Gumado webhooks have ``url`` and ``updated_at`` but no ``source_logo``; ``GET /reviews``
+    has the logo but neither of the others. Without this, every poll after a webhook would
+    look like a change.
+    """
+    if stored is None:
+        return incoming
+    return replace(
+        incoming,
+        url=incoming.url or stored.url,
+        source_logo_url=incoming.source_logo_url or stored.source_logo_url,
+        updated_at=incoming.updated_at or stored.platform_updated_at,
+    )
+
+
+NameMaps = tuple[dict[str, str], dict[str, str]]
+# Names change through webhooks this process routes (which drop the entry at once) and through
+# other replicas or polls; this bounds how long such a rename takes to show.
+NAME_CACHE_SECONDS = 30.0
+
+
+class NameCache:
+    """Organization and location names per connection, shared by the router and the poller."""
+
+    def __init__(self, ttl: float = NAME_CACHE_SECONDS) -> None:
+        self._ttl = ttl
+        self._entries: dict[int, tuple[float, NameMaps]] = {}
+
+    def get(self, connection_id: int) -> NameMaps | None:
+        """The cached names, unless they are older than the TTL."""
+        entry = self._entries.get(connection_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, connection_id: int, names: NameMaps) -> None:
+        """Remember a connection's names."""
+        self._entries[connection_id] = (time.monotonic() + self._ttl, names)
+
+    def forget(self, connection_id: int) -> None:
+        """Drop a connection's names (they were just changed)."""
+        self._entries.pop(connection_id, None)
+
+
+class CardNames:
+    """Organization and location names per connection, loaded at most once per unit of work."""
+
+    def __init__(self, session: AsyncSession, cache: NameCache | None = None) -> None:
+        self._session = session
+        self._cache = cache if cache is not None else NameCache()
+
+    async def _load(self, connection_id: int) -> NameMaps:
+        names = self._cache.get(connection_id)
+        if names is None:
+            names = (
+                await organization_names(self._session, connection_id=connection_id),
+                await location_names(self._session, connection_id=connection_id),
+            )
+            self._cache.put(connection_id, names)
+        return names
+
+    async def of(self, connection_id: int, review: Review) -> tuple[str | None, str | None]:
+        """(organization name, location name) of a review, None where unknown."""
+        organizations, locations = await self._load(connection_id)
+        organization = organizations.get(review.organization_id) if review.organization_id else None
+        location = locations.get(review.location_id) if review.location_id else None
+        return organization, location
+
+    def forget(self, connection_id: int) -> None:
+        """Drop a connection's names (they were just changed)."""
+        self._cache.forget(connection_id)
+
+
+async def card_for_delivery(
+    session: AsyncSession, names: CardNames, delivery: models.Delivery
+) -> tuple[dict[str, Any], models.Review] | None:
+    """The card payload a delivery shows now (current review, names, handler); None if gone."""
+    row = await session.get(models.Review, delivery.review_id, populate_existing=True)
+    if row is None:
+        return None
+    connection = await session.get(models.Connection, row.connection_id)
+    if connection is None:
+        return None
+    review = review_from_row(row, connection.platform)
+    organization, location = await names.of(connection.id, review)
+    payload = build_review_card(
+        review,
+        organization_name=organization,
+        location_name=location,
+        mentions=delivery.mentions or (),
+        handled_by=delivery.handled_by,
+        delivery_id=delivery.id,
+    )
+    return payload, row

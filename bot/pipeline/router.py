@@ -1,0 +1,210 @@
+"""The router: claims committed webhook events and turns them into reviews, names and deliveries.
+
+A batch is routed in one transaction. If one of its events fails, the batch is rolled back
+and routed again with a savepoint per event, so the failing one rolls back alone; it is retried
+on later passes and marked ``failed`` (with the error) after ``MAX_ATTEMPTS``, or at once when
+its payload cannot be read — a poison event never blocks the queue and is never lost silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.deps import Deps
+from bot.log import get_logger
+from bot.pipeline.fanout import RECENT, RouteContext, route_review
+from bot.pipeline.records import NameCache
+from bot.pipeline.worker import Worker, WriteGate
+from bot.providers.gumado_parse import (
+    GumadoPayloadError,
+    location_from_webhook,
+    organization_from_webhook,
+    review_from_webhook,
+    webhook_object_id,
+)
+from storage.models import Connection, InboundEvent
+from storage.repositories import claim_pending_events, upsert_locations, upsert_organizations
+from storage.repositories.catalog import mark_location_deleted, mark_organization_deleted
+from storage.repositories.events import fail_event, finish_event, finish_events
+
+__all__ = ["MAX_ATTEMPTS", "Router", "route_event"]
+
+log = get_logger(__name__)
+
+MAX_ATTEMPTS = 5
+TICK_SECONDS = 5.0
+MAX_GIVE_WAY_SECONDS = 0.25
+GIVE_WAY_STEP_SECONDS = 0.005
+
+
+class _RouteCarefully(Exception):
+    """An event of the batch failed: route the batch again, one savepoint per event."""
+
+
+async def route_event(ctx: RouteContext, connection: Connection, event: InboundEvent) -> None:
+    """Apply one Gumado webhook event (GumadoPayloadError when its payload is unreadable)."""
+    payload: Any = event.payload
+    kind = event.event_type
+    if kind in ("review-created", "review-updated"):
+        review = review_from_webhook(payload)
+        # An update of a review we never saw is news only if the review is recent.
+        cards = kind == "review-created" or review.published_at >= ctx.now - RECENT
+        await route_review(ctx, connection, review, cards_if_new=cards)
+    elif kind in ("organization-created", "organization-updated"):
+        organization = organization_from_webhook(payload)
+        await upsert_organizations(
+            ctx.session, connection_id=connection.id, organizations=[organization], now=ctx.now
+        )
+        ctx.names.forget(connection.id)
+    elif kind in ("location-created", "location-updated"):
+        location = location_from_webhook(payload)
+        await upsert_locations(
+            ctx.session, connection_id=connection.id, locations=[location], now=ctx.now
+        )
+        ctx.names.forget(connection.id)
+    elif kind == "organization-deleted":
+        await mark_organization_deleted(
+            ctx.session,
+            connection_id=connection.id,
+            platform_id=webhook_object_id(payload),
+            now=ctx.now,
+        )
+    elif kind == "location-deleted":
+        await mark_location_deleted(
+            ctx.session,
+            connection_id=connection.id,
+            platform_id=webhook_object_id(payload),
+            now=ctx.now,
+        )
+    else:
+        raise GumadoPayloadError(f"Gumado event {kind[:40]!r} is not one the app handles")
+
+
+async def _route_with_connection(ctx: RouteContext, event: InboundEvent) -> None:
+    connection = await ctx.connection(event.connection_id)
+    if connection is None:
+        raise GumadoPayloadError("the event's connection no longer exists")
+    await route_event(ctx, connection, event)
+
+
+def _database_failed(exc: Exception) -> bool:
+    """True when the database itself failed (not this event's data): retry the whole batch."""
+    return isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError | DataError)
+
+
+class Router(Worker):
+    """Drains ``inbound_events``; woken by intake through ``deps.signals.inbound``."""
+
+    name = "router"
+
+    def __init__(
+        self,
+        deps: Deps,
+        gate: WriteGate,
+        *,
+        batch: int,
+        names: NameCache | None = None,
+        give_way: Callable[[], bool] = lambda: False,
+    ) -> None:
+        super().__init__(tick=TICK_SECONDS, wake=deps.signals.inbound)
+        self._deps = deps
+        self._gate = gate
+        self._batch = batch
+        self._names = names if names is not None else NameCache()
+        self._give_way = give_way
+
+    async def run_once(self) -> float | None:
+        """Route batches until the queue is empty (or a batch had failures: retry next tick).
+
+        While webhooks are being answered the router gives way (one process, one CPU):
+        acknowledging fast is what keeps Gumado from retrying, and the committed queue
+        absorbs the burst. It still routes a batch at least every ``MAX_GIVE_WAY_SECONDS``.
+        """
+        last_batch = time.monotonic()
+        while not self.stopping:
+            if self._give_way() and time.monotonic() - last_batch < MAX_GIVE_WAY_SECONDS:
+                await asyncio.sleep(GIVE_WAY_STEP_SECONDS)
+                continue
+            claimed, failures = await self.route_batch()
+            last_batch = time.monotonic()
+            if claimed < self._batch or failures:
+                break
+        return None
+
+    async def route_batch(self) -> tuple[int, int]:
+        """Claim and route one batch; returns (claimed, failed)."""
+        try:
+            return await self._route_batch(carefully=False)
+        except _RouteCarefully:
+            return await self._route_batch(carefully=True)
+
+    async def _route_batch(self, *, carefully: bool) -> tuple[int, int]:
+        deps = self._deps
+        now = deps.clock()
+        failures = 0
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            events = await claim_pending_events(session, limit=self._batch)
+            if not events:
+                return 0, 0
+            ctx = RouteContext.open(session, now, self._names)
+            if carefully:
+                for event in events:
+                    failures += not await self._route_one(ctx, session, event, now)
+            else:
+                for event in events:
+                    try:
+                        await _route_with_connection(ctx, event)
+                    except Exception as exc:
+                        if _database_failed(exc):
+                            raise
+                        raise _RouteCarefully from exc
+                await finish_events(session, event_ids=[e.id for e in events], now=now)
+                self._deps.metrics.inbound_events.labels("done").inc(len(events))
+        if ctx.queued:
+            deps.signals.outbound.set()
+        return len(events), failures
+
+    async def _route_one(
+        self, ctx: RouteContext, session: AsyncSession, event: InboundEvent, now: datetime
+    ) -> bool:
+        metrics = self._deps.metrics
+        try:
+            async with session.begin_nested():
+                await _route_with_connection(ctx, event)
+        except GumadoPayloadError as exc:
+            await fail_event(
+                session, event_id=event.id, error=str(exc), now=now, max_attempts=1, permanent=True
+            )
+            metrics.inbound_events.labels("failed").inc()
+            log.warning("inbound_event_unreadable", event_id=event.id, reason=str(exc))
+            return False
+        except Exception as exc:
+            if _database_failed(exc):
+                raise  # the database itself failed: the whole batch is retried
+            # Anything else is this event's problem: count it on the row, keep the queue moving.
+            status = await fail_event(
+                session,
+                event_id=event.id,
+                error=f"{type(exc).__name__}: {exc}",
+                now=now,
+                max_attempts=MAX_ATTEMPTS,
+            )
+            metrics.inbound_events.labels("failed" if status == "failed" else "retried").inc()
+            log.warning(
+                "inbound_event_failed",
+                event_id=event.id,
+                status=status,
+                error=type(exc).__name__,
+                exc_info=True,
+            )
+            return False
+        await finish_event(session, event_id=event.id, now=now)
+        metrics.inbound_events.labels("done").inc()
+        return True

@@ -1,0 +1,205 @@
+"""Webhook intake over HTTP: every rejection, duplicates, retries and an unavailable database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+from pipeline_helpers import (
+    Delivery,
+    InboundEvent,
+    cards_of,
+    connection,
+    count,
+    post_webhook,
+    subscribe,
+    wait_cards,
+)
+from sqlalchemy.engine import make_url
+
+from bot.pipeline.intake import MAX_BODY_BYTES, event_dedupe_key
+from harness import running_service, wait_for
+
+REVIEW = {
+    "webhook_event": "review-created",
+    "id": 142,
+    "organization_id": 1,
+    "location_id": None,
+    "source_name": "google",
+    "author": "Sarah Johnson",
+    "rating": 5,
+    "message": "Outstanding service!",
+    "url": "https://maps.google.com/review/1",
+    "published_on": "2025-12-15T10:30:00+00:00",
+    "updated_at": "2025-12-15T10:35:00+00:00",
+    "created_at": "2025-12-15T10:35:00+00:00",
+}
+
+
+def test_dedupe_key_is_stable_for_a_retry_and_new_for_a_change() -> None:
+    key = event_dedupe_key("review-created", "142", REVIEW)
+    reordered = dict(reversed(list(REVIEW.items())))
+    assert event_dedupe_key("review-created", "142", reordered) == key
+    changed = {**REVIEW, "updated_at": "2025-12-15T11:00:00+00:00"}
+    assert event_dedupe_key("review-created", "142", changed) != key
+    assert event_dedupe_key("review-updated", "142", REVIEW) != key
+    assert len(event_dedupe_key("x" * 100, "9" * 500, REVIEW)) <= 128
+
+
+async def test_rejections_say_why_and_store_nothing(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        unknown = "A" * 32
+        status, _ = await post_webhook(service, REVIEW, key=unknown)
+        assert status == 404
+        status, _ = await post_webhook(service, REVIEW, key="short")
+        assert status == 404
+        status, _ = await post_webhook(service, b"x" * (MAX_BODY_BYTES + 1))
+        assert status == 413
+        status, _ = await post_webhook(service, b"{not json")
+        assert status == 400
+        status, _ = await post_webhook(service, b"\xff\xfe\x00garbage")
+        assert status == 400
+        status, answer = await post_webhook(service, {"event": "order-paid", "id": 1})
+        assert status == 400 and "webhook_event" in answer["message"]
+        status, _ = await post_webhook(service, {"webhook_event": "review-created"})
+        assert status == 400
+        status, _ = await post_webhook(service, json.dumps([REVIEW]).encode())
+        assert status == 400
+        assert await count(service, InboundEvent) == 0
+        async with service.http.get(f"{service.base_url}/metrics") as response:
+            metrics = await response.text()
+        assert 'reviewbot_webhooks_total{outcome="rejected_unknown_key"} 2.0' in metrics
+        assert 'reviewbot_webhooks_total{outcome="rejected_too_large"} 1.0' in metrics
+        assert 'reviewbot_webhooks_total{outcome="rejected_bad_request"} 5.0' in metrics
+        # The key is a secret: never in the metrics (routes are labelled by pattern).
+        assert unknown not in metrics
+
+
+async def test_accepted_event_is_committed_before_200(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        before = await connection(service, "gumado")
+        status, answer = await post_webhook(service, REVIEW)
+        assert (status, answer["ok"]) == (200, True)
+        # Answered: so it is already in the table, whatever the router does next.
+        assert await count(service, InboundEvent) == 1
+        after = await connection(service, "gumado")
+        assert before.last_webhook_at is None and after.last_webhook_at is not None
+        status, _ = await post_webhook(service, REVIEW)
+        assert status == 200
+        assert await count(service, InboundEvent) == 1
+        async with service.http.get(f"{service.base_url}/metrics") as response:
+            metrics = await response.text()
+        assert 'reviewbot_webhooks_total{outcome="accepted"} 1.0' in metrics
+        assert 'reviewbot_webhooks_total{outcome="duplicate"} 1.0' in metrics
+
+
+async def test_a_burst_of_concurrent_webhooks_is_group_committed(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await subscribe(service, "C0REVIEWS")
+        payloads = [{**REVIEW, "id": 1000 + n, "author": f"Author {n}"} for n in range(60)]
+        results = await asyncio.gather(*(post_webhook(service, p) for p in payloads * 2))
+        assert all(status == 200 for status, _ in results)
+        assert sum(answer.get("ok") is True for _, answer in results) == 120
+        assert await count(service, InboundEvent) == 60
+        # Routed: one delivery each (posting them is paced at ~1 card/s per channel).
+
+        async def routed() -> bool:
+            return await count(service, InboundEvent, InboundEvent.status == "done") == 60
+
+        await wait_for(routed, timeout=30, what="every event routed")
+        assert await count(service, Delivery) == 60
+
+
+@contextlib.contextmanager
+def _sqlite_write_lock(path: str) -> Iterator[threading.Event]:
+    """Hold SQLite's write lock from another connection until the yielded event is set."""
+    release, held = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        held.set()
+        release.wait(30)
+        db.execute("ROLLBACK")
+        db.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(5)
+    try:
+        yield release
+    finally:
+        release.set()
+        thread.join()
+
+
+@contextlib.asynccontextmanager
+async def _database_writes_blocked(database_url: str) -> AsyncIterator[asyncio.Event]:
+    """Block writes to inbound_events from another session until the yielded event is set."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        with _sqlite_write_lock(str(url.database)) as release:
+            done = asyncio.Event()
+            yield done
+            release.set()
+        return
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    blocker = await asyncpg.connect(dsn)
+    try:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("LOCK TABLE inbound_events IN EXCLUSIVE MODE")
+        done = asyncio.Event()
+        yield done
+        await transaction.rollback()
+    finally:
+        await blocker.close()
+
+
+async def test_gumado_retry_of_a_committed_event_is_a_no_op(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        # Gumado times out the first attempt while our commit waits for a lock; it retries.
+        gumado.webhooks.attempt_timeout = 0.3
+        gumado.webhooks.retry_scale = 0.002
+        async with _database_writes_blocked(database_url):
+            payload = gumado.add_review(rating=4, message="Nice")
+            await wait_for(lambda: len(gumado.deliveries) >= 1, timeout=5, what="first attempt")
+            await asyncio.sleep(0.2)
+        await gumado.wait_for_deliveries(timeout=20)
+        attempts = [d for d in gumado.deliveries if d.payload_id == payload["id"]]
+        assert len(attempts) >= 2, attempts
+        assert attempts[0].status is None and attempts[-1].status == 200
+        await wait_cards(service, 1)
+        await service.settle()
+        assert len(cards_of(service, payload["id"])) == 1
+        assert await count(service, InboundEvent) == 1
+        assert await count(service, Delivery) == 1
+
+
+async def test_database_unavailable_is_503(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        if make_url(database_url).get_backend_name() == "sqlite":
+            # Locked longer than the busy timeout: the commit gives up.
+            with _sqlite_write_lock(str(make_url(database_url).database)):
+                status, answer = await post_webhook(service, REVIEW)
+        else:
+            url = make_url(database_url)
+            maintenance = url.set(drivername="postgresql", database="postgres")
+            admin = await asyncpg.connect(maintenance.render_as_string(hide_password=False))
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+            finally:
+                await admin.close()
+            status, answer = await post_webhook(service, REVIEW)
+        assert status == 503, answer
+        assert answer["ok"] is False

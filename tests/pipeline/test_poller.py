@@ -1,0 +1,132 @@
+"""Polling: a baseline that posts nothing, then new and changed reviews; Gumado's fallback."""
+
+from __future__ import annotations
+
+from pipeline_helpers import (
+    Delivery,
+    MovableClock,
+    Review,
+    block_texts,
+    cards,
+    connection,
+    count,
+    rows,
+    subscribe,
+    wait_cards,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.filters import Filter
+from harness import Service, running_service
+from storage.engine import create_engine, make_sessionmaker
+from storage.models import Subscription
+
+
+async def _subscribe_before_start(database_url: str, channel_id: str = "C0REVIEWS") -> None:
+    """A subscription that exists before the service starts (and its first poll runs)."""
+    engine = create_engine(database_url)
+    try:
+        session: AsyncSession
+        async with make_sessionmaker(engine)() as session, session.begin():
+            session.add(
+                Subscription(
+                    team_id="T0DEMO",
+                    channel_id=channel_id,
+                    filter_text="all",
+                    filter=Filter().to_json(),
+                    mentions=[],
+                    created_by="U0ADMIN",
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _poll(service: Service) -> None:
+    from bot.pipeline.workers import PIPELINE_KEY
+
+    await service.app[PIPELINE_KEY].poller.poll_now()
+    await service.settle()
+
+
+async def test_first_poll_is_a_baseline_then_new_reviews_become_cards(database_url: str) -> None:
+    await _subscribe_before_start(database_url)
+    async with running_service(database_url) as service:
+        await service.settle()
+        cloutly = await connection(service, "cloutly")
+        gumado = await connection(service, "gumado")
+        # Hundreds of existing reviews are stored, and none of them became a card.
+        assert await count(service, Review, Review.connection_id == cloutly.id) >= 100
+        assert await count(service, Review, Review.connection_id == gumado.id) == 10
+        assert cards(service) == [] and await count(service, Delivery) == 0
+        assert cloutly.poll_cursor is not None and cloutly.poll_cursor["horizon"] is not None
+        assert cloutly.last_poll_at is not None and cloutly.healthy
+
+        added = service.sandboxes.cloutly.add_review(rating=2, text="Waited an hour")
+        await _poll(service)
+        (card,) = await wait_cards(service, 1)
+        assert card["metadata"]["event_payload"]["review_id"] == added["id"]
+        assert "Waited an hour" in block_texts(card)
+        # Polling again finds nothing new.
+        await _poll(service)
+        assert len(cards(service)) == 1
+
+
+async def test_a_changed_polled_review_edits_its_card(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        sandbox = service.sandboxes.cloutly
+        added = sandbox.add_review(rating=3, text="Okay")
+        await _poll(service)
+        (card,) = await wait_cards(service, 1)
+        sandbox.update_review(added["id"], response="Thanks for the feedback!")
+        await _poll(service)
+        (edited,) = cards(service)
+        assert edited["ts"] == card["ts"] and "Thanks for the feedback!" in block_texts(edited)
+        (note,) = service.slack.thread("C0REVIEWS", card["ts"])
+        assert "Reply published" in note["text"]
+
+
+async def test_gumado_is_polled_only_after_24_quiet_hours(database_url: str) -> None:
+    clock = MovableClock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        sandbox = service.sandboxes.gumado
+        sandbox.register_webhook(service.webhook_url)
+        sandbox.add_review(rating=5, message="By webhook")
+        await wait_cards(service, 1)
+        # Webhooks stop arriving (say, removed in Gumado's settings); a review comes in.
+        sandbox.webhooks.subscriptions.clear()
+        missed = sandbox.add_review(rating=4, message="Missed by webhooks")
+        requests = len(sandbox.requests)
+        await _poll(service)
+        assert len(sandbox.requests) == requests, "a Gumado with recent webhooks is not polled"
+        assert len(cards(service)) == 1
+        clock.advance(hours=25)
+        await _poll(service)
+        await wait_cards(service, 2)
+        assert cards(service)[-1]["metadata"]["event_payload"]["review_id"] == str(missed["id"])
+        gumado = await connection(service, "gumado")
+        assert gumado.last_poll_at is not None and gumado.last_poll_at > clock() - clock.offset
+
+
+async def test_poll_failures_are_recorded_and_healed(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        service.sandboxes.cloutly.inject_fault(status=401)
+        await _poll(service)
+        broken = await connection(service, "cloutly")
+        assert broken.healthy is False
+        assert broken.last_error and broken.last_error_at is not None
+        # Every attempt of the client (first try and its retries) is answered 429.
+        service.sandboxes.cloutly.inject_fault(status=429, retry_after=0, count=4)
+        await _poll(service)  # rate limited: recorded, the loop carries on
+        limited = await connection(service, "cloutly")
+        assert "rate limited" in (limited.last_error or "")
+        assert not service.sandboxes.cloutly._faults
+        await _poll(service)
+        healed = await connection(service, "cloutly")
+        assert healed.healthy is True and healed.last_poll_at is not None
+        assert await rows(service, Delivery) == []

@@ -1,0 +1,198 @@
+"""The pipeline's queries on both databases: events, the delivery lifecycle, updates, polls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from storage_samples import NOW, FakeReview
+
+from storage import repositories as repo
+from storage.models import Connection, Delivery, InboundEvent
+
+LATER = NOW + timedelta(minutes=5)
+
+
+def _event(connection_id: int, key: str) -> repo.NewInboundEvent:
+    return repo.NewInboundEvent(connection_id, "review-created", key, {"id": key})
+
+
+async def test_insert_inbound_events_reports_the_new_ones(
+    session: AsyncSession, connection_id: int
+) -> None:
+    first = await repo.insert_inbound_events(
+        session, [_event(connection_id, "a"), _event(connection_id, "b")], now=NOW
+    )
+    assert first == {(connection_id, "a"), (connection_id, "b")}
+    again = await repo.insert_inbound_events(
+        session, [_event(connection_id, "b"), _event(connection_id, "c")], now=NOW
+    )
+    assert again == {(connection_id, "c")}
+    assert await repo.insert_inbound_events(session, [], now=NOW) == set()
+    assert await repo.count_events(session, status="pending") == 3
+
+
+async def test_event_failures_retry_then_fail(session: AsyncSession, connection_id: int) -> None:
+    await repo.insert_inbound_events(session, [_event(connection_id, "a")], now=NOW)
+    (event,) = await repo.claim_pending_events(session)
+    assert await repo.fail_event(
+        session, event_id=event.id, error="x", now=NOW, max_attempts=2
+    ) == ("pending")
+    assert await repo.fail_event(
+        session, event_id=event.id, error="y", now=NOW, max_attempts=2
+    ) == ("failed")
+    row = await session.get_one(InboundEvent, event.id, populate_existing=True)
+    assert (row.status, row.attempts, row.error) == ("failed", 2, "y")
+    await repo.insert_inbound_events(session, [_event(connection_id, "b")], now=NOW)
+    (other,) = await repo.claim_pending_events(session)
+    await repo.finish_event(session, event_id=other.id, now=LATER)
+    assert await repo.claim_pending_events(session) == []
+    assert await repo.count_events(session, status="done") == 1
+
+
+async def _delivery(session: AsyncSession, connection_id: int, channel: str, review: str) -> int:
+    stored = await repo.upsert_review(
+        session, connection_id=connection_id, review=FakeReview(review), now=NOW
+    )
+    delivery_id = await repo.insert_delivery_if_absent(
+        session,
+        team_id="T1",
+        channel_id=channel,
+        review_id=stored.review.id,
+        subscription_id=None,
+        mentions=(),
+        now=NOW,
+    )
+    assert delivery_id is not None
+    return delivery_id
+
+
+async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> None:
+    one = await _delivery(session, connection_id, "C1", "r1")
+    two = await _delivery(session, connection_id, "C2", "r1")
+    due = await repo.due_deliveries(session, now=NOW, limit=10)
+    assert [d.id for d in due] == [one, two]
+    assert [
+        d.id for d in await repo.due_deliveries(session, now=NOW, limit=10, skip_channels={"C1"})
+    ] == [two]
+    assert await repo.due_deliveries(session, now=NOW - timedelta(seconds=1), limit=10) == []
+
+    await repo.mark_sending(session, delivery_ids=[one, two])
+    assert await repo.sending_delivery_ids(session) == [one, two]
+    assert await repo.mark_sent(session, delivery_id=one, message_ts="1.1", now=LATER)
+    assert not await repo.mark_sent(session, delivery_id=one, message_ts="2.2", now=LATER)
+    await repo.reschedule_delivery(
+        session, delivery_id=two, at=LATER, error="ratelimited", undo_attempt=True
+    )
+    sent = await session.get_one(Delivery, one, populate_existing=True)
+    waiting = await session.get_one(Delivery, two, populate_existing=True)
+    assert (sent.status, sent.attempts, sent.message_ts, sent.sent_at) == ("sent", 1, "1.1", LATER)
+    assert (waiting.status, waiting.attempts, waiting.next_attempt_at) == ("pending", 0, LATER)
+    assert await repo.next_delivery_due(session) == LATER
+
+    await repo.mark_sending(session, delivery_ids=[two])
+    assert await repo.reset_sending(session, delivery_id=two, now=NOW)
+    assert not await repo.reset_sending(session, delivery_id=two, now=NOW)
+    await repo.fail_delivery(session, delivery_id=two, error="channel_not_found")
+    failed = await repo.list_failed_deliveries(session, team_id="T1")
+    assert [(d.id, d.last_error) for d in failed] == [(two, "channel_not_found")]
+    assert await repo.next_delivery_due(session) is None
+
+
+def test_combine_notes_says_each_change_once() -> None:
+    assert repo.combine_notes(None, "Reply published") == "Reply published"
+    assert repo.combine_notes("Reply published", "Reply published · Rating 2★ → 4★") == (
+        "Reply published · Rating 2★ → 4★"
+    )
+    assert repo.combine_notes(None, None) is None
+    assert len(repo.combine_notes("x" * 900, "y" * 900) or "") == 1000
+
+
+async def test_card_updates_are_queued_and_cleared_only_when_unchanged(
+    session: AsyncSession, connection_id: int
+) -> None:
+    posted = await _delivery(session, connection_id, "C1", "r1")
+    queued = await _delivery(session, connection_id, "C2", "r1")
+    await repo.mark_sending(session, delivery_ids=[posted])
+    await repo.mark_sent(session, delivery_id=posted, message_ts="1.1", now=NOW)
+    card = await session.get_one(Delivery, posted)
+    review_id = card.review_id
+    assert await repo.mark_update_pending(session, review_id=review_id, note="A", now=NOW) == 1
+    assert await repo.mark_update_pending(session, review_id=review_id, note="B", now=NOW) == 1
+    (due,) = await repo.due_updates(session, now=NOW, limit=10)
+    assert (due.id, due.update_note) == (posted, "A · B")
+    unposted = await session.get_one(Delivery, queued, populate_existing=True)
+    assert unposted.update_pending is False  # built from the current review when it is posted
+
+    review_hash = await repo.get_review(session, connection_id=connection_id, platform_id="r1")
+    assert review_hash is not None
+    stale = dict(delivery_id=posted, seen_handled_by=None, review_hash=review_hash.content_hash)
+    assert not await repo.finish_update(session, seen_note="A", **stale)
+    assert not await repo.finish_update(
+        session, delivery_id=posted, seen_note="A · B", seen_handled_by=None, review_hash="other"
+    )
+    assert await repo.finish_update(session, seen_note="A · B", **stale)
+    assert await repo.due_updates(session, now=NOW, limit=10) == []
+
+    await repo.request_card_refresh(session, delivery_id=posted, now=LATER)
+    await repo.defer_update(session, delivery_id=posted, at=LATER + timedelta(hours=1), error="5xx")
+    assert await repo.due_updates(session, now=LATER, limit=10) == []
+    await repo.drop_update(session, delivery_id=posted, error="message_not_found")
+    assert (await session.get_one(Delivery, posted, populate_existing=True)).update_pending is False
+
+
+async def test_handled_once_and_only_through_its_own_message(
+    session: AsyncSession, connection_id: int
+) -> None:
+    delivery_id = await _delivery(session, connection_id, "C1", "r1")
+    await repo.mark_sending(session, delivery_ids=[delivery_id])
+    await repo.mark_sent(session, delivery_id=delivery_id, message_ts="1.1", now=NOW)
+    where = {"team_id": "T1", "channel_id": "C1", "message_ts": "1.1"}
+    assert await repo.find_card(session, delivery_id=delivery_id, **where) is not None
+    for wrong in ({"team_id": "T2"}, {"channel_id": "C2"}, {"message_ts": "9.9"}):
+        assert await repo.find_card(session, delivery_id=delivery_id, **{**where, **wrong}) is None
+    assert await repo.set_handled(session, delivery_id=delivery_id, user_id="U1", now=NOW)
+    assert not await repo.set_handled(session, delivery_id=delivery_id, user_id="U2", now=NOW)
+    row = await session.get_one(Delivery, delivery_id, populate_existing=True)
+    assert (row.handled_by, row.handled_at) == ("U1", NOW)
+
+
+async def test_poll_bookkeeping(session: AsyncSession, connection_id: int) -> None:
+    gap = timedelta(minutes=1)
+    assert await repo.claim_poll(session, connection_id=connection_id, now=NOW, min_gap=gap)
+    assert not await repo.claim_poll(
+        session, connection_id=connection_id, now=NOW + timedelta(seconds=30), min_gap=gap
+    )
+    assert await repo.claim_poll(session, connection_id=connection_id, now=LATER, min_gap=gap)
+    await repo.record_poll_failure(
+        session, connection_id=connection_id, now=LATER, error="401", healthy=False
+    )
+    await repo.touch_webhook(session, connection_ids={connection_id}, now=LATER)
+    row = await session.get_one(Connection, connection_id, populate_existing=True)
+    assert (row.healthy, row.last_error, row.last_webhook_at) == (False, "401", LATER)
+    await repo.record_poll_success(
+        session, connection_id=connection_id, now=LATER, cursor={"horizon": None}
+    )
+    row = await session.get_one(Connection, connection_id, populate_existing=True)
+    assert (row.healthy, row.poll_cursor, row.last_error) == (True, {"horizon": None}, "401")
+    assert [c.id for c in await repo.all_connections(session)] == [connection_id]
+    assert await repo.newest_review_at(session, connection_id=connection_id) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_due_deliveries_skip_rows_another_replica_holds(
+    session_factory: async_sessionmaker[AsyncSession], connection_id: int
+) -> None:
+    async with session_factory() as setup, setup.begin():
+        for review in ("r1", "r2", "r3"):
+            await _delivery(setup, connection_id, "C1", review)
+    async with session_factory() as replica_a, session_factory() as replica_b:
+        claimed_a = await repo.due_deliveries(replica_a, now=NOW, limit=2)
+        claimed_b = await repo.due_deliveries(replica_b, now=NOW, limit=2)
+        assert len(claimed_a) == 2 and len(claimed_b) == 1
+        assert {d.id for d in claimed_a}.isdisjoint({d.id for d in claimed_b})
+    async with session_factory() as check:
+        assert len((await check.scalars(select(Delivery))).all()) == 3
