@@ -39,7 +39,7 @@ from storage.repositories.connections import (
 )
 from storage.repositories.reviews import newest_review_at
 
-__all__ = ["GUMADO_QUIET", "PollCursor", "Poller"]
+__all__ = ["BASELINE_LIMIT", "GUMADO_QUIET", "PollCursor", "Poller"]
 
 log = get_logger(__name__)
 
@@ -48,7 +48,7 @@ GUMADO_QUIET = timedelta(hours=24)
 # Reviews published this long before the newest one seen are still read for changes.
 LATE_WINDOW = timedelta(hours=48)
 MAX_GUMADO_PAGES = 10
-BASELINE_LIMIT = 200
+BASELINE_LIMIT = 50
 ORGANIZATION_SYNC_SECONDS = 3600.0
 
 

@@ -65,6 +65,7 @@ class Worker:
 
     @property
     def stopping(self) -> bool:
+        """True once ``stop`` was called: a pass should wind down."""
         return self._stopping
 
     def start(self) -> None:

@@ -17,6 +17,7 @@ from pipeline_helpers import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Filter
+from bot.pipeline.poller import BASELINE_LIMIT
 from harness import Service, running_service
 from storage.engine import create_engine, make_sessionmaker
 from storage.models import Subscription
@@ -55,8 +56,8 @@ async def test_first_poll_is_a_baseline_then_new_reviews_become_cards(database_u
         await service.settle()
         cloutly = await connection(service, "cloutly")
         gumado = await connection(service, "gumado")
-        # Hundreds of existing reviews are stored, and none of them became a card.
-        assert await count(service, Review, Review.connection_id == cloutly.id) >= 100
+        # The newest existing reviews are stored as the baseline; none of them became a card.
+        assert await count(service, Review, Review.connection_id == cloutly.id) == BASELINE_LIMIT
         assert await count(service, Review, Review.connection_id == gumado.id) == 10
         assert cards(service) == [] and await count(service, Delivery) == 0
         assert cloutly.poll_cursor is not None and cloutly.poll_cursor["horizon"] is not None
