@@ -129,28 +129,32 @@ class Router(Worker):
         """
         last_batch = time.monotonic()
         while not self.stopping:
-            if self._give_way() and time.monotonic() - last_batch < MAX_GIVE_WAY_SECONDS:
+            pressed = self._give_way()
+            if pressed and time.monotonic() - last_batch < MAX_GIVE_WAY_SECONDS:
                 await asyncio.sleep(GIVE_WAY_STEP_SECONDS)
                 continue
-            claimed, failures = await self.route_batch()
+            # Under pressure, one event at a time: the write lock is never held for long.
+            limit = 1 if pressed else self._batch
+            claimed, failures = await self.route_batch(limit)
             last_batch = time.monotonic()
-            if claimed < self._batch or failures:
+            if claimed < limit or failures:
                 break
         return None
 
-    async def route_batch(self) -> tuple[int, int]:
+    async def route_batch(self, limit: int | None = None) -> tuple[int, int]:
         """Claim and route one batch; returns (claimed, failed)."""
+        size = limit or self._batch
         try:
-            return await self._route_batch(carefully=False)
+            return await self._route_batch(size, carefully=False)
         except _RouteCarefully:
-            return await self._route_batch(carefully=True)
+            return await self._route_batch(size, carefully=True)
 
-    async def _route_batch(self, *, carefully: bool) -> tuple[int, int]:
+    async def _route_batch(self, limit: int, *, carefully: bool) -> tuple[int, int]:
         deps = self._deps
         now = deps.clock()
         failures = 0
         async with self._gate.hold(), deps.sessions() as session, session.begin():
-            events = await claim_pending_events(session, limit=self._batch)
+            events = await claim_pending_events(session, limit=limit)
             if not events:
                 return 0, 0
             ctx = RouteContext.open(session, now, self._names)
