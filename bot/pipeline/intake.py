@@ -208,6 +208,10 @@ class IntakeWriter:
             self._in_flight += len(batch)
             try:
                 await self._write(batch)
+            except Exception:
+                # The writer must outlive any one batch: answer 503 (Gumado retries), go on.
+                log.exception("intake_batch_failed", events=len(batch))
+                _fail(batch, DatabaseUnavailable("unexpected error"))
             finally:
                 self._in_flight -= len(batch)
             if last:
