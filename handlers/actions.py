@@ -16,6 +16,7 @@ from bot.blocks.subscriptions import (
     subscription_id_of_action,
 )
 from bot.deps import Deps
+from bot.services.cards import mark_handled
 from bot.services.directory import Directory
 from bot.services.permissions import shows_admin_controls
 from bot.services.subscriptions import (
@@ -26,6 +27,7 @@ from bot.services.subscriptions import (
 )
 from handlers.errors import spawn_reported
 from handlers.ids import (
+    ACTION_MARK_HANDLED,
     ACTION_REMOVE_SUBSCRIPTION,
     ACTION_REQUEST_REVIEW,
     ACTION_VIEW_REVIEW,
@@ -34,6 +36,10 @@ from handlers.ids import (
 __all__ = ["register"]
 
 REMOVE_ACTION = re.compile(rf"^{re.escape(ACTION_REMOVE_SUBSCRIPTION)}:\d+$")
+CARD_GONE = (
+    "I couldn't find that review card any more (it may be from an older install). "
+    "Nothing was changed."
+)
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
@@ -43,6 +49,35 @@ def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
     team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     return str(team_id), str(body["user"]["id"]), str(channel_id), message_ts
+
+
+async def _mark_handled(
+    deps: Deps, respond: AsyncRespond, body: dict[str, Any], value: str
+) -> None:
+    team_id, user_id, channel_id, message_ts = _where(body)
+    found = False
+    if value.isdecimal() and message_ts:
+        found = await mark_handled(
+            deps,
+            team_id=team_id,
+            channel_id=channel_id,
+            message_ts=str(message_ts),
+            delivery_id=int(value),
+            user_id=user_id,
+        )
+    if not found:
+        await respond(text=CARD_GONE, response_type="ephemeral", replace_original=False)
+
+
+async def mark_handled_clicked(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, deps: Deps
+) -> None:
+    """*Mark handled*: record who handled the review and edit the card to say so."""
+    await ack()
+    value = str(action.get("value") or "")
+    spawn_reported(
+        deps, _mark_handled(deps, respond, body, value), respond=respond, name="mark_handled"
+    )
 
 
 async def view_review_clicked(ack: AsyncAck) -> None:
@@ -115,6 +150,7 @@ async def remove_subscription_clicked(
 
 def register(app: AsyncApp) -> None:
     """Attach the button listeners."""
+    app.action(ACTION_MARK_HANDLED)(mark_handled_clicked)
     app.action(ACTION_VIEW_REVIEW)(view_review_clicked)
     app.action(ACTION_REQUEST_REVIEW)(request_review_clicked)
     app.action(REMOVE_ACTION)(remove_subscription_clicked)

@@ -17,6 +17,7 @@ from bot.blocks.help import (
     build_not_available,
     build_unknown_subcommand,
 )
+from bot.blocks.status import build_status
 from bot.blocks.subscriptions import (
     build_notes,
     build_subscribed,
@@ -27,6 +28,7 @@ from bot.deps import Deps
 from bot.filters import FilterSyntaxError
 from bot.services.directory import Directory
 from bot.services.permissions import shows_admin_controls
+from bot.services.status import gather_status
 from bot.services.subscribe_form import open_subscribe_form
 from bot.services.subscriptions import (
     SubscriptionError,
@@ -157,10 +159,23 @@ async def _subscriptions(request: SlashRequest) -> None:
     await request.tell(build_subscription_list(request.channel_id, lines, can_remove=can_remove))
 
 
+async def _status(request: SlashRequest) -> None:
+    report = await gather_status(
+        request.deps,
+        request.directory,
+        request.client,
+        team_id=request.team_id,
+        channel_id=request.channel_id,
+        user_id=request.user_id,
+    )
+    await request.tell(build_status(report))
+
+
 ROUTES: dict[str, Callable[[SlashRequest], Coroutine[Any, Any, None]]] = {
     "subscribe": _subscribe,
     "unsubscribe": _unsubscribe,
     "subscriptions": _subscriptions,
+    "status": _status,
 }
 ALIASES = {"sub": "subscribe", "unsub": "unsubscribe", "subs": "subscriptions", "?": "help"}
 
@@ -188,7 +203,7 @@ async def reviews_command(
     if name in ("", "help"):
         await ack(**build_help(poll_interval_seconds=deps.settings.poll_interval_seconds))
         return
-    if name in LATER_COMMANDS or name == "status":
+    if name in LATER_COMMANDS:
         await ack(**build_not_available(name))
         return
     route = ROUTES.get(name)

@@ -1,0 +1,85 @@
+"""``/reviews status``: what the app knows about its connections and deliveries."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport
+from bot.deps import Deps
+from bot.services.connections import webhook_url
+from bot.services.directory import Directory
+from bot.services.permissions import shows_admin_controls
+from storage.models import Connection
+from storage.repositories import list_connections, list_failed_deliveries
+from storage.repositories.subscriptions import count_subscriptions
+
+__all__ = ["FAILED_SHOWN", "gather_status"]
+
+FAILED_SHOWN = 10
+
+
+def _connection_status(
+    connection: Connection, *, public_url: str | None, show_secrets: bool
+) -> ConnectionStatus:
+    has_webhook = connection.platform == "gumado" and bool(connection.webhook_key)
+    url = (
+        webhook_url(public_url, connection.webhook_key)
+        if show_secrets and has_webhook and connection.webhook_key
+        else None
+    )
+    return ConnectionStatus(
+        name=connection.name,
+        platform=connection.platform,
+        healthy=connection.healthy,
+        last_webhook_at=connection.last_webhook_at,
+        last_poll_at=connection.last_poll_at,
+        last_error=connection.last_error,
+        last_error_at=connection.last_error_at,
+        webhook_url=url,
+        has_webhook=has_webhook,
+    )
+
+
+async def gather_status(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+) -> StatusReport:
+    """Connections, subscription counts and the last failed deliveries of the team.
+
+    The webhook URL is a secret (whoever has it can post reviews): admins only.
+    """
+    viewer_is_admin = await shows_admin_controls(
+        deps.settings, directory, client, team_id=team_id, user_id=user_id
+    )
+    async with deps.sessions() as session:
+        connections = await list_connections(session, team_id)
+        in_channel = await count_subscriptions(session, team_id=team_id, channel_id=channel_id)
+        in_workspace = await count_subscriptions(session, team_id=team_id)
+        failed = await list_failed_deliveries(session, team_id=team_id, limit=FAILED_SHOWN)
+    return StatusReport(
+        channel_id=channel_id,
+        connections=[
+            _connection_status(
+                connection, public_url=deps.settings.public_url, show_secrets=viewer_is_admin
+            )
+            for connection in connections
+        ],
+        channel_subscriptions=in_channel,
+        workspace_subscriptions=in_workspace,
+        failed=[
+            FailedDelivery(
+                channel_id=delivery.channel_id,
+                reason=delivery.last_error or "unknown error",
+                # No failed_at column: the last attempt was scheduled at next_attempt_at.
+                when=delivery.next_attempt_at or delivery.created_at,
+            )
+            for delivery in failed
+        ],
+        poll_interval_seconds=deps.settings.poll_interval_seconds,
+        viewer_is_admin=viewer_is_admin,
+    )
