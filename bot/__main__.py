@@ -15,10 +15,7 @@ from bot.config import Settings, load_settings
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
 
-NOT_YET = {
-    "demo": "the review-notifications issue (webhooks, cards and the demo)",
-    "digest": "the weekly-digests issue",
-}
+NOT_YET = {"digest": "the weekly-digests issue"}
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -111,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser(
         "demo",
-        help="run the whole flow locally with no credentials (not yet available: "
-        "arrives with the review-notifications issue)",
+        help="run the whole flow on this machine with no credentials and no network: "
+        "sandboxes, a Slack stand-in and the real server; prints what Slack would show",
     )
     sandbox = sub.add_parser(
         "sandbox",
@@ -142,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.command == "demo":
+        from bot.demo import main_demo
+
+        configure_logging("WARNING")
+        return main_demo(sys.stdout)
     if args.command == "sandbox":
         configure_logging("INFO")
         try:

@@ -82,7 +82,7 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_not_yet_available_commands_say_so(tmp_path: Path) -> None:
-    for command in ["demo", "digest"]:
+    for command in ["digest"]:
         result = reviewbot(command, env=clean_env(), cwd=tmp_path)
         assert result.returncode == 2
         assert "not yet available" in result.stderr

@@ -1,0 +1,389 @@
+"""Webhook intake, end-to-end and slash-ack benchmark against the real server.
+
+    python bench/intake.py [--requests 6000] [--concurrency 32] [--databases sqlite,postgresql]
+
+For each database: ``reviewbot serve`` runs as a subprocess (pointed at an in-process Slack
+stand-in and Gumado sandbox), and this process drives it over loopback HTTP:
+
+1. intake: Gumado ``review-created`` webhooks (~1.5 KB, each a new review) at the given
+   concurrency; req/s and p50/p99 latency; then the same load against ``bench/bare_intake.py``
+   (a bare aiohttp handler doing one INSERT + COMMIT per request, same database) and the ratio;
+2. end to end: a subscribed channel, one webhook at a time, time until the card reaches the
+   Slack stand-in (spaced out so Slack's ~1 msg/s per channel pacing never applies);
+3. slash-command ack latency (signed ``/reviews help``), unloaded and at the given concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import asyncpg
+from cryptography.fernet import Fernet
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox.gumado import GumadoSandbox
+from bot.sandbox.slack import SlackStandIn, new_trigger_id
+from bot.sandbox.slack_seed import TEAM_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+SIGNING_SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-demo"
+WEBHOOK_KEY = "bench-webhook-key-0123456789abcdefghijkl"
+CHANNEL = "C0REVIEWS"
+ADMIN = "U0ADMIN"
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def review_id_of(n: int) -> int:
+    return 10_000_000 + n
+
+
+def has_card(slack: SlackStandIn, review_id: str) -> bool:
+    for message in slack.messages(CHANNEL):
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if str(payload.get("review_id")) == review_id:
+            return True
+    return False
+
+
+async def wait_metric(http: aiohttp.ClientSession, url: str, name: str, at_least: int) -> None:
+    """Wait until the sum of a Prometheus counter's samples reaches ``at_least``."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        async with http.get(url) as r:
+            text = await r.text()
+        total = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(name + "{") or line.startswith(name + " ")
+        )
+        if total >= at_least:
+            return
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"{name} never reached {at_least}")
+
+
+def review_body(n: int, template: dict[str, Any]) -> bytes:
+    payload = dict(template)
+    payload["id"] = review_id_of(n)
+    payload["updated_at"] = f"2026-11-2{n % 3}T10:{(n // 60) % 60:02d}:{n % 60:02d}+00:00"
+    body = json.dumps(payload).encode()
+    pad = 1500 - len(body)
+    if pad > 0:
+        payload["message"] = str(payload.get("message") or "") + " " + "x" * pad
+        body = json.dumps(payload).encode()
+    return body
+
+
+async def drive(
+    send: Callable[[int], Awaitable[int]], total: int, concurrency: int
+) -> tuple[float, list[float], int]:
+    """Run ``send(i)`` for i < total with ``concurrency`` workers; (req/s, latencies ms, errors)."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        nonlocal errors
+        for i in counter:
+            started = time.perf_counter()
+            status = await send(i)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return total / elapsed, latencies, errors
+
+
+async def wait_healthy(
+    http: aiohttp.ClientSession, url: str, proc: asyncio.subprocess.Process
+) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.returncode is not None:
+            raise SystemExit(f"server exited early ({proc.returncode})")
+        try:
+            async with http.get(url) as r:
+                if r.status in (200, 404):
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} never came up")
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def prepare_database(kind: str, tmp: Path) -> tuple[str, Callable[[], Awaitable[None]]]:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}", _nothing
+    name = f"reviewbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+async def _nothing() -> None:
+    return None
+
+
+def signed(body: str) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+            timestamp=stamp, body=body
+        ),
+    }
+
+
+def slash_body(text: str, response_url: str) -> str:
+    return urlencode(
+        {
+            "team_id": TEAM_ID,
+            "channel_id": CHANNEL,
+            "user_id": ADMIN,
+            "command": "/reviews",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": new_trigger_id(time.time()),
+            "api_app_id": "A0DEMO",
+        }
+    )
+
+
+async def connection_id(database_url: str) -> int:
+    from sqlalchemy import select
+
+    from storage.engine import create_engine
+    from storage.models import Connection
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            value = await conn.scalar(select(Connection.id).where(Connection.name == "gumado"))
+    finally:
+        await engine.dispose()
+    if value is None:
+        raise SystemExit("the server did not create the gumado connection")
+    return int(value)
+
+
+async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"database": kind}
+    slack = SlackStandIn(bot_tokens={BOT_TOKEN: TEAM_ID})
+    await slack.start()
+    gumado = GumadoSandbox()
+    gumado_url = await gumado.start()
+    template = gumado.add_review(rating=4, message="Lovely staff and a clean waiting room.")
+    tmp = Path(tempfile.mkdtemp(prefix="reviewbot-bench-"))
+    database_url, drop = await prepare_database(kind, tmp)
+    port = free_port()
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "GUMADO_", "CLOUTLY_"))
+        },
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "GUMADO_API_URL": gumado_url,
+        "GUMADO_API_TOKEN": gumado.tokens["full"],
+        "GUMADO_WEBHOOK_KEY": WEBHOOK_KEY,
+        "POLL_INTERVAL_SECONDS": "86400",
+        "ADMIN_USER_IDS": ADMIN,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    base = f"http://127.0.0.1:{port}"
+    hook = f"{base}/webhooks/gumado/{WEBHOOK_KEY}"
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    http = aiohttp.ClientSession(connector=connector)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, cwd=str(ROOT)
+    )
+    try:
+        await wait_healthy(http, f"{base}/healthz", server)
+        offset = 0
+
+        async def post_review(i: int) -> int:
+            async with http.post(
+                hook,
+                data=review_body(offset + i, template),
+                headers={"Content-Type": "application/json"},
+            ) as r:
+                await r.read()
+                return r.status
+
+        await drive(post_review, 300, args.concurrency)  # warm-up
+        offset = 1_000
+        rps, lat, errors = await drive(post_review, args.requests, args.concurrency)
+        results["intake"] = (rps, percentile(lat, 0.5), percentile(lat, 0.99), errors)
+
+        # Slash-command acks: unloaded, then at the same concurrency.
+        async def slash(_: int) -> int:
+            body = slash_body("help", slack.new_response_url(channel=CHANNEL, user_id=ADMIN))
+            async with http.post(f"{base}/slack/events", data=body, headers=signed(body)) as r:
+                await r.read()
+                return r.status
+
+        await drive(slash, 50, 1)
+        _, lat, errors = await drive(slash, args.slash, 1)
+        results["slash_unloaded"] = (percentile(lat, 0.5), percentile(lat, 0.99), errors)
+        _, lat, errors = await drive(slash, args.slash * 4, args.concurrency)
+        results["slash_loaded"] = (percentile(lat, 0.5), percentile(lat, 0.99), errors)
+
+        # End to end. First let the router drain the intake backlog (those reviews must not
+        # become cards), then subscribe, then one review at a time until *its* card arrives.
+        accepted = 300 + args.requests
+        await wait_metric(http, f"{base}/metrics", "reviewbot_inbound_events_total", accepted)
+        body = slash_body("subscribe all", slack.new_response_url(channel=CHANNEL, user_id=ADMIN))
+        async with http.post(f"{base}/slack/events", data=body, headers=signed(body)) as r:
+            await r.read()
+        await asyncio.sleep(1.0)
+        offset = 100_000
+        e2e: list[float] = []
+        for i in range(args.e2e):
+            review_id = str(review_id_of(offset + i))
+            started = time.perf_counter()
+            status = await post_review(i)
+            if status != 200:
+                continue
+            while not has_card(slack, review_id):
+                if time.perf_counter() - started > 10:
+                    raise SystemExit(f"no card for review {review_id} after 10 s")
+                await asyncio.sleep(0.0005)
+            e2e.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(1.1)  # stay under Slack's ~1 message/s per channel
+        results["e2e"] = (percentile(e2e, 0.5), percentile(e2e, 0.99), len(e2e))
+    finally:
+        await stop(server)
+
+    # The baseline on the same database, same table.
+    conn_id = await connection_id(database_url)
+    bare_port = free_port()
+    bare = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bench" / "bare_intake.py"),
+        database_url,
+        str(bare_port),
+        str(conn_id),
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=str(ROOT),
+    )
+    bare_hook = f"http://127.0.0.1:{bare_port}/webhooks/gumado/{WEBHOOK_KEY}"
+    try:
+        await wait_healthy(http, f"http://127.0.0.1:{bare_port}/", bare)
+
+        bare_offset = 500_000
+
+        async def post_bare(i: int) -> int:
+            async with http.post(
+                bare_hook,
+                data=review_body(bare_offset + i, template),
+                headers={"Content-Type": "application/json"},
+            ) as r:
+                await r.read()
+                return r.status
+
+        await drive(post_bare, 300, args.concurrency)  # warm-up
+        bare_offset = 600_000
+        rps, lat, errors = await drive(post_bare, args.requests, args.concurrency)
+        results["bare"] = (rps, percentile(lat, 0.5), percentile(lat, 0.99), errors)
+    finally:
+        await stop(bare)
+        await http.close()
+        await gumado.stop()
+        await slack.stop()
+        await drop()
+    return results
+
+
+def report(r: dict[str, Any], args: argparse.Namespace) -> None:
+    rps, p50, p99, errors = r["intake"]
+    brps, bp50, bp99, berrors = r["bare"]
+    print(
+        f"\n== {r['database']} ({args.requests} webhooks of ~1.5 KB, concurrency {args.concurrency})"
+    )
+    print(
+        f"intake          {rps:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   non-200 {errors}"
+    )
+    print(
+        f"bare INSERT     {brps:8.0f} req/s   p50 {bp50:6.2f} ms   p99 {bp99:6.2f} ms   non-200 {berrors}"
+    )
+    print(f"ratio intake/bare  {rps / brps:.2f}×")
+    e50, e99, n = r["e2e"]
+    print(f"webhook → card  p50 {e50:6.2f} ms   p99 {e99:6.2f} ms   ({n} reviews, one at a time)")
+    s50, s99, serr = r["slash_unloaded"]
+    print(
+        f"slash ack       p50 {s50:6.2f} ms   p99 {s99:6.2f} ms   unloaded ({args.slash} requests)"
+    )
+    l50, l99, lerr = r["slash_loaded"]
+    print(
+        f"slash ack       p50 {l50:6.2f} ms   p99 {l99:6.2f} ms   concurrency {args.concurrency}"
+        f" ({args.slash * 4} requests, non-200 {serr + lerr})"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--e2e", type=int, default=20)
+    parser.add_argument("--slash", type=int, default=500)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    for kind in args.databases.split(","):
+        report(await bench_database(kind.strip(), args), args)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

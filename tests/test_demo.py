@@ -1,0 +1,37 @@
+"""``reviewbot demo`` as a newcomer runs it: no credentials, no network, under 20 seconds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import EXPECTED
+
+
+def test_demo_shows_every_card_the_mention_and_the_update(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in EXPECTED}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert elapsed < 20, f"the demo took {elapsed:.1f} s"
+    assert "subscribed #reviews" in out
+    assert "★★★★★ 5/5" in out and "★☆☆☆☆ 1/5" in out and "★★★★☆ 4/5" in out
+    assert "🔔 @frontdesk" in out
+    assert "Reply published" in out and "(edited)" in out
+    # Review text is shown, never turned into a broadcast.
+    assert "Tom <!channel> Baker" in out and "@channel" not in out and "@here" not in out
+    assert "[ Mark handled ]" in out
+    assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
