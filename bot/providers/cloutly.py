@@ -98,6 +98,11 @@ class CloutlyClient:
         """Requests our pacing still allows in the current minute."""
         return self._http.limiter.headroom
 
+    @property
+    def pacing_delay(self) -> float:
+        """Seconds a request made now would wait first: our pacing or the platform's Retry-After."""
+        return self._http.limiter.delay()
+
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()

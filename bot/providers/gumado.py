@@ -143,6 +143,11 @@ class GumadoClient:
         """Requests our own pacing still allows in the current minute (for status displays)."""
         return self._http.limiter.headroom
 
+    @property
+    def pacing_delay(self) -> float:
+        """Seconds a request made now would wait first: our pacing or the platform's Retry-After."""
+        return self._http.limiter.delay()
+
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()

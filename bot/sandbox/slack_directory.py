@@ -1,10 +1,10 @@
-"""auth.test, users.*, usergroups.list and team.info of the Slack stand-in."""
+"""auth.test, users.*, usergroups.list/users.list and team.info of the Slack stand-in."""
 
 from __future__ import annotations
 
 import copy
 
-from bot.sandbox.slack_state import JSON, ApiRequest, Handler, need, paginate
+from bot.sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, need, paginate
 
 
 def auth_test(req: ApiRequest) -> JSON:
@@ -64,6 +64,18 @@ def usergroups_list(req: ApiRequest) -> JSON:
     return {"ok": True, "usergroups": groups}
 
 
+def usergroups_users_list(req: ApiRequest) -> JSON:
+    """usergroups.users.list: the member ids of one group (``no_such_subteam`` if unknown)."""
+    need(req.state, "usergroups:read")
+    wanted = req.text("usergroup")
+    for group in req.state.usergroups:
+        if group["id"] == wanted:
+            if group["date_delete"] and not req.flag("include_disabled"):
+                raise SlackError("no_such_subteam")
+            return {"ok": True, "users": list(group["users"])}
+    raise SlackError("no_such_subteam")
+
+
 def team_info(req: ApiRequest) -> JSON:
     """team.info."""
     state = req.state
@@ -85,5 +97,6 @@ HANDLERS: dict[str, Handler] = {
     "users.info": users_info,
     "users.list": users_list,
     "usergroups.list": usergroups_list,
+    "usergroups.users.list": usergroups_users_list,
     "team.info": team_info,
 }

@@ -1,0 +1,107 @@
+"""What the person who sent an invite reads afterwards: the private confirmation.
+
+The customer's email and phone appear only masked (``s•••@e•••.com``); the platform's own
+silent cases are explained: Gumado accepts a repeat within 14 days, or an unsubscribed
+contact, with the same 202 and sends nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.blocks.text import escape_mrkdwn, plain, safe_mrkdwn, slack_date, truncate
+
+__all__ = ["InviteReceipt", "build_invite_confirmation", "receipt_lines"]
+
+NAME = 120
+
+
+@dataclass(frozen=True, slots=True)
+class InviteReceipt:
+    """An accepted invite, in words people may see."""
+
+    platform: str
+    platform_label: str
+    """E.g. ``Gumado``."""
+    organization_name: str | None
+    campaign_label: str
+    contact: str
+    """Already masked, e.g. ``s•••@e•••.com · +1 •••••••23``."""
+    customer_name: str | None
+    invite_id: str | None
+    send_after_hours: int | None
+    accepted_at: datetime
+    earlier_by: str | None = None
+    """Slack user id of whoever invited the same contact to this campaign recently."""
+    earlier_at: datetime | None = None
+    sms_left: int | None = None
+
+
+def _when(receipt: InviteReceipt) -> str:
+    if receipt.platform == "cloutly":
+        return "as the Cloutly campaign is set up"
+    hours = receipt.send_after_hours
+    if hours is None:
+        return "after the campaign's own delay, within its sending hours"
+    if hours == 0:
+        return "as soon as the campaign's sending hours allow"
+    due = receipt.accepted_at + timedelta(hours=hours)
+    unit = "hour" if hours == 1 else "hours"
+    return f"in {hours} {unit} ({slack_date(due)}), within the campaign's sending hours"
+
+
+def receipt_lines(receipt: InviteReceipt) -> list[str]:
+    """The confirmation as mrkdwn lines (shared by the message and the modal's last view)."""
+    who = escape_mrkdwn(receipt.contact)
+    name = plain(receipt.customer_name, NAME)
+    if name:
+        who += f" ({safe_mrkdwn(name)})"
+    campaign = safe_mrkdwn(plain(receipt.campaign_label, NAME) or "the campaign")
+    place = plain(receipt.organization_name, NAME)
+    where = f" of {safe_mrkdwn(place)}" if place else ""
+    lines = [
+        f":white_check_mark: *Review invite sent* to {who}.",
+        f"*Campaign:* {campaign}{where} ({escape_mrkdwn(receipt.platform_label)})",
+        f"*When:* {_when(receipt)}",
+    ]
+    if receipt.invite_id:
+        kind = "contact id" if receipt.platform == "cloutly" else "invite id"
+        shown = escape_mrkdwn(truncate(receipt.invite_id, 80)).replace("`", "")
+        lines.append(f"*{escape_mrkdwn(receipt.platform_label)} {kind}:* `{shown}`")
+    if receipt.sms_left is not None:
+        lines.append(f"SMS invites left this period: {receipt.sms_left}")
+    if receipt.earlier_at is not None and receipt.platform == "gumado":
+        by = f"<@{receipt.earlier_by}>" if receipt.earlier_by else "Someone"
+        lines.append(
+            f":information_source: {by} already invited this contact through this campaign "
+            f"{slack_date(receipt.earlier_at, '{date_short_pretty}')}. Gumado ignores a repeat "
+            "within 14 days of the last invite, so this one will not be sent again."
+        )
+    if receipt.platform == "gumado":
+        lines.append(
+            "If this contact has unsubscribed from your invites, Gumado accepts the request "
+            "but sends nothing: their opt-out always wins."
+        )
+    return lines
+
+
+def build_invite_confirmation(receipt: InviteReceipt) -> dict[str, Any]:
+    """The private message (chat.postEphemeral or a DM) after an invite was accepted."""
+    lines = receipt_lines(receipt)
+    main, extra = lines[:-1], lines[-1:]
+    if receipt.platform != "gumado":
+        main, extra = lines, []
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(main), "verbatim": True}}
+    ]
+    if extra:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": extra[0], "verbatim": True}],
+            }
+        )
+    text = f"Review invite sent to {escape_mrkdwn(receipt.contact)}"
+    return {"text": text, "blocks": blocks}

@@ -1,0 +1,369 @@
+"""The invite modal: organization, campaign, the customer's contact, and when to send.
+
+Gumado's campaign is an ``external_select`` answered from its campaign list as the person
+types; Cloutly has no campaign list, so its campaign id is typed. Changing the organization
+(``dispatch_action``) redraws the campaign field for that organization's platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.blocks.invite_ids import (
+    ACTION_INVITE_CAMPAIGN,
+    ACTION_INVITE_CAMPAIGN_ID,
+    ACTION_INVITE_EMAIL,
+    ACTION_INVITE_FIRST_NAME,
+    ACTION_INVITE_HOURS,
+    ACTION_INVITE_LAST_NAME,
+    ACTION_INVITE_ORG,
+    ACTION_INVITE_PHONE,
+    BLOCK_INVITE_CAMPAIGN,
+    BLOCK_INVITE_CAMPAIGN_ID,
+    BLOCK_INVITE_EMAIL,
+    BLOCK_INVITE_FIRST_NAME,
+    BLOCK_INVITE_HOURS,
+    BLOCK_INVITE_INTRO,
+    BLOCK_INVITE_LAST_NAME,
+    BLOCK_INVITE_NOTE,
+    BLOCK_INVITE_ORG,
+    BLOCK_INVITE_PHONE,
+    CALLBACK_INVITE,
+    CALLBACK_INVITE_NOTICE,
+)
+from bot.blocks.text import plain, truncate
+
+__all__ = [
+    "FIELD_BLOCKS",
+    "TITLE",
+    "InviteFormView",
+    "InviteValues",
+    "OrgChoice",
+    "build_invite_modal",
+    "build_invite_notice",
+    "campaign_option",
+    "read_invite_values",
+]
+
+TITLE = "Request a review"
+FIELD_BLOCKS: dict[str, str] = {
+    "organization": BLOCK_INVITE_ORG,
+    "business_id": BLOCK_INVITE_ORG,
+    "campaign": BLOCK_INVITE_CAMPAIGN,
+    "campaign_id": BLOCK_INVITE_CAMPAIGN_ID,
+    "email": BLOCK_INVITE_EMAIL,
+    "phone": BLOCK_INVITE_PHONE,
+    "first_name": BLOCK_INVITE_FIRST_NAME,
+    "last_name": BLOCK_INVITE_LAST_NAME,
+    "send_after_hours": BLOCK_INVITE_HOURS,
+}
+"""Our field names (also those of ``Invalid.field_errors``) → the modal's input block ids."""
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+MAX_OPTIONS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class OrgChoice:
+    """An organization (a Cloutly business) someone can invite to, with its connection."""
+
+    connection_id: int
+    connection_label: str
+    platform: str
+    platform_id: str
+    name: str
+
+    @property
+    def value(self) -> str:
+        """The option value: ``<connection id>:<platform id>``."""
+        return f"{self.connection_id}:{self.platform_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class InviteValues:
+    """What the form holds (typed or chosen), as Slack reports it in ``view.state``."""
+
+    organization: str | None = None
+    campaign_id: str | None = None
+    campaign_label: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    send_after_hours: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteFormView:
+    """Everything the modal shows."""
+
+    organizations: Sequence[OrgChoice]
+    selected: OrgChoice | None
+    private_metadata: str
+    values: InviteValues = field(default_factory=InviteValues)
+    note: str | None = None
+    """A context line under the intro (mrkdwn, escaped): what was found, what is loading."""
+    problem: str | None = None
+    """A warning above the fields (mrkdwn, escaped): why the last try did not go through."""
+    region: str = "US"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(plain(text, OPTION_TEXT) or value[:OPTION_TEXT]), "value": value}
+
+
+def campaign_option(campaign_id: str, name: str) -> dict[str, Any]:
+    """The option of one campaign (its id is the value)."""
+    return _option(name, campaign_id[:OPTION_VALUE])
+
+
+def _org_element(view: InviteFormView) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ACTION_INVITE_ORG,
+        "placeholder": _plain("Choose the organization"),
+    }
+    labels = list(dict.fromkeys(org.connection_label for org in view.organizations))
+    if len(labels) > 1:
+        element["option_groups"] = [
+            {
+                "label": _plain(plain(label, OPTION_TEXT) or "Connection"),
+                "options": [
+                    _option(org.name, org.value)
+                    for org in view.organizations
+                    if org.connection_label == label
+                ][:MAX_OPTIONS],
+            }
+            for label in labels[:MAX_OPTIONS]
+        ]
+    else:
+        element["options"] = [_option(org.name, org.value) for org in view.organizations][
+            :MAX_OPTIONS
+        ]
+    if view.selected is not None:
+        element["initial_option"] = _option(view.selected.name, view.selected.value)
+    return element
+
+
+def _text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    value: str | None,
+    *,
+    optional: bool = True,
+    hint: str | None = None,
+    kind: str = "plain_text_input",
+    placeholder: str | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": kind, "action_id": action_id}
+    if kind == "plain_text_input":
+        element["max_length"] = 255
+    if value:
+        element["initial_value"] = value[:3000]
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": _plain(label),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _campaign_block(view: InviteFormView) -> dict[str, Any]:
+    values = view.values
+    if view.selected is not None and view.selected.platform == "cloutly":
+        return _text_input(
+            BLOCK_INVITE_CAMPAIGN_ID,
+            ACTION_INVITE_CAMPAIGN_ID,
+            "Cloutly campaign id",
+            values.campaign_id,
+            optional=False,
+            hint="Cloutly has no campaign list: open the campaign in Cloutly and copy the id "
+            "from its address (…/campaigns/<id>).",
+            placeholder="e.g. 2c07094a-ed58-4cf2-9595-cf1b1d303d9d",
+        )
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ACTION_INVITE_CAMPAIGN,
+        "placeholder": _plain("Type to search campaigns"),
+        "min_query_length": 0,
+    }
+    if values.campaign_id:
+        element["initial_option"] = campaign_option(
+            values.campaign_id, values.campaign_label or values.campaign_id
+        )
+    return {
+        "type": "input",
+        "block_id": BLOCK_INVITE_CAMPAIGN,
+        "label": _plain("Gumado campaign"),
+        "hint": _plain("The review-request campaigns of the organization above."),
+        "element": element,
+    }
+
+
+def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
+    """The invite form (views.open / views.update / response_action update)."""
+    platform = view.selected.platform if view.selected else "gumado"
+    how = (
+        "Cloutly adds the customer to the campaign, which sends the invite."
+        if platform == "cloutly"
+        else "Gumado sends the invite by email, SMS or WhatsApp, as the campaign is set up."
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": BLOCK_INVITE_INTRO, "text": _mrkdwn(how)}
+    ]
+    if view.problem:
+        text = truncate(f":warning: {view.problem}", 2900)
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
+    if view.note:
+        note = truncate(view.note, 2900)
+        blocks.append(
+            {"type": "context", "block_id": BLOCK_INVITE_NOTE, "elements": [_mrkdwn(note)]}
+        )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": BLOCK_INVITE_ORG,
+            "dispatch_action": True,
+            "label": _plain("Organization" if platform == "gumado" else "Business"),
+            "element": _org_element(view),
+        }
+    )
+    blocks.append(_campaign_block(view))
+    values = view.values
+    blocks.append(
+        _text_input(
+            BLOCK_INVITE_EMAIL,
+            ACTION_INVITE_EMAIL,
+            "Customer's email",
+            values.email,
+            kind="email_text_input",
+            hint="An email address, a phone number, or both.",
+        )
+    )
+    blocks.append(
+        _text_input(
+            BLOCK_INVITE_PHONE,
+            ACTION_INVITE_PHONE,
+            "Customer's mobile phone",
+            values.phone,
+            hint=f"For SMS or WhatsApp. Without a country code (+44 …) it is read as a "
+            f"{view.region} number.",
+        )
+    )
+    blocks.append(
+        _text_input(
+            BLOCK_INVITE_FIRST_NAME,
+            ACTION_INVITE_FIRST_NAME,
+            "Customer's first name",
+            values.first_name,
+            optional=platform != "cloutly",
+        )
+    )
+    blocks.append(
+        _text_input(
+            BLOCK_INVITE_LAST_NAME,
+            ACTION_INVITE_LAST_NAME,
+            "Customer's last name",
+            values.last_name,
+        )
+    )
+    if platform == "gumado":
+        hours: dict[str, Any] = {
+            "type": "number_input",
+            "action_id": ACTION_INVITE_HOURS,
+            "is_decimal_allowed": False,
+            "min_value": "0",
+            "max_value": "720",
+        }
+        if values.send_after_hours:
+            hours["initial_value"] = values.send_after_hours[:10]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": BLOCK_INVITE_HOURS,
+                "optional": True,
+                "label": _plain("Send after (hours)"),
+                "hint": _plain(
+                    "Empty: the campaign's own delay. 0: as soon as the campaign's sending "
+                    "hours allow."
+                ),
+                "element": hours,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_INVITE,
+        "title": _plain(TITLE),
+        "submit": _plain("Send invite"),
+        "close": _plain("Cancel"),
+        "private_metadata": view.private_metadata,
+        "blocks": blocks,
+    }
+
+
+def build_invite_notice(
+    text: str, *, private_metadata: str = "", title: str = TITLE, done: bool = False
+) -> dict[str, Any]:
+    """The modal showing only a message (loading, refusal, sending, sent); no inputs."""
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_INVITE_NOTICE,
+        "title": _plain(truncate(title, 24)),
+        "close": _plain("Done" if done else "Close"),
+        "private_metadata": private_metadata,
+        "blocks": [{"type": "section", "text": _mrkdwn(truncate(text, 2900))}],
+    }
+
+
+def _state(values: Mapping[str, Any], block_id: str, action_id: str) -> Mapping[str, Any]:
+    block = values.get(block_id)
+    item = block.get(action_id) if isinstance(block, Mapping) else None
+    return item if isinstance(item, Mapping) else {}
+
+
+def _text(values: Mapping[str, Any], block_id: str, action_id: str) -> str | None:
+    value = _state(values, block_id, action_id).get("value")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _selected(values: Mapping[str, Any], block_id: str, action_id: str) -> tuple[str, str] | None:
+    option = _state(values, block_id, action_id).get("selected_option")
+    if not isinstance(option, Mapping) or not isinstance(option.get("value"), str):
+        return None
+    text = option.get("text")
+    label = text.get("text") if isinstance(text, Mapping) else None
+    return str(option["value"]), str(label) if isinstance(label, str) else str(option["value"])
+
+
+def read_invite_values(values: Mapping[str, Any]) -> InviteValues:
+    """The form's ``view.state.values`` as InviteValues (missing or empty fields are None)."""
+    org = _selected(values, BLOCK_INVITE_ORG, ACTION_INVITE_ORG)
+    campaign = _selected(values, BLOCK_INVITE_CAMPAIGN, ACTION_INVITE_CAMPAIGN)
+    typed = _text(values, BLOCK_INVITE_CAMPAIGN_ID, ACTION_INVITE_CAMPAIGN_ID)
+    return InviteValues(
+        organization=org[0] if org else None,
+        campaign_id=campaign[0] if campaign else (typed.strip() if typed else None),
+        campaign_label=campaign[1] if campaign else None,
+        email=_text(values, BLOCK_INVITE_EMAIL, ACTION_INVITE_EMAIL),
+        phone=_text(values, BLOCK_INVITE_PHONE, ACTION_INVITE_PHONE),
+        first_name=_text(values, BLOCK_INVITE_FIRST_NAME, ACTION_INVITE_FIRST_NAME),
+        last_name=_text(values, BLOCK_INVITE_LAST_NAME, ACTION_INVITE_LAST_NAME),
+        send_after_hours=_text(values, BLOCK_INVITE_HOURS, ACTION_INVITE_HOURS),
+    )

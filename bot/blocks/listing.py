@@ -1,0 +1,159 @@
+"""``/reviews list``: a page of compact review cards with *‹ Prev* / *Next ›* buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.blocks.invite_ids import (
+    ACTION_LIST_NEXT,
+    ACTION_LIST_PREV,
+    BLOCK_LIST_HEADER,
+    BLOCK_LIST_NAV,
+    BLOCK_LIST_REVIEW_PREFIX,
+)
+from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, slack_date, stars, truncate
+from bot.providers.base import Review
+
+__all__ = ["ListedReview", "ListingPage", "build_list_problem", "build_listing"]
+
+EXCERPT = 280
+NAME = 120
+NOTE = 600
+
+
+@dataclass(frozen=True, slots=True)
+class ListedReview:
+    """A review with the cached names of its organization and location."""
+
+    review: Review
+    organization_name: str | None = None
+    location_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """Everything one page of a listing shows; button values are ready-made state."""
+
+    platform_label: str
+    """E.g. ``Gumado (gumado)``: the platform and the connection's name."""
+    description: str
+    """The filter in words, already escaped mrkdwn (``Filter.describe(mrkdwn=True)``)."""
+    reviews: Sequence[ListedReview]
+    page: int
+    page_count: int
+    total: int
+    prev_value: str | None = None
+    next_value: str | None = None
+    notes: Sequence[str] = field(default_factory=tuple)
+    """Extra mrkdwn lines (other connections, a page past the end…)."""
+    narrowed: bool = True
+    """False when the filter covers every review (the empty message then says so)."""
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _count(total: int) -> str:
+    return f"{total} review" if total == 1 else f"{total} reviews"
+
+
+def _place(item: ListedReview) -> str | None:
+    review = item.review
+    org = plain(item.organization_name, NAME) or (
+        f"Organization #{review.organization_id}" if review.organization_id else ""
+    )
+    loc = plain(item.location_name, NAME) or (
+        f"Location #{review.location_id}" if review.location_id else ""
+    )
+    return " › ".join(part for part in (org, loc) if part) or None
+
+
+def _review_blocks(item: ListedReview, position: int) -> list[dict[str, Any]]:
+    review = item.review
+    parts = [f"*{stars(review.rating)}*", safe_mrkdwn(plain(review.source, NAME) or "Review")]
+    place = _place(item)
+    if place:
+        parts.append(safe_mrkdwn(place))
+    parts.append(slack_date(review.published_at, "{date_short_pretty}"))
+    link = safe_url(review.url)
+    if link:
+        parts.append(mrkdwn_link(link, "View"))
+    author = plain(review.author, NAME) or "Anonymous"
+    words = plain(" ".join((review.text or review.title or "").split()), EXCERPT)
+    said = f"{author}: “{words}”" if words else f"{author} (no text)"
+    if review.reply:
+        said += "  ↩ replied"
+    return [
+        {
+            "type": "section",
+            "block_id": f"{BLOCK_LIST_REVIEW_PREFIX}{position}",
+            "text": _mrkdwn(" · ".join(parts)),
+        },
+        {"type": "context", "elements": [_plain(truncate(said, EXCERPT + NAME + 20))]},
+    ]
+
+
+def _nav(page: ListingPage) -> list[dict[str, Any]]:
+    buttons: list[dict[str, Any]] = []
+    if page.prev_value:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ACTION_LIST_PREV,
+                "text": _plain("‹ Prev"),
+                "value": page.prev_value,
+            }
+        )
+    if page.next_value:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ACTION_LIST_NEXT,
+                "text": _plain("Next ›"),
+                "value": page.next_value,
+            }
+        )
+    return [{"type": "actions", "block_id": BLOCK_LIST_NAV, "elements": buttons}] if buttons else []
+
+
+def build_listing(page: ListingPage) -> dict[str, Any]:
+    """The ephemeral message of one page (``respond`` arguments: text and blocks)."""
+    title = f"*Reviews* · {safe_mrkdwn(page.platform_label)} — {page.description}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": BLOCK_LIST_HEADER, "text": _mrkdwn(truncate(title, 2900))}
+    ]
+    notes = [truncate(note, NOTE) for note in page.notes]
+    if not page.reviews:
+        if page.narrowed:
+            advice = (
+                "No reviews match this filter. Try a wider one: drop `rating:` or `source:`, "
+                "or run `/reviews list` alone for every review."
+            )
+        else:
+            advice = "There are no reviews yet on this connection."
+        blocks.append({"type": "section", "text": _mrkdwn(advice)})
+        if notes:
+            blocks.append({"type": "context", "elements": [_mrkdwn(n) for n in notes[:10]]})
+        text = "No reviews match this filter." if page.narrowed else "No reviews yet."
+        return {"text": text, "blocks": blocks}
+    where = f"page {page.page} of {page.page_count} · {_count(page.total)}"
+    blocks.append({"type": "context", "elements": [_mrkdwn(where)]})
+    for position, item in enumerate(page.reviews[:20], 1):
+        blocks.extend(_review_blocks(item, position))
+    blocks.extend(_nav(page))
+    if notes:
+        blocks.append({"type": "context", "elements": [_mrkdwn(n) for n in notes[:10]]})
+    return {"text": f"Reviews: {where}", "blocks": blocks}
+
+
+def build_list_problem(sentence: str) -> dict[str, Any]:
+    """A one-sentence answer when there is no page to show (bad filter, platform trouble)."""
+    text = truncate(sentence, 2900)
+    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}

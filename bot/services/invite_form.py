@@ -1,0 +1,353 @@
+"""The invite modal's round trip before the submission: open at once, fill, redraw, typeahead.
+
+``views.open`` goes first, with the cached organizations, because the trigger id dies 3 s
+after the click; the platform is asked afterwards (Gumado's campaigns, Cloutly's businesses)
+and ``views.update`` (with the view's hash, so a person's newer change wins) shows the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.invite_modal import (
+    InviteFormView,
+    InviteValues,
+    OrgChoice,
+    build_invite_modal,
+    build_invite_notice,
+    campaign_option,
+)
+from bot.blocks.text import escape_mrkdwn
+from bot.deps import Deps
+from bot.errors import ConfigError, ProviderError, ScopeError
+from bot.log import get_logger
+from bot.providers.base import Campaign
+from bot.providers.cloutly import CloutlyClient
+from bot.providers.gumado import GumadoClient
+from bot.services.contacts import region_from_locale
+from bot.services.invite_access import InviteAccess, refusal
+from bot.services.invite_context import InviteContext, Origin
+from bot.services.platform_wait import patiently, platform_name
+from storage.models import Connection
+from storage.repositories import list_connections, organization_names, upsert_organizations
+
+__all__ = [
+    "CampaignCache",
+    "campaign_options",
+    "change_organization",
+    "form_with_problem",
+    "load_org_choices",
+    "open_invite_form",
+]
+
+log = get_logger(__name__)
+
+CAMPAIGNS_TTL_SECONDS = 120.0
+OPTIONS_BUDGET_SECONDS = 2.0
+"""The typeahead's answer is the ack itself (3 s): the platform gets this long."""
+FILL_DEADLINE_SECONDS = 20.0
+WHAT = "browse reviews and send review invites"
+
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
+
+
+class CampaignCache:
+    """Each organization's Gumado campaigns for two minutes, so typing filters locally.
+
+    One fetch per organization at a time; it runs as tracked background work, so a typeahead
+    that stops waiting (Slack gives it 3 s) still leaves the answer here for the next keystroke.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._entries: dict[tuple[int, str], tuple[float, list[Campaign]]] = {}
+        self._pending: dict[tuple[int, str], asyncio.Task[Any]] = {}
+
+    def fresh(self, connection_id: int, organization_id: str) -> list[Campaign] | None:
+        """The cached campaigns, or None when unknown or stale."""
+        entry = self._entries.get((connection_id, organization_id))
+        return entry[1] if entry is not None and entry[0] > self._clock() else None
+
+    async def _fetch(
+        self, client: GumadoClient, key: tuple[int, str]
+    ) -> list[Campaign] | ProviderError:
+        try:
+            call = client.list_campaigns(organization_id=key[1])
+            found = await patiently(client, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)
+        except ProviderError as exc:
+            return exc  # handed to whoever waits; not a background failure worth a log line
+        finally:
+            self._pending.pop(key, None)
+        self._entries[key] = (self._clock() + CAMPAIGNS_TTL_SECONDS, found)
+        return found
+
+    async def campaigns(
+        self, client: GumadoClient, connection_id: int, organization_id: str, *, spawn: Spawn
+    ) -> list[Campaign]:
+        """Every campaign of the organization (``GET /request-reviews/campaigns``), cached."""
+        key = (connection_id, organization_id)
+        cached = self.fresh(*key)
+        if cached is not None:
+            return cached
+        task = self._pending.get(key)
+        if task is None:
+            task = spawn(self._fetch(client, key))
+            self._pending[key] = task
+        result = await asyncio.shield(task)
+        if isinstance(result, ProviderError):
+            raise result
+        return cast(list[Campaign], result)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fill:
+    note: str | None = None
+    problem: str | None = None
+    values: InviteValues = field(default_factory=InviteValues)
+
+
+async def load_org_choices(deps: Deps, team_id: str) -> list[OrgChoice]:
+    """Every cached organization of the team's connections (oldest connection first)."""
+    async with deps.sessions() as session:
+        connections = sorted(await list_connections(session, team_id), key=lambda c: c.id)
+        choices: list[OrgChoice] = []
+        for connection in connections:
+            names = await organization_names(session, connection_id=connection.id)
+            label = f"{platform_name(connection.platform)} ({connection.name})"
+            choices.extend(
+                OrgChoice(connection.id, label, connection.platform, pid, name)
+                for pid, name in sorted(names.items(), key=lambda item: item[1].casefold())
+            )
+    return choices
+
+
+def _pick(
+    choices: Sequence[OrgChoice], platform: str | None, organization_id: str | None
+) -> OrgChoice | None:
+    for choice in choices:
+        if (
+            choice.platform == (platform or choice.platform)
+            and choice.platform_id == organization_id
+        ):
+            return choice
+    return choices[0] if choices else None
+
+
+async def _user_region(client: AsyncWebClient, user_id: str, default: str) -> str:
+    try:
+        response = await client.users_info(user=user_id, include_locale=True)
+    except SlackApiError:
+        return default
+    return region_from_locale((response.get("user") or {}).get("locale")) or default
+
+
+async def _connection(deps: Deps, connection_id: int) -> Connection | None:
+    async with deps.sessions() as session:
+        return await session.get(Connection, connection_id)
+
+
+async def _fill(deps: Deps, cache: CampaignCache, selected: OrgChoice) -> _Fill:
+    """What the platform says about the chosen organization, as a note for the form."""
+    connection = await _connection(deps, selected.connection_id)
+    if connection is None:
+        return _Fill(problem="That connection is gone; choose another organization.")
+    name = platform_name(connection.platform)
+    try:
+        client = deps.providers.client_for(connection)
+        if isinstance(client, GumadoClient):
+            campaigns = await cache.campaigns(
+                client, connection.id, selected.platform_id, spawn=deps.spawn
+            )
+            if not campaigns:
+                return _Fill(
+                    problem=f"Gumado has no review-request campaign for "
+                    f"{escape_mrkdwn(selected.name)}; create one in Gumado first."
+                )
+            if len(campaigns) == 1:
+                only = campaigns[0]
+                values = InviteValues(campaign_id=only.id, campaign_label=only.name)
+                return _Fill(
+                    note="This organization has one campaign; it is chosen.", values=values
+                )
+            return _Fill(note=f"{len(campaigns)} campaigns: type in the Campaign field to search.")
+        assert isinstance(client, CloutlyClient)
+        call = client.list_businesses()
+        businesses = await patiently(client, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)
+        async with deps.sessions() as session, session.begin():
+            await upsert_organizations(
+                session, connection_id=connection.id, organizations=businesses, now=deps.clock()
+            )
+        return _Fill(note=f"{len(businesses)} businesses in Cloutly.")
+    except ScopeError:
+        return _Fill(
+            problem=f"This {name} token can't read campaigns: it needs the *request:read* "
+            "permission (and *request:create* to send). An admin can add them in Gumado under "
+            "Settings → API & Webhooks."
+        )
+    except ProviderError as exc:
+        return _Fill(note=f"{name} didn't answer ({escape_mrkdwn(exc.message)}); the form works.")
+    except ConfigError as exc:
+        return _Fill(problem=escape_mrkdwn(str(exc)))
+
+
+async def _update(
+    client: AsyncWebClient, view_id: str, view_hash: str | None, view: dict[str, Any]
+) -> None:
+    try:
+        await client.views_update(view_id=view_id, hash=view_hash, view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response else None
+        if error != "hash_conflict":
+            raise
+        # The person changed the form meanwhile; that change redraws it with fresh data.
+        log.info("invite_form_update_skipped", reason=error)
+
+
+async def open_invite_form(
+    deps: Deps,
+    access: InviteAccess,
+    cache: CampaignCache,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    trigger_id: str,
+    channel_id: str | None,
+    origin: Origin,
+    prefill: tuple[str | None, str | None] = (None, None),
+) -> None:
+    """Open the modal with what is cached, then fill it from the platform (or refuse)."""
+    region = deps.settings.default_phone_region
+    choices = await load_org_choices(deps, team_id)
+    selected = _pick(choices, *prefill)
+    context = InviteContext(channel_id, origin, region, selected.platform if selected else "gumado")
+    if selected is None:
+        notice = build_invite_notice(
+            "No Gumado or Cloutly organization is known yet, so there is nothing to invite to. "
+            "An admin connects an account first (see `/reviews status`)."
+        )
+        await client.views_open(trigger_id=trigger_id, view=notice)
+        return
+    checking = f"Checking {platform_name(selected.platform)}…"
+    form = InviteFormView(choices, selected, context.dump(), note=checking, region=region)
+    opened = await client.views_open(trigger_id=trigger_id, view=build_invite_modal(form))
+    view_id, view_hash = str(opened["view"]["id"]), opened["view"].get("hash")
+    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
+        await _update(client, view_id, view_hash, build_invite_notice(refusal(deps.settings, WHAT)))
+        return
+    region, filled = await asyncio.gather(
+        _user_region(client, user_id, region), _fill(deps, cache, selected)
+    )
+    context = replace(context, region=region)
+    form = InviteFormView(
+        choices,
+        selected,
+        context.dump(),
+        values=filled.values,
+        note=filled.note,
+        problem=filled.problem,
+        region=region,
+    )
+    await _update(client, view_id, view_hash, build_invite_modal(form))
+
+
+async def change_organization(
+    deps: Deps,
+    cache: CampaignCache,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    view: dict[str, Any],
+    values: InviteValues,
+) -> None:
+    """Redraw the form for the organization just chosen (its platform's campaign field)."""
+    context = InviteContext.load(
+        view.get("private_metadata"), default_region=deps.settings.default_phone_region
+    )
+    choices = await load_org_choices(deps, team_id)
+    selected = next((c for c in choices if c.value == values.organization), None)
+    if selected is None:
+        return
+    filled = await _fill(deps, cache, selected)
+    kept = replace(
+        values, campaign_id=filled.values.campaign_id, campaign_label=filled.values.campaign_label
+    )
+    context = replace(context, platform=selected.platform)
+    form = InviteFormView(
+        choices,
+        selected,
+        context.dump(),
+        values=kept,
+        note=filled.note,
+        problem=filled.problem,
+        region=context.region,
+    )
+    await _update(client, str(view["id"]), view.get("hash"), build_invite_modal(form))
+
+
+async def form_with_problem(
+    deps: Deps,
+    *,
+    team_id: str,
+    context: InviteContext,
+    values: InviteValues,
+    problem: str,
+) -> dict[str, Any]:
+    """The form again, as submitted, with ``problem`` above the fields."""
+    choices = await load_org_choices(deps, team_id)
+    selected = next((c for c in choices if c.value == values.organization), None)
+    selected = selected or (choices[0] if choices else None)
+    if selected is None:
+        return build_invite_notice(problem)
+    context = replace(context, platform=selected.platform)
+    form = InviteFormView(
+        choices, selected, context.dump(), values=values, problem=problem, region=context.region
+    )
+    return build_invite_modal(form)
+
+
+def _info(text: str) -> dict[str, Any]:
+    # Not a campaign: a Gumado campaign id is a UUID, which this value can never be.
+    return campaign_option("none", text)
+
+
+async def campaign_options(
+    deps: Deps, cache: CampaignCache, *, team_id: str, organization: str | None, query: str
+) -> list[dict[str, Any]]:
+    """The typeahead's options: the organization's campaigns whose name holds ``query``."""
+    connection_id, _, organization_id = (organization or "").partition(":")
+    if not connection_id.isdecimal() or not organization_id:
+        return [_info("Choose the organization first")]
+    connection = await _connection(deps, int(connection_id))
+    if connection is None or connection.team_id != team_id:
+        return [_info("Choose the organization again")]
+    try:
+        client = deps.providers.client_for(connection)
+    except ConfigError:
+        return [_info("This connection's token cannot be read")]
+    if not isinstance(client, GumadoClient):
+        return [_info("Cloutly campaigns are typed as ids")]
+    try:
+        campaigns = await asyncio.wait_for(
+            cache.campaigns(client, connection.id, organization_id, spawn=deps.spawn),
+            OPTIONS_BUDGET_SECONDS,
+        )
+    except TimeoutError:
+        return [_info("Gumado is slow to answer; type again")]
+    except ScopeError:
+        return [_info("The Gumado token lacks request:read")]
+    except ProviderError:
+        return [_info("Gumado didn't answer; type again")]
+    wanted = query.strip().casefold()
+    matching = [c for c in campaigns if wanted in c.name.casefold()]
+    if not matching:
+        return [_info(f"No campaign matches “{query.strip()[:40]}”")]
+    return [campaign_option(c.id, c.name) for c in matching[:100]]

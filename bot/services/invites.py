@@ -1,0 +1,341 @@
+"""Sending a review invite from the modal: check, claim, call the platform, record, confirm.
+
+The ``invites`` row is committed *before* the platform is called, keyed by the submission
+(view id + what was submitted), so a double click or a retried submission sends one invite.
+The contact is stored only as salted hashes (one per channel), enough to notice a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.invite_ids import BLOCK_INVITE_CAMPAIGN, BLOCK_INVITE_CAMPAIGN_ID, BLOCK_INVITE_ORG
+from bot.blocks.invite_messages import InviteReceipt, build_invite_confirmation
+from bot.blocks.invite_modal import FIELD_BLOCKS, InviteValues
+from bot.blocks.text import escape_mrkdwn
+from bot.deps import Deps
+from bot.errors import (
+    AuthError,
+    ConfigError,
+    Invalid,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    ScopeError,
+    Unavailable,
+)
+from bot.log import get_logger
+from bot.providers.base import InviteResult
+from bot.providers.cloutly import CloutlyClient
+from bot.providers.gumado import UNSET, GumadoClient
+from bot.services.contacts import Contact, ContactFields, validate_contact
+from bot.services.invite_access import InviteAccess, refusal
+from bot.services.invite_context import InviteContext
+from bot.services.platform_wait import patiently, platform_name
+from storage.models import Connection
+from storage.repositories import organization_names
+from storage.repositories.invites import claim_invite, finish_invite, get_invite, recent_invite_to
+
+__all__ = [
+    "CheckedInvite",
+    "Outcome",
+    "check_invite_form",
+    "deliver_confirmation",
+    "send_invite",
+    "submission_key",
+]
+
+log = get_logger(__name__)
+
+DUPLICATE_WINDOW = timedelta(days=14)
+"""Gumado's default duplicate protection window ("Important Behavior Notes")."""
+STALE_SENDING = timedelta(minutes=2)
+PATIENCE_SECONDS = 5.0
+DEADLINE_SECONDS = 20.0
+WHAT = "browse reviews and send review invites"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ORG_VALUE = re.compile(r"^(\d{1,12}):(.{1,64})$")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedInvite:
+    """A submission that passed the checks made before any platform call."""
+
+    connection_id: int
+    organization_id: str
+    campaign_id: str
+    campaign_label: str
+    contact: Contact
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a submission ended, for the modal and the person."""
+
+    kind: Literal["sent", "already", "errors", "problem"]
+    receipt: InviteReceipt | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    """Input block id → message (``response_action: errors``)."""
+    problem: str | None = None
+    """A mrkdwn sentence for the top of the form."""
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 150 else message[:149] + "…"
+
+
+def check_invite_form(
+    values: InviteValues, context: InviteContext
+) -> tuple[CheckedInvite | None, dict[str, str]]:
+    """Validate the form before any platform call: (the invite, {}) or (None, block id → message)."""
+    errors: dict[str, str] = {}
+    match = _ORG_VALUE.match(values.organization or "")
+    if match is None:
+        errors[BLOCK_INVITE_ORG] = "Choose the organization the customer visited."
+    cloutly = context.platform == "cloutly"
+    campaign = (values.campaign_id or "").strip()
+    if cloutly and not _CAMPAIGN_ID.match(campaign):
+        errors[BLOCK_INVITE_CAMPAIGN_ID] = (
+            "Paste the campaign id from the campaign's address in Cloutly (letters, digits, -)."
+        )
+    elif not cloutly and not _UUID.match(campaign):
+        errors[BLOCK_INVITE_CAMPAIGN] = "Pick one of the organization's campaigns from the list."
+    fields = ContactFields(
+        values.email, values.phone, values.first_name, values.last_name, values.send_after_hours
+    )
+    contact, problems = validate_contact(
+        fields, default_region=context.region, first_name_required=cloutly
+    )
+    errors.update({FIELD_BLOCKS[name]: _short(text) for name, text in problems.items()})
+    if errors or contact is None or match is None:
+        return None, errors
+    label = values.campaign_label or campaign
+    return CheckedInvite(int(match.group(1)), match.group(2), campaign, label, contact), {}
+
+
+def submission_key(view_id: str, platform: str, invite: CheckedInvite) -> str:
+    """The same for the same modal submitted with the same values (a double click, a retry)."""
+    contact = invite.contact
+    what = [
+        view_id,
+        platform,
+        invite.connection_id,
+        invite.organization_id,
+        invite.campaign_id,
+        contact.email,
+        contact.phone,
+        contact.first_name,
+        contact.last_name,
+        contact.send_after_hours,
+    ]
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()
+
+
+def _contact_parts(deps: Deps, contact: Contact) -> list[str]:
+    if deps.cipher is None:
+        raise ConfigError("ENCRYPTION_KEY is not set, so invites cannot be recorded safely")
+    parts = []
+    if contact.email:
+        parts.append("e:" + deps.cipher.contact_hash(contact.email)[:56])
+    if contact.phone:
+        parts.append("p:" + deps.cipher.contact_hash(contact.phone)[:56])
+    return parts
+
+
+def _field_errors(exc: Invalid, platform: str) -> Outcome:
+    errors: dict[str, str] = {}
+    for name, messages in exc.field_errors.items():
+        block = FIELD_BLOCKS.get(name)
+        if name == "campaign_id" and platform == "gumado":
+            block = BLOCK_INVITE_CAMPAIGN
+        if block is not None and messages:
+            errors.setdefault(block, _short(" ".join(messages)))
+    if errors:
+        return Outcome("errors", errors=errors)
+    said = escape_mrkdwn(exc.message)
+    return Outcome("problem", problem=f"{platform_name(platform)} refused the invite: {said}")
+
+
+def _failure(exc: ProviderError, connection: Connection) -> tuple[str, Outcome]:
+    """(the invite row's status, the outcome) for a platform error."""
+    name = platform_name(connection.platform)
+    block = BLOCK_INVITE_CAMPAIGN_ID if connection.platform == "cloutly" else BLOCK_INVITE_CAMPAIGN
+    if isinstance(exc, Invalid):
+        return "rejected", _field_errors(exc, connection.platform)
+    if isinstance(exc, NotFound):
+        what = "this business or campaign" if connection.platform == "cloutly" else "this campaign"
+        return "rejected", Outcome(
+            "errors", errors={block: _short(f"{name} doesn't know {what}; check it and try again.")}
+        )
+    if isinstance(exc, ScopeError):
+        return "failed", Outcome(
+            "problem",
+            problem=(
+                f"The {name} token of connection `{escape_mrkdwn(connection.name)}` can't send "
+                "invites: it needs the *request:create* permission (and request:read for the "
+                "campaign list). An admin can add them under Settings → API & Webhooks in Gumado."
+            ),
+        )
+    if isinstance(exc, RateLimited):
+        return "failed", Outcome(
+            "problem", problem=f"{escape_mrkdwn(exc.message)}. Your entries are kept."
+        )
+    if isinstance(exc, Unavailable) and connection.platform == "cloutly":
+        return "unknown", Outcome(
+            "problem",
+            problem=(
+                "Cloutly didn't answer, so the customer may or may not have been added. Check "
+                "the campaign in Cloutly before sending again."
+            ),
+        )
+    if isinstance(exc, Unavailable):
+        return "failed", Outcome(
+            "problem", problem=f"{escape_mrkdwn(exc.message)}. Nothing was sent; try again."
+        )
+    if isinstance(exc, AuthError):
+        return "failed", Outcome("problem", problem=escape_mrkdwn(exc.message))
+    return "failed", Outcome(
+        "problem", problem=f"{name} refused the invite: {escape_mrkdwn(exc.message)}"
+    )
+
+
+async def _call(deps: Deps, connection: Connection, invite: CheckedInvite) -> InviteResult:
+    client = deps.providers.client_for(connection)
+    contact = invite.contact
+    if isinstance(client, GumadoClient):
+        call = client.send_invite(
+            invite.campaign_id,
+            email=contact.email,
+            phone=contact.phone,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            send_after_hours=UNSET
+            if contact.send_after_hours is None
+            else contact.send_after_hours,
+        )
+    else:
+        assert isinstance(client, CloutlyClient)
+        call = client.send_invite(
+            invite.organization_id,
+            invite.campaign_id,
+            contact.first_name or "",
+            email=contact.email,
+            phone=contact.phone,
+            last_name=contact.last_name,
+            source="slack",
+        )
+    return await patiently(client, call, patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS)
+
+
+async def send_invite(
+    deps: Deps,
+    access: InviteAccess,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    view_id: str,
+    context: InviteContext,
+    invite: CheckedInvite,
+) -> Outcome:
+    """Claim the submission, send the invite once, record how it went."""
+    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
+        return Outcome("problem", problem=refusal(deps.settings, WHAT))
+    now = deps.clock()
+    async with deps.sessions() as session:
+        connection = await session.get(Connection, invite.connection_id)
+        if connection is None or connection.team_id != team_id:
+            return Outcome(
+                "errors", errors={BLOCK_INVITE_ORG: "That connection is gone; choose again."}
+            )
+        names = await organization_names(session, connection_id=connection.id)
+    if connection.platform != context.platform:
+        return Outcome("problem", problem="The organization changed: choose the campaign again.")
+    try:
+        parts = _contact_parts(deps, invite.contact)
+    except ConfigError as exc:
+        return Outcome("problem", problem=escape_mrkdwn(str(exc)))
+    key = submission_key(view_id, connection.platform, invite)
+    async with deps.sessions() as session, session.begin():
+        claimed = await claim_invite(
+            session,
+            submission_key=key,
+            team_id=team_id,
+            user_id=user_id,
+            connection_id=connection.id,
+            campaign_id=invite.campaign_id,
+            organization_platform_id=invite.organization_id,
+            contact_hash=";".join(parts),
+            now=now,
+            stale_before=now - STALE_SENDING,
+        )
+        if claimed is None:
+            existing = await get_invite(session, submission_key=key)
+            log.info("invite_submission_repeated", status=existing.status if existing else None)
+            return Outcome("already")
+        earlier = await recent_invite_to(
+            session,
+            connection_id=connection.id,
+            campaign_id=invite.campaign_id,
+            contact_parts=parts,
+            since=now - DUPLICATE_WINDOW,
+            exclude_id=claimed.id,
+        )
+        invite_row_id = claimed.id
+        earlier_by, earlier_at = (earlier.user_id, earlier.created_at) if earlier else (None, None)
+    try:
+        result = await _call(deps, connection, invite)
+    except (ProviderError, ConfigError) as exc:
+        if isinstance(exc, ConfigError):
+            status, outcome = "failed", Outcome("problem", problem=escape_mrkdwn(str(exc)))
+        else:
+            status, outcome = _failure(exc, connection)
+        log.warning("invite_not_sent", status=status, error_type=type(exc).__name__)
+        async with deps.sessions() as session, session.begin():
+            await finish_invite(session, invite_id=invite_row_id, status=status)
+        return outcome
+    async with deps.sessions() as session, session.begin():
+        await finish_invite(
+            session, invite_id=invite_row_id, status="sent", platform_invite_id=result.id or None
+        )
+    contact = invite.contact
+    receipt = InviteReceipt(
+        platform=connection.platform,
+        platform_label=platform_name(connection.platform),
+        organization_name=names.get(invite.organization_id),
+        campaign_label=invite.campaign_label,
+        contact=contact.masked(),
+        customer_name=" ".join(n for n in (contact.first_name, contact.last_name) if n) or None,
+        invite_id=result.id or None,
+        send_after_hours=contact.send_after_hours,
+        accepted_at=now,
+        earlier_by=earlier_by,
+        earlier_at=earlier_at,
+        sms_left=result.sms_limits_left,
+    )
+    return Outcome("sent", receipt=receipt)
+
+
+async def deliver_confirmation(
+    client: AsyncWebClient, context: InviteContext, user_id: str, receipt: InviteReceipt
+) -> None:
+    """Post the confirmation privately: in the channel it started from, else as a DM."""
+    message = build_invite_confirmation(receipt)
+    if context.channel_id:
+        try:
+            await client.chat_postEphemeral(channel=context.channel_id, user=user_id, **message)
+            return
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response else None
+            log.info("invite_confirmation_dm_instead", error=error)
+    opened = await client.conversations_open(users=user_id)
+    await client.chat_postMessage(channel=opened["channel"]["id"], **message)

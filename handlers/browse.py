@@ -1,0 +1,128 @@
+"""``/reviews list`` and its *‹ Prev* / *Next ›* buttons: ack at once, fetch, answer privately."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.invite_ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
+from bot.blocks.listing import build_list_problem, build_listing
+from bot.deps import Deps
+from bot.services.browse import BrowseError, list_from_button, list_from_text
+from bot.services.invite_access import InviteAccess, refusal
+from handlers.errors import spawn_reported
+
+__all__ = ["SlashLike", "list_command", "page_clicked", "register"]
+
+WHAT = "browse reviews and send review invites"
+
+
+class SlashLike(Protocol):
+    """What the ``/reviews`` router hands a subcommand (handlers.commands.SlashRequest fits)."""
+
+    @property
+    def deps(self) -> Deps: ...
+    @property
+    def client(self) -> AsyncWebClient: ...
+    @property
+    def respond(self) -> AsyncRespond: ...
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+async def list_command(request: SlashLike, access: InviteAccess | None = None) -> None:
+    """Answer ``/reviews list <filters>`` (after the ack) with a page, or a sentence saying why not.
+
+    The router has no InviteAccess to share: without one, a group-restricted workspace costs
+    one ``usergroups.users.list`` per command (the buttons share the cached one).
+    """
+    await _answer(
+        request.deps,
+        access or InviteAccess(),
+        request.client,
+        request.respond,
+        request.team_id,
+        request.user_id,
+        False,
+        text=request.text,
+    )
+
+
+async def _answer(
+    deps: Deps,
+    access: InviteAccess,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    team_id: str,
+    user_id: str,
+    replace: bool,
+    *,
+    text: str | None = None,
+    value: str | None = None,
+) -> None:
+    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
+        message = build_list_problem(refusal(deps.settings, WHAT))
+    else:
+        try:
+            if value is not None:
+                page = await list_from_button(deps, team_id=team_id, value=value)
+            else:
+                page = await list_from_text(deps, team_id=team_id, text=text or "")
+            message = build_listing(page)
+        except BrowseError as exc:
+            message = build_list_problem(exc.user_message)
+    await respond(**message, response_type="ephemeral", replace_original=replace)
+
+
+async def page_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    deps: Deps,
+    invite_access: InviteAccess,
+) -> None:
+    """*‹ Prev* / *Next ›*: replace the listing with the page the button's value names."""
+    await ack()
+    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
+    user_id = str(body["user"]["id"])
+    work = _answer(
+        deps,
+        invite_access,
+        client,
+        respond,
+        team_id,
+        user_id,
+        True,
+        value=str(action.get("value") or ""),
+    )
+    spawn_reported(deps, work, respond=respond, name="list_page")
+
+
+def provide_access(app: AsyncApp, access: InviteAccess | None = None) -> InviteAccess:
+    """Put one InviteAccess (its group-member cache) into every listener's context."""
+    shared = access or InviteAccess()
+
+    @app.middleware
+    async def inject_invite_access(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        context.setdefault("invite_access", shared)
+        await next()
+
+    return shared
+
+
+def register(app: AsyncApp, *, access: InviteAccess | None = None) -> None:
+    """Attach the paging buttons (the ``list`` subcommand is routed by handlers.commands)."""
+    provide_access(app, access)
+    app.action(ACTION_LIST_PREV)(page_clicked)
+    app.action(ACTION_LIST_NEXT)(page_clicked)

@@ -1,0 +1,319 @@
+"""The invite modal's listeners: open it, redraw it, answer its typeahead, act on its submission."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.invite_ids import (
+    ACTION_INVITE_CAMPAIGN,
+    ACTION_INVITE_ORG,
+    BLOCK_INVITE_ORG,
+    CALLBACK_INVITE,
+)
+from bot.blocks.invite_messages import receipt_lines
+from bot.blocks.invite_modal import InviteValues, build_invite_notice, read_invite_values
+from bot.deps import Deps
+from bot.services.invite_access import InviteAccess
+from bot.services.invite_context import InviteContext
+from bot.services.invite_form import (
+    CampaignCache,
+    campaign_options,
+    change_organization,
+    form_with_problem,
+    open_invite_form,
+)
+from bot.services.invites import Outcome, check_invite_form, deliver_confirmation, send_invite
+from handlers.browse import provide_access
+from handlers.errors import SORRY, spawn_reported
+from handlers.ids import ACTION_REQUEST_REVIEW, SHORTCUT_REQUEST_REVIEW
+
+__all__ = [
+    "campaign_typeahead",
+    "invite_command",
+    "invite_submitted",
+    "organization_changed",
+    "register",
+    "request_review_clicked",
+    "request_review_shortcut",
+]
+
+INLINE_SECONDS = 1.8
+"""How long a submission waits for the platform so that its ack can close the modal or show
+inline errors; past this (Slack allows 3 s) the modal says "Sending…" and is updated later."""
+
+
+class SlashLike(Protocol):
+    """What the ``/reviews`` router hands a subcommand (handlers.commands.SlashRequest fits)."""
+
+    @property
+    def deps(self) -> Deps: ...
+    @property
+    def client(self) -> AsyncWebClient: ...
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def trigger_id(self) -> str: ...
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+
+
+async def invite_command(request: SlashLike) -> None:
+    """``/reviews invite``: the modal (after the ack; the trigger id lives 3 s)."""
+    await open_invite_form(
+        request.deps,
+        InviteAccess(),
+        CampaignCache(),
+        request.client,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        trigger_id=request.trigger_id,
+        channel_id=request.channel_id,
+        origin="command",
+    )
+
+
+async def request_review_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    deps: Deps,
+    invite_access: InviteAccess,
+    campaign_cache: CampaignCache,
+) -> None:
+    """The card's *Request a review…*: the modal, with the card's organization chosen."""
+    await ack()
+    try:
+        card = json.loads(str(action.get("value") or "{}"))
+    except json.JSONDecodeError:
+        card = {}
+    card = card if isinstance(card, dict) else {}
+    organization = card.get("organization_id")
+    platform = card.get("platform")
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
+        "id"
+    )
+    work = open_invite_form(
+        deps,
+        invite_access,
+        campaign_cache,
+        client,
+        team_id=_team(body),
+        user_id=str(body["user"]["id"]),
+        trigger_id=str(body.get("trigger_id") or ""),
+        channel_id=str(channel) if channel else None,
+        origin="card",
+        prefill=(
+            str(platform) if isinstance(platform, str) else None,
+            str(organization) if organization is not None else None,
+        ),
+    )
+    spawn_reported(deps, work, respond=respond, name="invite_from_card")
+
+
+async def request_review_shortcut(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    deps: Deps,
+    invite_access: InviteAccess,
+    campaign_cache: CampaignCache,
+) -> None:
+    """The global shortcut *Request a review*: the modal; the confirmation comes as a DM."""
+    await ack()
+    work = open_invite_form(
+        deps,
+        invite_access,
+        campaign_cache,
+        client,
+        team_id=_team(body),
+        user_id=str(body["user"]["id"]),
+        trigger_id=str(body.get("trigger_id") or ""),
+        channel_id=None,
+        origin="shortcut",
+    )
+    # Global shortcuts carry no response_url: a failure is logged only.
+    spawn_reported(deps, work, respond=None, name="invite_from_shortcut")
+
+
+async def organization_changed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    deps: Deps,
+    campaign_cache: CampaignCache,
+) -> None:
+    """A new organization: redraw the campaign field for its platform."""
+    await ack()
+    view = body.get("view") or {}
+    values = read_invite_values((view.get("state") or {}).get("values") or {})
+    chosen = (action.get("selected_option") or {}).get("value")
+    if isinstance(chosen, str):
+        values = InviteValues(**{**_as_dict(values), "organization": chosen})
+    work = change_organization(
+        deps, campaign_cache, client, team_id=_team(body), view=view, values=values
+    )
+    spawn_reported(deps, work, respond=None, name="invite_org_changed")
+
+
+def _as_dict(values: InviteValues) -> dict[str, Any]:
+    return {name: getattr(values, name) for name in InviteValues.__slots__}
+
+
+def _chosen_organization(view: dict[str, Any]) -> str | None:
+    values = read_invite_values((view.get("state") or {}).get("values") or {})
+    if values.organization:
+        return values.organization
+    for block in view.get("blocks") or ():
+        if block.get("block_id") == BLOCK_INVITE_ORG:
+            initial = (block.get("element") or {}).get("initial_option") or {}
+            value = initial.get("value")
+            return value if isinstance(value, str) else None
+    return None
+
+
+async def campaign_typeahead(
+    ack: AsyncAck, body: dict[str, Any], deps: Deps, campaign_cache: CampaignCache
+) -> None:
+    """Gumado campaigns matching what was typed (the options are the ack: at most ~2 s)."""
+    options = await campaign_options(
+        deps,
+        campaign_cache,
+        team_id=_team(body),
+        organization=_chosen_organization(body.get("view") or {}),
+        query=str(body.get("value") or ""),
+    )
+    await ack(options=options)
+
+
+async def _prepared(
+    deps: Deps,
+    access: InviteAccess,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: InviteContext,
+    values: InviteValues,
+) -> tuple[Outcome, dict[str, Any] | None]:
+    """Send; with a problem, also the form to show again (built here, so the ack is instant)."""
+    checked, _ = check_invite_form(values, context)
+    assert checked is not None
+    outcome = await send_invite(
+        deps,
+        access,
+        client,
+        team_id=_team(body),
+        user_id=str(body["user"]["id"]),
+        view_id=str(view.get("id") or ""),
+        context=context,
+        invite=checked,
+    )
+    if outcome.kind in ("problem", "errors"):
+        problem = outcome.problem or "Please check: " + "; ".join(outcome.errors.values())
+        form = await form_with_problem(
+            deps, team_id=_team(body), context=context, values=values, problem=problem
+        )
+        return outcome, form
+    return outcome, None
+
+
+async def _finish_later(
+    deps: Deps,
+    client: AsyncWebClient,
+    task: asyncio.Task[tuple[Outcome, dict[str, Any] | None]],
+    view_id: str,
+    context: InviteContext,
+    user_id: str,
+) -> None:
+    """The slow path: the modal said "Sending…"; show how it went there, and confirm."""
+    outcome, form = await task
+    if outcome.kind == "sent" and outcome.receipt is not None:
+        done = build_invite_notice("\n".join(receipt_lines(outcome.receipt)), done=True)
+        await client.views_update(view_id=view_id, view=done)
+        await deliver_confirmation(client, context, user_id, outcome.receipt)
+    elif outcome.kind == "already":
+        note = "This invite was already sent; the confirmation is in your messages."
+        await client.views_update(view_id=view_id, view=build_invite_notice(note, done=True))
+    elif form is not None:
+        await client.views_update(view_id=view_id, view=form)
+
+
+async def invite_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: Deps,
+    invite_access: InviteAccess,
+) -> None:
+    """Check the form (inline errors), send once, then close the modal and confirm privately."""
+    context = InviteContext.load(
+        view.get("private_metadata"), default_region=deps.settings.default_phone_region
+    )
+    values = read_invite_values((view.get("state") or {}).get("values") or {})
+    _, errors = check_invite_form(values, context)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    user_id = str(body["user"]["id"])
+    task = deps.spawn(
+        _prepared(deps, invite_access, client, body, view, context, values), name="invite_send"
+    )
+    # The platform's answer decides the ack (close, or errors on the fields), so it is awaited
+    # here, bounded well inside Slack's 3 s; a slower platform is finished in the background.
+    done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
+    if not done:
+        await ack(response_action="update", view=build_invite_notice("Sending the invite…"))
+        work = _finish_later(deps, client, task, str(view.get("id")), context, user_id)
+        spawn_reported(deps, work, respond=None, name="invite_finish")
+        return
+    if task.exception() is not None:
+        await ack(response_action="update", view=build_invite_notice(SORRY))
+        return
+    outcome, form = task.result()
+    if outcome.kind == "errors":
+        await ack(response_action="errors", errors=outcome.errors)
+    elif outcome.kind == "problem" and form is not None:
+        await ack(response_action="update", view=form)
+    else:
+        await ack()
+    if outcome.kind == "sent" and outcome.receipt is not None:
+        work2 = deliver_confirmation(client, context, user_id, outcome.receipt)
+        spawn_reported(deps, work2, respond=None, name="invite_confirmation")
+
+
+def provide_campaigns(app: AsyncApp, cache: CampaignCache | None = None) -> None:
+    """Put one CampaignCache into every listener's context."""
+    shared = cache or CampaignCache()
+
+    @app.middleware
+    async def inject_campaign_cache(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        context.setdefault("campaign_cache", shared)
+        await next()
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the modal's listeners, the card's *Request a review…* and the global shortcut."""
+    provide_access(app)
+    provide_campaigns(app)
+    app.view(CALLBACK_INVITE)(invite_submitted)
+    app.action(ACTION_INVITE_ORG)(organization_changed)
+    app.options(ACTION_INVITE_CAMPAIGN)(campaign_typeahead)
+    app.action(ACTION_REQUEST_REVIEW)(request_review_clicked)
+    app.shortcut(SHORTCUT_REQUEST_REVIEW)(request_review_shortcut)
