@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import cast
 
@@ -15,6 +16,20 @@ from bot.slack_web import web_client
 __all__ = ["build_bolt_app"]
 
 log = get_logger(__name__)
+
+
+class _EnvTokenNotice(logging.Filter):
+    """Drops Bolt's start-up notice that SLACK_BOT_TOKEN from the environment goes unused.
+
+    AsyncApp reads SLACK_BOT_TOKEN itself when no token is passed; ours comes from ``authorize``
+    on every request, which is the intended set-up, so the warning only confuses operators.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ENV_TOKEN_NOTICE = _EnvTokenNotice()
 
 
 def build_bolt_app(deps: Deps) -> AsyncApp:
@@ -40,6 +55,7 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
             return None
         return workspace.authorize_result()
 
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_ENV_TOKEN_NOTICE)
     app = AsyncApp(
         # No token here: every request gets a client with the token ``authorize`` returns.
         client=web_client(settings.slack_api_url),
