@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.services.directory import Directory
-from handlers import actions, commands, errors, events, shortcuts, views
+from handlers import actions, browse, commands, errors, events, invites, shortcuts, views
 
 
 def register(app: AsyncApp, *, directory: Directory | None = None) -> None:
@@ -29,4 +29,6 @@ def register(app: AsyncApp, *, directory: Directory | None = None) -> None:
     actions.register(app)
     views.register(app)
     shortcuts.register(app)
+    browse.register(app)
+    invites.register(app)
     events.register(app)

@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.placeholder import build_invite_placeholder_modal
 from bot.blocks.subscriptions import (
     build_notes,
     build_subscription_list,
@@ -32,6 +31,7 @@ from handlers.ids import (
     ACTION_REQUEST_REVIEW,
     ACTION_VIEW_REVIEW,
 )
+from handlers.invites import request_review_clicked
 
 __all__ = ["register"]
 
@@ -83,20 +83,6 @@ async def mark_handled_clicked(
 async def view_review_clicked(ack: AsyncAck) -> None:
     """*View review* is a link button: Slack opens the URL; the click only needs an ack."""
     await ack()
-
-
-async def open_invite_placeholder(client: AsyncWebClient, trigger_id: str) -> None:
-    """Open the placeholder modal that stands in for the invite form until it lands."""
-    await client.views_open(trigger_id=trigger_id, view=build_invite_placeholder_modal())
-
-
-async def request_review_clicked(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
-) -> None:
-    """*Request a review…*: the invite modal (a placeholder in this release)."""
-    await ack()
-    work = open_invite_placeholder(client, str(body.get("trigger_id") or ""))
-    spawn_reported(deps, work, respond=respond, name="request_review_placeholder")
 
 
 async def _remove(

@@ -38,6 +38,7 @@ from bot.services.subscriptions import (
     subscribe,
     unsubscribe,
 )
+from handlers import browse, invites
 from handlers.errors import spawn_reported
 from handlers.ids import SLASH_COMMAND
 
@@ -172,6 +173,8 @@ async def _status(request: SlashRequest) -> None:
 
 
 ROUTES: dict[str, Callable[[SlashRequest], Coroutine[Any, Any, None]]] = {
+    "list": browse.list_command,
+    "invite": invites.invite_command,
     "subscribe": _subscribe,
     "unsubscribe": _unsubscribe,
     "subscriptions": _subscriptions,

@@ -31,7 +31,6 @@ from bot.services.invite_form import (
 from bot.services.invites import Outcome, check_invite_form, deliver_confirmation, send_invite
 from handlers.browse import provide_access
 from handlers.errors import SORRY, spawn_reported
-from handlers.ids import ACTION_REQUEST_REVIEW, SHORTCUT_REQUEST_REVIEW
 
 __all__ = [
     "campaign_typeahead",
@@ -309,11 +308,9 @@ def provide_campaigns(app: AsyncApp, cache: CampaignCache | None = None) -> None
 
 
 def register(app: AsyncApp) -> None:
-    """Attach the modal's listeners, the card's *Request a review…* and the global shortcut."""
+    """Attach the modal's listeners (actions/shortcuts attach the card button and shortcut)."""
     provide_access(app)
     provide_campaigns(app)
     app.view(CALLBACK_INVITE)(invite_submitted)
     app.action(ACTION_INVITE_ORG)(organization_changed)
     app.options(ACTION_INVITE_CAMPAIGN)(campaign_typeahead)
-    app.action(ACTION_REQUEST_REVIEW)(request_review_clicked)
-    app.shortcut(SHORTCUT_REQUEST_REVIEW)(request_review_shortcut)

@@ -64,7 +64,7 @@ COMMANDS: tuple[Command, ...] = (
 )
 """Every subcommand of PRODUCT.md, in the order help shows them."""
 
-LATER_COMMANDS = frozenset({"list", "invite", "digest", "connect", "disconnect"})
+LATER_COMMANDS = frozenset({"digest", "connect", "disconnect"})
 """Subcommands a later release delivers; until then they answer that they are not available."""
 
 _FILTERS = (

@@ -7,53 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-import handlers.commands as commands
-from bot.server import BOLT_KEY
 from fakes.signing import block_actions_payload
-from handlers import browse, invites
 from harness import Service
 from storage.models import Invite
 
 JSON = dict[str, Any]
-
-
-def wire(service: Service) -> None:
-    """Until handlers.commands routes ``list``/``invite``, put this change's listeners first.
-
-    A no-op once the router knows them (the app's own wiring is then what is tested).
-    """
-    if "list" in commands.ROUTES:
-        return
-    bolt = service.app[BOLT_KEY]
-    before = len(bolt._async_listeners)
-
-    async def is_ours(body: JSON) -> bool:
-        return str(body.get("text") or "").split(" ")[0] in ("list", "invite")
-
-    async def route(ack: Any, command: JSON, client: Any, respond: Any, deps: Any) -> None:
-        await ack()
-        word, _, rest = str(command.get("text") or "").partition(" ")
-        request = commands.SlashRequest(
-            deps=deps,
-            directory=None,  # type: ignore[arg-type]
-            client=client,
-            respond=respond,
-            team_id=str(command["team_id"]),
-            channel_id=str(command["channel_id"]),
-            user_id=str(command["user_id"]),
-            trigger_id=str(command.get("trigger_id") or ""),
-            response_url=command.get("response_url"),
-            text=rest.strip(),
-        )
-        work = browse.list_command(request) if word == "list" else invites.invite_command(request)
-        deps.spawn(work)
-
-    bolt.command("/reviews", matchers=[is_ours])(route)
-    browse.register(bolt)
-    invites.register(bolt)
-    ours = bolt._async_listeners[before:]
-    del bolt._async_listeners[before:]
-    bolt._async_listeners[0:0] = ours
 
 
 def last_view(service: Service, callback_id: str) -> JSON:

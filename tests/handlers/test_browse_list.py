@@ -6,7 +6,7 @@ import math
 import re
 import time
 
-from browse_invite_helpers import nav_value, press, wire
+from browse_invite_helpers import nav_value, press
 from surface_helpers import all_text, run_slash
 
 from bot.blocks.invite_ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
@@ -46,7 +46,6 @@ async def test_gumado_pages_forwards_and_back_and_after_a_restart(database_url: 
 
 async def _pages_and_restart(database_url: str, boxes: RunningSandboxes) -> None:
     async with running_service(database_url, sandboxes=boxes) as service:
-        wire(service)
         sandbox = service.sandboxes.gumado
         first = await _list(service, "")
         assert "Gumado (gumado)" in all_text(first)
@@ -69,7 +68,6 @@ async def _pages_and_restart(database_url: str, boxes: RunningSandboxes) -> None
 
     # A new process on the same database: the button still knows where it was.
     async with running_service(database_url, sandboxes=boxes) as restarted:
-        wire(restarted)
         [after_restart] = await press(restarted, {"blocks": first["blocks"]}, ACTION_LIST_NEXT)
         assert after_restart["blocks"] == second["blocks"]
         assert next_value is not None
@@ -77,7 +75,6 @@ async def _pages_and_restart(database_url: str, boxes: RunningSandboxes) -> None
 
 async def test_gumado_filters_go_to_the_platform(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         sandbox = service.sandboxes.gumado
         org = sandbox.organizations[2]
         message = await _list(
@@ -97,7 +94,6 @@ async def test_gumado_filters_go_to_the_platform(database_url: str) -> None:
 
 async def test_a_rating_range_is_merged_and_pages_both_ways(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         sandbox = service.sandboxes.gumado
         low = [r for r in sandbox.reviews.values() if r.rating <= 2]
         first = await _list(service, "connection:gumado rating:<=2")
@@ -117,7 +113,6 @@ async def test_a_rating_range_is_merged_and_pages_both_ways(database_url: str) -
 
 async def test_empty_results_and_bad_filters_say_what_to_do(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         empty = await _list(service, "connection:gumado location:999999")
         assert "No reviews match this filter" in all_text(empty)
         assert "wider" in all_text(empty)
@@ -138,7 +133,6 @@ async def test_empty_results_and_bad_filters_say_what_to_do(database_url: str) -
 
 async def test_a_slow_platform_still_gets_an_instant_ack(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         await service.settle()  # the poller's first look at the platform is done
         service.sandboxes.gumado.inject_fault(delay=5, path="/api/v1/reviews")
         started = time.monotonic()
@@ -153,7 +147,6 @@ async def test_a_slow_platform_still_gets_an_instant_ack(database_url: str) -> N
 
 async def test_rate_limits_and_outages_are_sentences(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         await service.settle()
         sandbox = service.sandboxes.gumado
         sandbox.inject_fault(status=429, retry_after=23, path="/api/v1/reviews")
@@ -164,7 +157,6 @@ async def test_rate_limits_and_outages_are_sentences(database_url: str) -> None:
         assert "Traceback" not in all_text(limited)
 
     async with running_service(database_url) as service:
-        wire(service)
         await service.settle()
         service.sandboxes.gumado.inject_fault(status=503, count=10, path="/api/v1/reviews")
         down = await _list(service, "connection:gumado")
@@ -173,7 +165,6 @@ async def test_rate_limits_and_outages_are_sentences(database_url: str) -> None:
 
 async def test_cloutly_is_paged_by_the_app_with_its_own_filters(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         sandbox = service.sandboxes.cloutly
         first = await _list(service, "connection:cloutly")
         page, pages, total = _where(first)
@@ -205,7 +196,6 @@ async def test_cloutly_is_paged_by_the_app_with_its_own_filters(database_url: st
 
 async def test_an_org_picks_its_connection(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         business = service.sandboxes.cloutly.businesses[0]["name"]
         message = await _list(service, f'org:"{business}"')
         assert "Cloutly (cloutly)" in all_text(message)
@@ -215,7 +205,6 @@ async def test_an_org_picks_its_connection(database_url: str) -> None:
 async def test_invite_allowed_user_ids_limit_who_may_list(database_url: str) -> None:
     env = {"INVITE_ALLOWED_USER_IDS": "U0MANAGER,S0FRONTDESK"}
     async with running_service(database_url, env=env) as service:
-        wire(service)
         refused = await _list(service, "", user_id="U0ADMIN")
         text = all_text(refused)
         assert "only <@U0MANAGER>, <!subteam^S0FRONTDESK> may browse reviews" in text

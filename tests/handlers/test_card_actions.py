@@ -11,8 +11,8 @@ from bot.blocks.ids import (
     ACTION_REQUEST_REVIEW,
     ACTION_VIEW_REVIEW,
     BLOCK_ACTIONS,
-    CALLBACK_INVITE_PLACEHOLDER,
 )
+from bot.blocks.invite_ids import CALLBACK_INVITE
 from fakes.signing import block_actions_payload, event_body, shortcut_payload
 from handlers.ids import SHORTCUT_REQUEST_REVIEW
 from harness import Service, running_service, wait_for
@@ -93,10 +93,10 @@ async def test_view_and_request_buttons_and_the_shortcut(database_url: str) -> N
         opened = [
             call.args["view"]
             for call in service.slack.calls_to("views.open")
-            if call.args["view"]["callback_id"] == CALLBACK_INVITE_PLACEHOLDER
+            if call.args["view"]["callback_id"] == CALLBACK_INVITE
         ]
-        assert len(opened) == 2
-        assert "arrive with the next release" in all_text(opened[0]["blocks"])
+        assert len(opened) == 2  # the invite modal (tests/handlers/test_invite_*.py)
+        assert "Customer's email" in all_text(opened[0]["blocks"])
 
 
 async def test_events_are_acknowledged(database_url: str) -> None:

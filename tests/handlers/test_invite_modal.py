@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from browse_invite_helpers import block, last_view, wire
+from browse_invite_helpers import block, last_view
 from surface_helpers import all_text, connection_id, interact, run_slash
 
 from bot.blocks.invite_ids import (
@@ -40,7 +40,6 @@ def _org_values(view: JSON) -> set[str]:
 
 async def test_invite_command_opens_at_once_and_fills_from_gumado(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         gumado = await connection_id(service, "gumado")
         await service.settle()
         service.sandboxes.gumado.inject_fault(delay=5, path="/api/v1/request-reviews/campaigns")
@@ -73,7 +72,6 @@ async def test_invite_command_opens_at_once_and_fills_from_gumado(database_url: 
 
 async def test_campaign_typeahead_searches_the_organizations_campaigns(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         await run_slash(service, "invite")
         view = last_view(service, CALLBACK_INVITE)
         everything = await interact(
@@ -122,7 +120,6 @@ async def test_campaign_typeahead_searches_the_organizations_campaigns(database_
 
 async def test_changing_to_a_cloutly_business_redraws_the_campaign_field(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         cloutly = await connection_id(service, "cloutly")
         await run_slash(service, "invite")
         view = last_view(service, CALLBACK_INVITE)
@@ -149,7 +146,6 @@ async def test_card_button_prefills_the_organization_and_the_shortcut_opens_too(
     database_url: str,
 ) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         gumado = await connection_id(service, "gumado")
         card_value = json.dumps({"platform": "gumado", "organization_id": "3"})
         await interact(
@@ -172,7 +168,6 @@ async def test_card_button_prefills_the_organization_and_the_shortcut_opens_too(
 async def test_people_not_allowed_see_who_may_invite(database_url: str) -> None:
     env = {"INVITE_ALLOWED_USER_IDS": "S0ONCALL"}
     async with running_service(database_url, env=env) as service:
-        wire(service)
         await run_slash(service, "invite", user_id="U0FRONT")
         refused = last_view(service, CALLBACK_INVITE_NOTICE)
         assert "only <!subteam^S0ONCALL> may browse reviews and send review invites" in all_text(

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any, cast
 
-from browse_invite_helpers import block, dumps, invite_rows, last_view, wire
+from browse_invite_helpers import block, dumps, invite_rows, last_view
 from surface_helpers import all_text, connection_id, interact, post_slack, run_slash
 
 from bot.blocks.invite_ids import (
@@ -102,7 +102,6 @@ async def test_a_valid_submission_sends_one_invite_and_confirms_privately(
     database_url: str,
 ) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         view = await _open(service)
         ack = await _submit(service, view, await _gumado_values(service))
         assert ack is None, "an empty ack closes the modal"
@@ -130,7 +129,6 @@ async def test_a_valid_submission_sends_one_invite_and_confirms_privately(
 
 async def test_a_double_submission_sends_one_invite(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         view = await _open(service)
         body = interaction_body(view_submission_payload(view, await _gumado_values(service)))
         before = len(service.sandboxes.gumado.invites)
@@ -149,7 +147,6 @@ async def test_every_check_answers_on_its_field_before_any_platform_call(
     database_url: str,
 ) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         view = await _open(service)
         cases: list[tuple[dict[str, str | None], dict[str, str]]] = [
             (
@@ -182,7 +179,6 @@ async def test_every_check_answers_on_its_field_before_any_platform_call(
 
 async def test_platform_field_errors_land_on_the_fields(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         view = await _open(service)
         # A valid address with an internationalized domain, which Gumado's validator refuses.
         ack = await _submit(service, view, await _gumado_values(service, email="anna@bücher.de"))
@@ -220,7 +216,6 @@ async def test_a_token_without_request_create_says_which_scope(database_url: str
         async with running_service(
             database_url, sandboxes=boxes, env={"GUMADO_API_TOKEN": token}
         ) as service:
-            wire(service)
             view = await _open(service)
             ack = await _submit(service, view, await _gumado_values(service))
             assert ack is not None and ack["response_action"] == "update"
@@ -236,7 +231,6 @@ async def test_a_token_without_request_create_says_which_scope(database_url: str
 
 async def test_rate_limited_and_slow_sends(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         await service.settle()
         view = await _open(service)
         service.sandboxes.gumado.inject_fault(
@@ -247,7 +241,6 @@ async def test_rate_limited_and_slow_sends(database_url: str) -> None:
         assert "Gumado is rate-limiting us; try again in 30 s" in all_text(ack["view"]["blocks"])
 
     async with running_service(database_url) as service:
-        wire(service)
         await service.settle()
         view = await _open(service)
         service.sandboxes.gumado.inject_fault(delay=3, path="/api/v1/request-reviews/campaigns/")
@@ -264,7 +257,6 @@ async def test_rate_limited_and_slow_sends(database_url: str) -> None:
 
 async def test_a_repeat_within_14_days_is_explained(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         first = await _open(service)
         assert await _submit(service, first, await _gumado_values(service)) is None
         await service.settle()
@@ -279,7 +271,6 @@ async def test_a_repeat_within_14_days_is_explained(database_url: str) -> None:
 
 async def test_the_global_shortcut_confirms_by_direct_message(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         await interact(service, shortcut_payload(SHORTCUT_REQUEST_REVIEW))
         await service.settle()
         view = last_view(service, CALLBACK_INVITE)
@@ -297,7 +288,6 @@ def _dm(service: Service) -> str:
 
 async def test_cloutly_invites_end_to_end(database_url: str) -> None:
     async with running_service(database_url) as service:
-        wire(service)
         cloutly = await connection_id(service, "cloutly")
         sandbox = service.sandboxes.cloutly
         business = sandbox.businesses[0]
