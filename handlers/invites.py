@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.invite_ids import (
@@ -238,17 +240,27 @@ async def _finish_later(
     context: InviteContext,
     user_id: str,
 ) -> None:
-    """The slow path: the modal said "Sending…"; show how it went there, and confirm."""
-    outcome, form = await task
+    """The slow path: the modal said "Sending…"; confirm, then show how it went there.
+
+    The person may have closed the modal meanwhile (views.update then fails): the
+    confirmation goes first, and a closed modal is no error.
+    """
+    try:
+        outcome, form = await task
+    except Exception:
+        with contextlib.suppress(SlackApiError):
+            await client.views_update(view_id=view_id, view=build_invite_notice(SORRY))
+        raise
+    view: dict[str, Any] | None = form
     if outcome.kind == "sent" and outcome.receipt is not None:
-        done = build_invite_notice("\n".join(receipt_lines(outcome.receipt)), done=True)
-        await client.views_update(view_id=view_id, view=done)
         await deliver_confirmation(client, context, user_id, outcome.receipt)
+        view = build_invite_notice("\n".join(receipt_lines(outcome.receipt)), done=True)
     elif outcome.kind == "already":
         note = "This invite was already sent; the confirmation is in your messages."
-        await client.views_update(view_id=view_id, view=build_invite_notice(note, done=True))
-    elif form is not None:
-        await client.views_update(view_id=view_id, view=form)
+        view = build_invite_notice(note, done=True)
+    if view is not None:
+        with contextlib.suppress(SlackApiError):
+            await client.views_update(view_id=view_id, view=view)
 
 
 async def invite_submitted(

@@ -177,7 +177,7 @@ async def _fill(deps: Deps, cache: CampaignCache, selected: OrgChoice) -> _Fill:
                 return _Fill(
                     note="This organization has one campaign; it is chosen.", values=values
                 )
-            return _Fill(note=f"{len(campaigns)} campaigns: type in the Campaign field to search.")
+            return _Fill(note=f"{len(campaigns)} campaigns: type in the campaign field to search.")
         assert isinstance(client, CloutlyClient)
         call = client.list_businesses()
         businesses = await patiently(client, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)

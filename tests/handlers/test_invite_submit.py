@@ -254,6 +254,16 @@ async def test_rate_limited_and_slow_sends(database_url: str) -> None:
         assert "Review invite sent" in all_text(done["blocks"])
         assert len(service.slack.ephemeral("C0REVIEWS", "U0ADMIN")) == 1
 
+        # Closed while sending: the modal is gone, the confirmation still arrives.
+        view = await _open(service)
+        service.sandboxes.gumado.inject_fault(delay=3, path="/api/v1/request-reviews/campaigns/")
+        service.slack.fail_next("views.update", error="not_found")
+        values = await _gumado_values(service, email="later@example.com")
+        ack = await _submit_slowly(service, view, values)
+        assert ack is not None and ack["response_action"] == "update"
+        await service.settle(timeout=15)
+        assert len(service.slack.ephemeral("C0REVIEWS", "U0ADMIN")) == 2
+
 
 async def test_a_repeat_within_14_days_is_explained(database_url: str) -> None:
     async with running_service(database_url) as service:
