@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.invite_ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
+from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
 from bot.blocks.listing import build_list_problem, build_listing
 from bot.deps import Deps
 from bot.services.browse import BrowseError, list_from_button, list_from_text

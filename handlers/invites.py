@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.invite_ids import (
+from bot.blocks.ids import (
     ACTION_INVITE_CAMPAIGN,
     ACTION_INVITE_ORG,
     BLOCK_INVITE_ORG,

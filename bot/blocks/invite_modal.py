@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks.invite_ids import (
+from bot.blocks.ids import (
     ACTION_INVITE_CAMPAIGN,
     ACTION_INVITE_CAMPAIGN_ID,
     ACTION_INVITE_EMAIL,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks.invite_ids import (
+from bot.blocks.ids import (
     ACTION_LIST_NEXT,
     ACTION_LIST_PREV,
     BLOCK_LIST_HEADER,

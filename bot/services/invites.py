@@ -17,7 +17,7 @@ from typing import Literal
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.invite_ids import BLOCK_INVITE_CAMPAIGN, BLOCK_INVITE_CAMPAIGN_ID, BLOCK_INVITE_ORG
+from bot.blocks.ids import BLOCK_INVITE_CAMPAIGN, BLOCK_INVITE_CAMPAIGN_ID, BLOCK_INVITE_ORG
 from bot.blocks.invite_messages import InviteReceipt, build_invite_confirmation
 from bot.blocks.invite_modal import FIELD_BLOCKS, InviteValues
 from bot.blocks.text import escape_mrkdwn

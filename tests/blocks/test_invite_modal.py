@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks.invite_ids import (
+from bot.blocks.ids import (
     ACTION_INVITE_CAMPAIGN,
     ACTION_INVITE_CAMPAIGN_ID,
     ACTION_INVITE_EMAIL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.blocks.invite_ids import ACTION_LIST_NEXT, ACTION_LIST_PREV, BLOCK_LIST_NAV
+from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV, BLOCK_LIST_NAV
 from bot.blocks.listing import ListedReview, ListingPage, build_list_problem, build_listing
 from bot.providers.base import Review
 from bot.sandbox.slack_render import render_message

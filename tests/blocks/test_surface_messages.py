@@ -1,4 +1,4 @@
-"""Help, status, subscription list and placeholder builders against Slack's limits."""
+"""Help, status and subscription list builders against Slack's limits."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from bot.blocks.help import (
     build_not_available,
     build_unknown_subcommand,
 )
-from bot.blocks.ids import ACTION_REMOVE_SUBSCRIPTION, CALLBACK_INVITE_PLACEHOLDER
-from bot.blocks.placeholder import build_invite_placeholder_modal
+from bot.blocks.ids import ACTION_REMOVE_SUBSCRIPTION
 from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport, build_status
 from bot.blocks.subscriptions import (
     SubscriptionLine,
@@ -27,7 +26,7 @@ from bot.blocks.subscriptions import (
     subscription_id_of_action,
 )
 
-from .limits import assert_message_within_limits, assert_view_within_limits, iter_text_objects
+from .limits import assert_message_within_limits, iter_text_objects
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LIVE_ENTITY = re.compile(r"<(?:!channel|!here|!everyone|https?:)")
@@ -155,10 +154,3 @@ def test_confirmations_and_notes() -> None:
     assert_message_within_limits(many)
     assert_message_within_limits(build_notes(["a" * 4000, "b"]))
     assert_message_within_limits(build_notes([]))
-
-
-def test_invite_placeholder() -> None:
-    view = build_invite_placeholder_modal()
-    assert_view_within_limits(view)
-    assert view["callback_id"] == CALLBACK_INVITE_PLACEHOLDER
-    assert "next release" in _texts(view)

@@ -9,7 +9,7 @@ import time
 from browse_invite_helpers import nav_value, press
 from surface_helpers import all_text, run_slash
 
-from bot.blocks.invite_ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
+from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
 from bot.sandbox.runner import RunningSandboxes, start_sandboxes
 from harness import Service, running_service
 

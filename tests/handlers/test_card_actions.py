@@ -11,8 +11,8 @@ from bot.blocks.ids import (
     ACTION_REQUEST_REVIEW,
     ACTION_VIEW_REVIEW,
     BLOCK_ACTIONS,
+    CALLBACK_INVITE,
 )
-from bot.blocks.invite_ids import CALLBACK_INVITE
 from fakes.signing import block_actions_payload, event_body, shortcut_payload
 from handlers.ids import SHORTCUT_REQUEST_REVIEW
 from harness import Service, running_service, wait_for

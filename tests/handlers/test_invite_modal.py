@@ -9,7 +9,7 @@ from typing import Any
 from browse_invite_helpers import block, last_view
 from surface_helpers import all_text, connection_id, interact, run_slash
 
-from bot.blocks.invite_ids import (
+from bot.blocks.ids import (
     ACTION_INVITE_CAMPAIGN,
     ACTION_INVITE_ORG,
     BLOCK_INVITE_CAMPAIGN,

@@ -9,7 +9,7 @@ from typing import Any, cast
 from browse_invite_helpers import block, dumps, invite_rows, last_view
 from surface_helpers import all_text, connection_id, interact, post_slack, run_slash
 
-from bot.blocks.invite_ids import (
+from bot.blocks.ids import (
     ACTION_INVITE_CAMPAIGN,
     ACTION_INVITE_CAMPAIGN_ID,
     ACTION_INVITE_EMAIL,
