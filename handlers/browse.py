@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,27 +14,11 @@ from bot.deps import Deps
 from bot.services.browse import BrowseError, list_from_button, list_from_text
 from bot.services.invite_access import InviteAccess, refusal
 from handlers.errors import spawn_reported
+from handlers.slash import SlashLike
 
-__all__ = ["SlashLike", "list_command", "page_clicked", "register"]
+__all__ = ["list_command", "page_clicked", "register"]
 
 WHAT = "browse reviews and send review invites"
-
-
-class SlashLike(Protocol):
-    """What the ``/reviews`` router hands a subcommand (handlers.commands.SlashRequest fits)."""
-
-    @property
-    def deps(self) -> Deps: ...
-    @property
-    def client(self) -> AsyncWebClient: ...
-    @property
-    def respond(self) -> AsyncRespond: ...
-    @property
-    def team_id(self) -> str: ...
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def text(self) -> str: ...
 
 
 async def list_command(request: SlashLike, access: InviteAccess | None = None) -> None:

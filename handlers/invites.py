@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -33,6 +33,7 @@ from bot.services.invite_form import (
 from bot.services.invites import Outcome, check_invite_form, deliver_confirmation, send_invite
 from handlers.browse import provide_access
 from handlers.errors import SORRY, spawn_reported
+from handlers.slash import SlashLike
 
 __all__ = [
     "campaign_typeahead",
@@ -47,23 +48,6 @@ __all__ = [
 INLINE_SECONDS = 1.8
 """How long a submission waits for the platform so that its ack can close the modal or show
 inline errors; past this (Slack allows 3 s) the modal says "Sending…" and is updated later."""
-
-
-class SlashLike(Protocol):
-    """What the ``/reviews`` router hands a subcommand (handlers.commands.SlashRequest fits)."""
-
-    @property
-    def deps(self) -> Deps: ...
-    @property
-    def client(self) -> AsyncWebClient: ...
-    @property
-    def team_id(self) -> str: ...
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def channel_id(self) -> str: ...
-    @property
-    def trigger_id(self) -> str: ...
 
 
 def _team(body: dict[str, Any]) -> str:
