@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.errors import StartupError
 from fakes.signing import url_verification_body
 from harness import running_service
 from storage.models import Connection
@@ -32,3 +34,26 @@ async def test_unsigned_slack_request_is_refused(database_url: str) -> None:
             assert response.status == 401
         response = await service.post_signed(body)
         assert response.status == 200
+
+
+async def test_refused_platform_token_is_a_warning_and_an_unhealthy_connection(
+    database_url: str,
+) -> None:
+    env = {"GUMADO_API_TOKEN": "99|not-a-real-token", "CLOUTLY_API_KEY": ""}
+    async with running_service(database_url, env=env) as service:
+        async with service.http.get(f"{service.base_url}/healthz") as response:
+            assert response.status == 200
+        async with service.deps.sessions() as session:
+            rows = (await session.scalars(select(Connection))).all()
+        assert [(c.name, c.healthy) for c in rows] == [("gumado", False)]
+        assert rows[0].last_error and "99|not-a-real-token" not in rows[0].last_error
+        assert "99|not-a-real-token" not in rows[0].token_encrypted
+
+
+async def test_tokens_without_an_encryption_key_stop_start_up(database_url: str) -> None:
+    with pytest.raises(StartupError) as raised:
+        async with running_service(database_url, env={"ENCRYPTION_KEY": ""}):
+            pass
+    message = str(raised.value)
+    assert "ENCRYPTION_KEY" in message and "Fernet.generate_key" in message
+    assert "GUMADO_API_TOKEN" in message
