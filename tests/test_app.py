@@ -57,3 +57,18 @@ async def test_tokens_without_an_encryption_key_stop_start_up(database_url: str)
     message = str(raised.value)
     assert "ENCRYPTION_KEY" in message and "Fernet.generate_key" in message
     assert "GUMADO_API_TOKEN" in message
+
+
+async def test_webhook_key_is_generated_once_and_kept_across_restarts(database_url: str) -> None:
+    env = {"GUMADO_WEBHOOK_KEY": "", "CLOUTLY_API_KEY": ""}
+    keys = []
+    for _ in range(2):
+        async with running_service(database_url, env=env) as service:
+            async with service.deps.sessions() as session:
+                connection = (await session.scalars(select(Connection))).one()
+            keys.append(connection.webhook_key)
+            assert connection.webhook_key is not None and len(connection.webhook_key) >= 22
+            url = f"{service.base_url}/webhooks/gumado/{connection.webhook_key}"
+            async with service.http.post(url, data=b"not json") as response:
+                assert response.status == 400  # the generated key is live: only the body is bad
+    assert keys[0] == keys[1]
