@@ -1,0 +1,173 @@
+"""The weekly digest message: one chat.postMessage payload per organization and week."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, stars, truncate
+from bot.digest.chart import sparkline
+from bot.digest.stats import LOW_RATING, DigestReview, DigestStats
+
+__all__ = ["EVENT_TYPE_DIGEST", "build_digest", "format_change", "rating_bars"]
+
+EVENT_TYPE_DIGEST = "review_digest"
+NAME_LIMIT = 120
+EXCERPT_LIMIT = 140
+HIGHLIGHT_LIMIT = 500
+SOURCE_LINES = 8
+BAR_WIDTH = 12
+
+
+def _plain_text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def format_change(change: float | None) -> str:
+    """``▲ 0.30`` / ``▼ 0.25`` / ``no change``, or an empty string when there is nothing to compare."""
+    if change is None:
+        return ""
+    if abs(change) < 0.005:
+        return "no change"
+    return f"{'▲' if change > 0 else '▼'} {abs(change):.2f}"
+
+
+def _count_change(change: int) -> str:
+    if change == 0:
+        return "same as last week"
+    return f"{'+' if change > 0 else '−'}{abs(change)} vs last week"
+
+
+def rating_bars(distribution: tuple[int, int, int, int, int]) -> str:
+    """Five lines ``5★ ████████ 12``, 5★ first, bars scaled to the largest count."""
+    top = max(distribution) or 1
+    lines = []
+    for rating in range(5, 0, -1):
+        count = distribution[rating - 1]
+        width = round(count / top * BAR_WIDTH)
+        bar = "█" * width if width else ("▏" if count else "")
+        lines.append(f"{rating}★ {bar.ljust(BAR_WIDTH)} {count}")
+    return "\n".join(lines)
+
+
+def _excerpt(text: str | None, limit: int) -> str:
+    one_line = " ".join(plain(text, len(text or "")).split())
+    return safe_mrkdwn(truncate(one_line, limit))
+
+
+def _review_line(review: DigestReview, limit: int) -> str:
+    source = safe_mrkdwn(plain(review.source, NAME_LIMIT) or "Review")
+    author = safe_mrkdwn(plain(review.author, NAME_LIMIT) or "Anonymous")
+    line = f"{stars(review.rating)} · {source} · {author}"
+    excerpt = _excerpt(review.text, limit)
+    if excerpt:
+        line += f" — “{excerpt}”"
+    url = safe_url(review.url)
+    if url:
+        line += f" {mrkdwn_link(url, 'Open')}"
+    return line
+
+
+def _trend_line(stats: DigestStats) -> str | None:
+    averages = [week.average for week in stats.trend]
+    if all(value is None for value in averages):
+        return None
+    spark = sparkline(averages, low=1, high=5)
+    return f"12-week trend of the average (oldest → newest): `{spark}`"
+
+
+def _summary_text(stats: DigestStats, org: str) -> str:
+    if stats.empty:
+        running = (
+            f" (running average {stats.running_average:.2f}★)"
+            if stats.running_average is not None
+            else ""
+        )
+        return f"Weekly digest for {org}: no new reviews this week{running}."
+    average = stats.current.average or 0.0
+    change = format_change(stats.average_change)
+    return (
+        f"Weekly digest for {org}: average {average:.2f}★"
+        f"{f' ({change})' if change else ''}, {stats.current.count} reviews "
+        f"({_count_change(stats.count_change)})."
+    )
+
+
+def build_digest(
+    stats: DigestStats, *, organization_name: str, connection_name: str, week_label: str
+) -> dict[str, Any]:
+    """Build the digest payload (``text``, ``blocks``, ``metadata``) for one organization."""
+    org = plain(organization_name, NAME_LIMIT) or f"Organization {stats.organization_platform_id}"
+    connection = plain(connection_name, NAME_LIMIT) or "connection"
+    week = plain(week_label, 40) or "this week"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain_text(truncate(f"📊 Weekly digest · {org}", 150))},
+        {"type": "context", "elements": [_plain_text(f"{connection} · {week} · last 7 days")]},
+    ]
+    if stats.empty:
+        body = "*No new reviews this week.*"
+        if stats.running_average is not None:
+            body += (
+                f"\nRunning average: *{stats.running_average:.2f}★* "
+                f"over {stats.running_count} reviews."
+            )
+        blocks.append(_section(body))
+    else:
+        average = stats.current.average or 0.0
+        change = format_change(stats.average_change)
+        if stats.previous.count == 0:
+            change = "no reviews the week before"
+        reply_rate = stats.reply_rate or 0.0
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    _mrkdwn(f"*Average rating*\n{average:.2f}★ {change}".rstrip()),
+                    _mrkdwn(
+                        f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})"
+                    ),
+                    _mrkdwn(
+                        f"*Reply rate*\n{reply_rate:.0%} "
+                        f"({stats.replied} of {stats.current.count} replied)"
+                    ),
+                ],
+            }
+        )
+        blocks.append(_section(f"*Ratings*\n```{rating_bars(stats.distribution)}```"))
+        lines = [
+            f"• {safe_mrkdwn(plain(s.source, NAME_LIMIT) or 'Unknown')}: "
+            f"{s.count} review{'s' if s.count != 1 else ''}, {s.average:.2f}★"
+            for s in stats.sources[:SOURCE_LINES]
+        ]
+        if len(stats.sources) > SOURCE_LINES:
+            lines.append(f"…and {len(stats.sources) - SOURCE_LINES} more sources")
+        blocks.append(_section("*By source*\n" + "\n".join(lines)))
+        if stats.unreplied_low:
+            lines = [f"• {_review_line(r, EXCERPT_LIMIT)}" for r in stats.unreplied_low]
+            heading = f"*Unreplied reviews at {LOW_RATING}★ or below*"
+            blocks.append(_section(heading + "\n" + "\n".join(lines)))
+        if stats.highlight is not None:
+            line = _review_line(stats.highlight, HIGHLIGHT_LIMIT)
+            blocks.append(_section(f"*Highlight of the week*\n{line}"))
+    trend = _trend_line(stats)
+    if trend:
+        blocks.append({"type": "context", "elements": [_mrkdwn(trend)]})
+    return {
+        "text": _summary_text(stats, safe_mrkdwn(org)),
+        "blocks": blocks,
+        "metadata": {
+            "event_type": EVENT_TYPE_DIGEST,
+            "event_payload": {
+                "connection_id": stats.connection_id,
+                "organization_id": stats.organization_platform_id,
+                "week": week,
+            },
+        },
+    }

@@ -1,0 +1,363 @@
+"""A digest's figures, computed with grouped SQL over the app's own ``reviews`` table.
+
+A week is the 168 hours before ``now`` (start inclusive, ``now`` exclusive), compared with the
+168 hours before that; the trend is twelve such weeks, oldest first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.models import Review
+
+__all__ = [
+    "LOW_RATING",
+    "TREND_WEEKS",
+    "UNREPLIED_LIMIT",
+    "WEEK",
+    "DigestReview",
+    "DigestStats",
+    "OrganizationKey",
+    "SourceFigures",
+    "WeekFigures",
+    "compute_digest_stats",
+    "compute_digest_stats_many",
+]
+
+WEEK = timedelta(hours=168)
+TREND_WEEKS = 12
+LOW_RATING = 3
+UNREPLIED_LIMIT = 5
+
+# (connection id, organization platform id)
+OrganizationKey = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """Count and average rating of one 168-hour window [start, end)."""
+
+    start: datetime
+    end: datetime
+    count: int
+    average: float | None
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    """One review source (Google, Yelp…) in the digest's week."""
+
+    source: str
+    count: int
+    average: float
+
+
+@dataclass(frozen=True)
+class DigestReview:
+    """A review a digest links to: an unreplied low rating or the highlight."""
+
+    platform_id: str
+    source: str
+    rating: int
+    author: str | None
+    text: str | None
+    url: str | None
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class DigestStats:
+    """Every figure of one organization's digest at ``now``."""
+
+    connection_id: int
+    organization_platform_id: str
+    now: datetime
+    current: WeekFigures
+    previous: WeekFigures
+    average_change: float | None
+    count_change: int
+    distribution: tuple[int, int, int, int, int]  # reviews with 1★ … 5★ this week
+    sources: tuple[SourceFigures, ...]  # most reviews first
+    replied: int
+    reply_rate: float | None
+    unreplied_low: tuple[DigestReview, ...]  # newest first
+    highlight: DigestReview | None
+    trend: tuple[WeekFigures, ...]  # TREND_WEEKS weeks, oldest first; the last is ``current``
+    running_count: int
+    running_average: float | None
+
+    @property
+    def empty(self) -> bool:
+        """True when no review was published in the digest's week."""
+        return self.current.count == 0
+
+
+def _average(total: int, count: int) -> float | None:
+    return total / count if count else None
+
+
+def _has_reply() -> ColumnElement[bool]:
+    return and_(Review.reply.is_not(None), Review.reply != "")
+
+
+def _scope(keys: Sequence[OrganizationKey]) -> ColumnElement[bool]:
+    # Two IN lists instead of row values: portable, index-friendly; stray pairs are dropped later.
+    return and_(
+        Review.connection_id.in_(sorted({c for c, _ in keys})),
+        Review.organization_platform_id.in_(sorted({o for _, o in keys})),
+    )
+
+
+def _week_starts(now: datetime) -> list[datetime]:
+    """Start of each trend week, newest first (index 0 is the digest's week)."""
+    return [now - WEEK * (i + 1) for i in range(TREND_WEEKS)]
+
+
+async def _trend_rows(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> Iterable[Any]:
+    starts = _week_starts(now)
+    week = case(
+        *((Review.published_at >= start, index) for index, start in enumerate(starts)),
+    ).label("week")
+    query = (
+        select(
+            Review.connection_id,
+            Review.organization_platform_id,
+            week,
+            func.count().label("n"),
+            func.sum(Review.rating).label("total"),
+        )
+        .where(_scope(keys), Review.published_at >= starts[-1], Review.published_at < now)
+        .group_by(Review.connection_id, Review.organization_platform_id, week)
+    )
+    return (await session.execute(query)).all()
+
+
+async def _week_detail_rows(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> Iterable[Any]:
+    replied = case((_has_reply(), 1), else_=0).label("replied")
+    query = (
+        select(
+            Review.connection_id,
+            Review.organization_platform_id,
+            Review.source,
+            Review.rating,
+            replied,
+            func.count().label("n"),
+        )
+        .where(_scope(keys), Review.published_at >= now - WEEK, Review.published_at < now)
+        .group_by(
+            Review.connection_id,
+            Review.organization_platform_id,
+            Review.source,
+            Review.rating,
+            replied,
+        )
+    )
+    return (await session.execute(query)).all()
+
+
+async def _running_rows(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> Iterable[Any]:
+    query = (
+        select(
+            Review.connection_id,
+            Review.organization_platform_id,
+            func.count().label("n"),
+            func.sum(Review.rating).label("total"),
+        )
+        .where(_scope(keys), Review.published_at < now)
+        .group_by(Review.connection_id, Review.organization_platform_id)
+    )
+    return (await session.execute(query)).all()
+
+
+async def _ranked_reviews(
+    session: AsyncSession,
+    keys: Sequence[OrganizationKey],
+    now: datetime,
+    *,
+    where: ColumnElement[bool],
+    order_by: Sequence[Any],
+    limit: int,
+) -> dict[OrganizationKey, list[DigestReview]]:
+    """The first ``limit`` reviews of each organization's week in ``order_by`` order."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(Review.connection_id, Review.organization_platform_id),
+            order_by=order_by,
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            Review.connection_id,
+            Review.organization_platform_id,
+            Review.platform_id,
+            Review.source,
+            Review.rating,
+            Review.author,
+            Review.text,
+            Review.url,
+            Review.published_at,
+            rank,
+        )
+        .where(_scope(keys), Review.published_at >= now - WEEK, Review.published_at < now, where)
+        .subquery()
+    )
+    query = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.rank)
+    found: dict[OrganizationKey, list[DigestReview]] = defaultdict(list)
+    for row in (await session.execute(query)).all():
+        found[(row.connection_id, row.organization_platform_id)].append(
+            DigestReview(
+                platform_id=row.platform_id,
+                source=row.source,
+                rating=row.rating,
+                author=row.author,
+                text=row.text,
+                url=row.url,
+                published_at=row.published_at,
+            )
+        )
+    return found
+
+
+async def compute_digest_stats_many(
+    session: AsyncSession, organizations: Sequence[OrganizationKey], *, now: datetime
+) -> dict[OrganizationKey, DigestStats]:
+    """Compute every listed organization's digest figures at ``now`` with five grouped queries."""
+    keys = list(dict.fromkeys(organizations))
+    if not keys:
+        return {}
+    trend: dict[OrganizationKey, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for row in await _trend_rows(session, keys, now):
+        trend[(row.connection_id, row.organization_platform_id)][row.week] = (
+            int(row.n),
+            int(row.total),
+        )
+    detail: dict[OrganizationKey, list[Any]] = defaultdict(list)
+    for row in await _week_detail_rows(session, keys, now):
+        detail[(row.connection_id, row.organization_platform_id)].append(row)
+    running = {
+        (row.connection_id, row.organization_platform_id): (int(row.n), int(row.total))
+        for row in await _running_rows(session, keys, now)
+    }
+    unreplied = await _ranked_reviews(
+        session,
+        keys,
+        now,
+        where=and_(Review.rating <= LOW_RATING, or_(Review.reply.is_(None), Review.reply == "")),
+        order_by=(Review.published_at.desc(), Review.id.desc()),
+        limit=UNREPLIED_LIMIT,
+    )
+    highlights = await _ranked_reviews(
+        session,
+        keys,
+        now,
+        where=Review.rating > 0,
+        order_by=(
+            Review.rating.desc(),
+            func.length(func.coalesce(Review.text, "")).desc(),
+            Review.published_at.desc(),
+            Review.id.desc(),
+        ),
+        limit=1,
+    )
+    starts = _week_starts(now)
+    result: dict[OrganizationKey, DigestStats] = {}
+    for key in keys:
+        counts = trend.get(key, {})
+        weeks = tuple(
+            WeekFigures(
+                start=starts[i],
+                end=starts[i] + WEEK,
+                count=counts.get(i, (0, 0))[0],
+                average=_average(counts.get(i, (0, 0))[1], counts.get(i, (0, 0))[0]),
+            )
+            for i in reversed(range(TREND_WEEKS))
+        )
+        result[key] = _assemble(
+            key,
+            now,
+            weeks,
+            detail.get(key, []),
+            running.get(key, (0, 0)),
+            unreplied.get(key, []),
+            highlights.get(key, []),
+        )
+    return result
+
+
+def _assemble(
+    key: OrganizationKey,
+    now: datetime,
+    weeks: tuple[WeekFigures, ...],
+    detail: list[Any],
+    running: tuple[int, int],
+    unreplied: list[DigestReview],
+    highlights: list[DigestReview],
+) -> DigestStats:
+    current, previous = weeks[-1], weeks[-2]
+    distribution = [0, 0, 0, 0, 0]
+    per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    replied = 0
+    for row in detail:
+        n = int(row.n)
+        if 1 <= row.rating <= 5:
+            distribution[row.rating - 1] += n
+        per_source[row.source][0] += n
+        per_source[row.source][1] += n * row.rating
+        replied += n * int(row.replied)
+    sources = tuple(
+        SourceFigures(source=name, count=n, average=total / n)
+        for name, (n, total) in sorted(per_source.items(), key=lambda item: (-item[1][0], item[0]))
+    )
+    average_change = (
+        current.average - previous.average
+        if current.average is not None and previous.average is not None
+        else None
+    )
+    return DigestStats(
+        connection_id=key[0],
+        organization_platform_id=key[1],
+        now=now,
+        current=current,
+        previous=previous,
+        average_change=average_change,
+        count_change=current.count - previous.count,
+        distribution=(
+            distribution[0],
+            distribution[1],
+            distribution[2],
+            distribution[3],
+            distribution[4],
+        ),
+        sources=sources,
+        replied=replied,
+        reply_rate=_average(replied, current.count),
+        unreplied_low=tuple(unreplied),
+        highlight=highlights[0] if highlights else None,
+        trend=weeks,
+        running_count=running[0],
+        running_average=_average(running[1], running[0]),
+    )
+
+
+async def compute_digest_stats(
+    session: AsyncSession, *, connection_id: int, organization_platform_id: str, now: datetime
+) -> DigestStats:
+    """Compute one organization's digest figures for the 168 hours before ``now``."""
+    key = (connection_id, organization_platform_id)
+    return (await compute_digest_stats_many(session, [key], now=now))[key]

@@ -1,0 +1,52 @@
+"""The trend chart is a real PNG; the sparkline is its text fallback."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+from digest_samples import NOW, WEEK
+from PIL import Image
+
+from bot.digest.chart import SPARK_BLOCKS, render_trend_png, sparkline
+from bot.digest.stats import TREND_WEEKS, WeekFigures
+
+
+def _weeks(averages: list[float | None]) -> list[WeekFigures]:
+    start = NOW - len(averages) * WEEK
+    return [
+        WeekFigures(
+            start=start + i * WEEK,
+            end=start + (i + 1) * WEEK,
+            count=0 if avg is None else 3 + i,
+            average=avg,
+        )
+        for i, avg in enumerate(averages)
+    ]
+
+
+def test_the_trend_chart_is_a_png_of_a_sensible_size() -> None:
+    averages: list[float | None] = [4.0, None, 3.5, 4.2, 4.8, None, 2.0, 3.0, 5.0, 4.4, 4.1, 3.9]
+    png = render_trend_png(_weeks(averages), title="Blue Bottle · weekly average")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # IHDR
+    assert (width, height) == (800, 320)
+    with Image.open(io.BytesIO(png)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.format == "PNG" and image.size == (800, 320)
+
+
+def test_an_all_empty_trend_still_draws() -> None:
+    png = render_trend_png(_weeks([None] * TREND_WEEKS))
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size == (800, 320)
+
+
+def test_sparkline_scales_and_leaves_gaps() -> None:
+    assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == SPARK_BLOCKS
+    assert sparkline([1.0, None, 5.0], low=1, high=5) == "▁ █"
+    assert sparkline([3.0, 3.0]) == "▄▄"  # a flat line sits in the middle
+    assert sparkline([None, None]) == "  "
+    assert sparkline([]) == ""
+    assert sparkline([0.0, 9.0], low=1, high=5) == "▁█"  # clamped to the given range
