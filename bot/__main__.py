@@ -15,8 +15,6 @@ from bot.config import Settings, load_settings
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
 
-NOT_YET = {"digest": "the weekly-digests issue"}
-
 
 def _secrets(settings: Settings) -> list[str]:
     values = [
@@ -83,6 +81,38 @@ async def _migrate(settings: Settings) -> None:
     print(f"Database ({settings.database_kind}) is at the newest schema.")
 
 
+async def _digest(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.app import create_deps
+    from bot.digest.cli import DigestOptions, run_digest_command
+    from bot.slack_web import connect_workspace
+
+    options = DigestOptions(
+        organization=args.org,
+        week=args.week,
+        dry_run=args.dry_run,
+        channel=args.channel,
+        timezone=args.timezone,
+        chart=Path(args.chart) if args.chart else None,
+        sync=not args.no_sync,
+    )
+    deps = await create_deps(settings)
+    try:
+        if not options.dry_run:
+            if settings.slack_bot_token is None:
+                raise ConfigError(
+                    "posting a digest needs SLACK_BOT_TOKEN; add --dry-run to print it instead"
+                )
+            deps.workspace = await connect_workspace(
+                settings.slack_api_url, settings.slack_bot_token.get_secret_value()
+            )
+        return await run_digest_command(deps, options, sys.stdout)
+    finally:
+        await deps.providers.aclose()
+        await deps.engine.dispose()
+
+
 async def _sandbox(host: str, gumado_port: int, cloutly_port: int) -> None:
     from bot.sandbox.runner import describe, start_sandboxes
 
@@ -121,24 +151,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations to DATABASE_URL and exit")
     digest = sub.add_parser(
         "digest",
-        help="render or post one weekly digest (not yet available: arrives with the "
-        "weekly-digests issue)",
+        help="print (--dry-run) or post one organization's digest of one ISO week",
     )
-    digest.add_argument("--org", help="organization name or id")
-    digest.add_argument("--week", help="ISO week, e.g. 2026-W47")
+    digest.add_argument("--org", required=True, help="organization name or id")
+    digest.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
+    digest.add_argument(
+        "--channel", help="post in this channel id (default: the subscribed channels)"
+    )
+    digest.add_argument(
+        "--timezone", help="IANA timezone of the week (default: the subscription's, else UTC)"
+    )
+    digest.add_argument("--chart", help="also write the 12-week chart PNG to this file")
+    digest.add_argument(
+        "--no-sync", action="store_true", help="skip the catch-up read from the platform"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reviewbot`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if args.command in NOT_YET:
-        print(
-            f"reviewbot {args.command}: not yet available; it arrives with {NOT_YET[args.command]}.",
-            file=sys.stderr,
-        )
-        return 2
     if args.command == "demo":
         from bot.demo import main_demo
 
@@ -160,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "digest":
+            return asyncio.run(_digest(settings, args))
     except ConfigError as exc:
         print(f"reviewbot: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -11,13 +11,15 @@ import handlers
 from bot.config import Settings
 from bot.crypto import TokenCipher
 from bot.deps import Deps, utc_now
+from bot.digest.schedule import install_digests
+from bot.installations import open_installations
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.pipeline.workers import install_pipeline
 from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
 from bot.services.connections import bootstrap_env_connections
-from bot.slack_app import build_bolt_app
+from bot.slack_app import build_bolt_app, install_socket_mode
 from bot.slack_web import connect_workspace
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -60,6 +62,8 @@ async def build_app(
     """
     deps = await create_deps(settings, clock=clock)
     try:
+        if settings.oauth_enabled:
+            deps.installations = open_installations(settings, deps.engine, deps.cipher)
         if settings.slack_bot_token is not None and not settings.oauth_enabled:
             deps.workspace = await connect_workspace(
                 settings.slack_api_url, settings.slack_bot_token.get_secret_value()
@@ -73,7 +77,9 @@ async def build_app(
     bolt = build_bolt_app(deps)
     handlers.register(bolt)
     app = build_web_app(deps, bolt)
-    install_pipeline(app, deps)
+    install_socket_mode(app, bolt, settings)
+    pipeline = install_pipeline(app, deps)
+    install_digests(app, deps, pipeline)
 
     async def close_resources(_: web.Application) -> None:
         await deps.drain()

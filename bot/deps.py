@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,6 +17,10 @@ from bot.crypto import TokenCipher
 from bot.metrics import Metrics
 from bot.providers.registry import ProviderRegistry
 from bot.slack_web import SlackWorkspace
+
+if TYPE_CHECKING:
+    from bot.digest.runner import DigestService
+    from bot.installations import SlackInstallations
 
 
 def utc_now() -> datetime:
@@ -32,6 +36,8 @@ class Signals:
     """Set when events were committed to ``inbound_events`` (the router drains them)."""
     outbound: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when deliveries are due (the sender posts them)."""
+    digests: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a digest schedule changed (the digest scheduler rebuilds its jobs)."""
 
 
 @dataclass
@@ -45,9 +51,13 @@ class Deps:
     providers: ProviderRegistry
     cipher: TokenCipher | None = None
     workspace: SlackWorkspace | None = None
+    installations: SlackInstallations | None = None
+    """OAuth mode (many workspaces): installations in the database; None with SLACK_BOT_TOKEN."""
     clock: Callable[[], datetime] = utc_now
     signals: Signals = field(default_factory=Signals)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    digests: DigestService | None = None
+    """Digests (set when the app is built; the CLI builds its own)."""
     busy_checks: list[Callable[[], bool]] = field(default_factory=list)
     """Pipeline stages report here whether they have work in hand (tests settle on it)."""
 
@@ -56,7 +66,13 @@ class Deps:
         return any(check() for check in self.busy_checks)
 
     def slack_client(self, team_id: str) -> AsyncWebClient:
-        """The Web API client that speaks for ``team_id`` (LookupError for an unknown team)."""
+        """The Web API client that speaks for ``team_id`` (LookupError for an unknown team).
+
+        In OAuth mode the client looks the team's installation up on each call instead (a
+        team without one gets Slack-style ``not_installed`` errors).
+        """
+        if self.installations is not None:
+            return self.installations.client_for(team_id)
         if self.workspace is None:
             raise LookupError("no Slack workspace is connected")
         return self.workspace.client_for(team_id)

@@ -185,6 +185,10 @@ class Filter:
             self.location, review.location_id, location_name
         )
 
+    def covers_organization(self, platform_id: str, name: str | None) -> bool:
+        """True when this filter lets through reviews of the organization (digests use it)."""
+        return self.organization is None or _same_thing(self.organization, platform_id, name)
+
     def wants_mentions(self, review: Review) -> bool:
         """True when this review is low enough to mention the subscription's people."""
         return bool(self.mentions) and review.rating <= self.alert_threshold

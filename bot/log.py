@@ -99,6 +99,8 @@ def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> Re
     # httpx logs every request URL at INFO; keep that for DEBUG only.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+    # Alembic announces its plugin set-up at INFO on every start; migrations are logged by us.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     return redactor
 
 

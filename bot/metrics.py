@@ -75,6 +75,12 @@ class Metrics:
             ["platform", "outcome"],
             registry=r,
         )
+        self.digests = Counter(
+            "reviewbot_digests_total",
+            "Digests by outcome (sent, failed, skipped).",
+            ["outcome"],
+            registry=r,
+        )
         self.database_up = Gauge(
             "reviewbot_database_up",
             "1 when the last health check reached the database.",

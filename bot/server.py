@@ -1,4 +1,4 @@
-"""aiohttp routes: Slack events, Gumado webhooks, health and metrics (OAuth as it lands)."""
+"""aiohttp routes: Slack events, Slack OAuth, Gumado webhooks, health and metrics."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE_LATEST
+from bot.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.pipeline.intake import gumado_webhook
+from bot.slack_app import verifies_requests
 from storage.engine import ping
 
 DEPS_KEY = web.AppKey("deps", Deps)
@@ -67,13 +69,35 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(response)
 
 
+async def slack_install(request: web.Request) -> web.Response:
+    """``GET /slack/install``: the "Add to Slack" page, with a fresh OAuth state (cookie too)."""
+    flow = request.app[BOLT_KEY].oauth_flow
+    if flow is None:
+        raise web.HTTPNotFound()
+    response = await flow.handle_installation(await to_bolt_request(request))
+    return await to_aiohttp_response(response)
+
+
+async def slack_oauth_redirect(request: web.Request) -> web.Response:
+    """``GET /slack/oauth_redirect``: check the state, ``oauth.v2.access``, store the install."""
+    flow = request.app[BOLT_KEY].oauth_flow
+    if flow is None:
+        raise web.HTTPNotFound()
+    response = await flow.handle_callback(await to_bolt_request(request))
+    return await to_aiohttp_response(response)
+
+
 def build_web_app(deps: Deps, bolt: AsyncApp | None = None) -> web.Application:
     """The aiohttp application with every route of PRODUCT.md § Interfaces that exists so far."""
     app = web.Application(middlewares=[metrics_middleware], client_max_size=1024 * 1024)
     app[DEPS_KEY] = deps
     if bolt is not None:
         app[BOLT_KEY] = bolt
-        app.router.add_post("/slack/events", slack_events)
+        if verifies_requests(deps.settings):
+            app.router.add_post("/slack/events", slack_events)
+        if bolt.oauth_flow is not None:
+            app.router.add_get(INSTALL_PATH, slack_install)
+            app.router.add_get(REDIRECT_PATH, slack_oauth_redirect)
     app.router.add_post("/webhooks/gumado/{webhook_key}", gumado_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

@@ -7,7 +7,20 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.services.directory import Directory
-from handlers import actions, browse, commands, errors, events, invites, shortcuts, views
+from handlers import (
+    actions,
+    browse,
+    commands,
+    connect,
+    digest_settings,
+    errors,
+    events,
+    home,
+    invites,
+    shortcuts,
+    status,
+    views,
+)
 
 
 def register(app: AsyncApp, *, directory: Directory | None = None) -> None:
@@ -31,4 +44,8 @@ def register(app: AsyncApp, *, directory: Directory | None = None) -> None:
     shortcuts.register(app)
     browse.register(app)
     invites.register(app)
+    digest_settings.register(app)
+    connect.register(app)
+    status.register(app)
+    home.register(app)
     events.register(app)

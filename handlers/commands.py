@@ -38,7 +38,7 @@ from bot.services.subscriptions import (
     subscribe,
     unsubscribe,
 )
-from handlers import browse, invites
+from handlers import browse, connect, digest, invites
 from handlers.errors import spawn_reported
 from handlers.ids import SLASH_COMMAND
 
@@ -179,6 +179,9 @@ ROUTES: dict[str, Callable[[SlashRequest], Coroutine[Any, Any, None]]] = {
     "unsubscribe": _unsubscribe,
     "subscriptions": _subscriptions,
     "status": _status,
+    "connect": connect.connect_command,
+    "disconnect": connect.disconnect_command,
+    "digest": digest.digest_command,
 }
 ALIASES = {"sub": "subscribe", "unsub": "unsubscribe", "subs": "subscriptions", "?": "help"}
 

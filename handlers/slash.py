@@ -8,6 +8,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.services.directory import Directory
 
 __all__ = ["SlashLike"]
 
@@ -17,6 +18,8 @@ class SlashLike(Protocol):
 
     @property
     def deps(self) -> Deps: ...
+    @property
+    def directory(self) -> Directory: ...
     @property
     def client(self) -> AsyncWebClient: ...
     @property

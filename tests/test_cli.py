@@ -81,13 +81,6 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_not_yet_available_commands_say_so(tmp_path: Path) -> None:
-    for command in ["digest"]:
-        result = reviewbot(command, env=clean_env(), cwd=tmp_path)
-        assert result.returncode == 2
-        assert "not yet available" in result.stderr
-
-
 async def test_serve_healthz_metrics_and_clean_sigterm(tmp_path: Path) -> None:
     async with running_fake_slack(bot_tokens={SLACK["SLACK_BOT_TOKEN"]: "T0DEMO"}) as slack:
         port = free_port()

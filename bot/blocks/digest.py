@@ -8,7 +8,13 @@ from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, stars, tr
 from bot.digest.chart import sparkline
 from bot.digest.stats import LOW_RATING, DigestReview, DigestStats
 
-__all__ = ["EVENT_TYPE_DIGEST", "build_digest", "format_change", "rating_bars"]
+__all__ = [
+    "EVENT_TYPE_DIGEST",
+    "build_digest",
+    "build_trend_fallback",
+    "format_change",
+    "rating_bars",
+]
 
 EVENT_TYPE_DIGEST = "review_digest"
 NAME_LIMIT = 120
@@ -170,4 +176,22 @@ def build_digest(
                 "week": week,
             },
         },
+    }
+
+
+def build_trend_fallback(stats: DigestStats, *, reason: str) -> dict[str, Any]:
+    """The 12-week trend as text, for the digest's thread when the chart cannot be uploaded."""
+    averages = sparkline([week.average for week in stats.trend], low=1, high=5)
+    lines = ["week of      reviews  average"]
+    for week, spark in zip(stats.trend, averages, strict=True):
+        average = f"{week.average:.2f}★ {spark}" if week.average is not None else "—"
+        lines.append(f"{week.start:%b %d}       {week.count:>7}  {average}")
+    table = "\n".join(lines)
+    note = safe_mrkdwn(plain(reason, 200))
+    return {
+        "text": "12-week trend of reviews and average rating",
+        "blocks": [
+            _section(f"*12-week trend* (oldest first)\n```{table}```"),
+            {"type": "context", "elements": [_mrkdwn(note)]},
+        ],
     }

@@ -64,7 +64,7 @@ COMMANDS: tuple[Command, ...] = (
 )
 """Every subcommand of PRODUCT.md, in the order help shows them."""
 
-LATER_COMMANDS = frozenset({"digest", "connect", "disconnect"})
+LATER_COMMANDS: frozenset[str] = frozenset()
 """Subcommands a later release delivers; until then they answer that they are not available."""
 
 _FILTERS = (
@@ -103,11 +103,11 @@ def build_help(*, poll_interval_seconds: int) -> dict[str, Any]:
         {"type": "section", "block_id": BLOCK_HELP, "text": _mrkdwn("\n".join(lines))},
         {"type": "context", "elements": [_mrkdwn(_FILTERS)]},
         {"type": "context", "elements": [_mrkdwn(arrival)]},
-        {
-            "type": "context",
-            "elements": [_mrkdwn(f"Coming with the next release: {later}.")],
-        },
     ]
+    if later:
+        blocks.append(
+            {"type": "context", "elements": [_mrkdwn(f"Coming with the next release: {later}.")]}
+        )
     text = "Reviews commands: " + ", ".join(command.name for command in COMMANDS)
     return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 

@@ -24,6 +24,19 @@ from bot.blocks.card import (
 )
 
 __all__ = [
+    "ACTION_CONNECT_CREDENTIAL",
+    "ACTION_CONNECT_NAME",
+    "ACTION_CONNECT_PLATFORM",
+    "ACTION_DIGEST_DAY",
+    "ACTION_DIGEST_HOUR",
+    "ACTION_DIGEST_TIMEZONE",
+    "ACTION_DISCONNECT_CANCEL",
+    "ACTION_DISCONNECT_CONFIRM",
+    "ACTION_HOME_CHANNEL",
+    "ACTION_HOME_CONNECT",
+    "ACTION_HOME_DIGEST",
+    "ACTION_HOME_INVITE",
+    "ACTION_HOME_SUBSCRIBE",
     "ACTION_INVITE_CAMPAIGN",
     "ACTION_INVITE_CAMPAIGN_ID",
     "ACTION_INVITE_EMAIL",
@@ -37,6 +50,7 @@ __all__ = [
     "ACTION_MARK_HANDLED",
     "ACTION_REMOVE_SUBSCRIPTION",
     "ACTION_REQUEST_REVIEW",
+    "ACTION_STATUS_RETRY",
     "ACTION_SUB_ALERT",
     "ACTION_SUB_GROUPS",
     "ACTION_SUB_LOCATION",
@@ -49,8 +63,27 @@ __all__ = [
     "ACTION_VIEW_REVIEW",
     "BLOCK_ACTIONS",
     "BLOCK_AUTHOR",
+    "BLOCK_CONNECT_CREDENTIAL",
+    "BLOCK_CONNECT_INTRO",
+    "BLOCK_CONNECT_NAME",
+    "BLOCK_CONNECT_PLATFORM",
+    "BLOCK_CONNECT_PROBLEM",
+    "BLOCK_DIGEST_DAY_PREFIX",
+    "BLOCK_DIGEST_HOUR_PREFIX",
+    "BLOCK_DIGEST_INTRO",
+    "BLOCK_DIGEST_MORE",
+    "BLOCK_DIGEST_SUBSCRIPTION_PREFIX",
+    "BLOCK_DIGEST_TIMEZONE_PREFIX",
+    "BLOCK_DISCONNECT",
     "BLOCK_HANDLED",
     "BLOCK_HELP",
+    "BLOCK_HOME_ACTIONS",
+    "BLOCK_HOME_ACTIVITY",
+    "BLOCK_HOME_CHANNEL",
+    "BLOCK_HOME_CONNECTIONS",
+    "BLOCK_HOME_CONNECTION_PREFIX",
+    "BLOCK_HOME_HEADER",
+    "BLOCK_HOME_SUBSCRIPTIONS",
     "BLOCK_INVITE_CAMPAIGN",
     "BLOCK_INVITE_CAMPAIGN_ID",
     "BLOCK_INVITE_EMAIL",
@@ -70,6 +103,7 @@ __all__ = [
     "BLOCK_REPLY_LABEL",
     "BLOCK_STATUS_CONNECTIONS",
     "BLOCK_STATUS_FAILED",
+    "BLOCK_STATUS_FAILED_PREFIX",
     "BLOCK_STATUS_HEADER",
     "BLOCK_STATUS_SUBSCRIPTIONS",
     "BLOCK_SUBSCRIPTION_PREFIX",
@@ -84,6 +118,12 @@ __all__ = [
     "BLOCK_SUMMARY",
     "BLOCK_TEXT",
     "BLOCK_TITLE",
+    "CALLBACK_CONNECT",
+    "CALLBACK_CONNECT_NOTICE",
+    "CALLBACK_DIGEST_SETTINGS",
+    "CALLBACK_DIGEST_SETTINGS_NOTICE",
+    "CALLBACK_HOME_CHANNEL",
+    "CALLBACK_HOME_NOTICE",
     "CALLBACK_INVITE",
     "CALLBACK_INVITE_NOTICE",
     "CALLBACK_SUBSCRIBE",
@@ -156,3 +196,59 @@ BLOCK_INVITE_LAST_NAME = "invite_last_name"
 ACTION_INVITE_LAST_NAME = "invite_last_name_input"
 BLOCK_INVITE_HOURS = "invite_hours"
 ACTION_INVITE_HOURS = "invite_hours_input"
+
+# /reviews digest settings: day, hour and timezone per subscription of the channel. Block ids
+# are the prefix plus the subscription id; action ids are the constant + ":" + the id (unique
+# within the view; the timezone typeahead is matched by pattern).
+CALLBACK_DIGEST_SETTINGS = "digest_settings_modal"
+CALLBACK_DIGEST_SETTINGS_NOTICE = "digest_settings_notice"
+"""The same modal showing only a message (the form lost its channel): no inputs."""
+BLOCK_DIGEST_INTRO = "digest_settings_intro"
+BLOCK_DIGEST_MORE = "digest_settings_more"
+BLOCK_DIGEST_SUBSCRIPTION_PREFIX = "digest_settings_subscription_"
+BLOCK_DIGEST_DAY_PREFIX = "digest_settings_day_"
+BLOCK_DIGEST_HOUR_PREFIX = "digest_settings_hour_"
+BLOCK_DIGEST_TIMEZONE_PREFIX = "digest_settings_timezone_"
+ACTION_DIGEST_DAY = "digest_settings_select_day"
+ACTION_DIGEST_HOUR = "digest_settings_select_hour"
+ACTION_DIGEST_TIMEZONE = "digest_settings_select_timezone"
+"""An external_select answered by ``@app.options`` from ``zoneinfo.available_timezones()``."""
+
+# /reviews connect: the modal (platform, token, display name) and its notices.
+CALLBACK_CONNECT = "connect_modal"
+CALLBACK_CONNECT_NOTICE = "connect_notice"
+"""The same modal showing only a message (loading, refusal, checking, connected): no inputs."""
+BLOCK_CONNECT_INTRO = "connect_intro"
+BLOCK_CONNECT_PROBLEM = "connect_problem"
+BLOCK_CONNECT_PLATFORM = "connect_platform"
+ACTION_CONNECT_PLATFORM = "connect_platform_select"
+BLOCK_CONNECT_CREDENTIAL = "connect_credential"
+ACTION_CONNECT_CREDENTIAL = "connect_credential_input"
+BLOCK_CONNECT_NAME = "connect_name"
+ACTION_CONNECT_NAME = "connect_name_input"
+
+# /reviews disconnect <name>: the private confirmation; the buttons carry the connection id.
+BLOCK_DISCONNECT = "disconnect_confirm"
+ACTION_DISCONNECT_CONFIRM = "disconnect_confirm_button"
+ACTION_DISCONNECT_CANCEL = "disconnect_cancel_button"
+
+# /reviews status: one section per failed delivery; admins get a Retry button whose action id
+# is ACTION_STATUS_RETRY + ":" + the delivery id (unique within the message).
+BLOCK_STATUS_FAILED_PREFIX = "status_failed_"
+ACTION_STATUS_RETRY = "status_retry_delivery"
+
+# The App Home tab and the channel picker its Subscribe button opens.
+BLOCK_HOME_HEADER = "home_header"
+BLOCK_HOME_ACTIONS = "home_actions"
+BLOCK_HOME_CONNECTIONS = "home_connections"
+BLOCK_HOME_CONNECTION_PREFIX = "home_connection_"
+BLOCK_HOME_SUBSCRIPTIONS = "home_subscriptions"
+BLOCK_HOME_ACTIVITY = "home_activity"
+ACTION_HOME_CONNECT = "home_connect"
+ACTION_HOME_INVITE = "home_invite"
+ACTION_HOME_SUBSCRIBE = "home_subscribe"
+ACTION_HOME_DIGEST = "home_digest_settings"
+CALLBACK_HOME_CHANNEL = "home_subscribe_channel"
+CALLBACK_HOME_NOTICE = "home_notice"
+BLOCK_HOME_CHANNEL = "home_channel"
+ACTION_HOME_CHANNEL = "home_channel_select"

@@ -9,14 +9,22 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import (
+    ACTION_STATUS_RETRY,
     BLOCK_STATUS_CONNECTIONS,
     BLOCK_STATUS_FAILED,
+    BLOCK_STATUS_FAILED_PREFIX,
     BLOCK_STATUS_HEADER,
     BLOCK_STATUS_SUBSCRIPTIONS,
 )
 from bot.blocks.text import escape_mrkdwn, plain, slack_date, truncate
 
-__all__ = ["ConnectionStatus", "FailedDelivery", "StatusReport", "build_status"]
+__all__ = [
+    "ConnectionStatus",
+    "FailedDelivery",
+    "StatusReport",
+    "build_status",
+    "retry_delivery_id",
+]
 
 MAX_CONNECTIONS = 20
 # Slack rejects messages whose blocks total roughly 12–13k characters (SLACK_FACTS §4).
@@ -41,6 +49,11 @@ class ConnectionStatus:
     last_error_at: datetime | None
     webhook_url: str | None = None
     has_webhook: bool = False
+    subscriptions: int | None = None
+    """Subscriptions covering it (its own and the workspace-wide ones)."""
+    headroom: tuple[int, int] | None = None
+    """(requests left, per minute) of our pacing, once the app has called the platform."""
+    missing_scopes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,7 @@ class FailedDelivery:
     channel_id: str
     reason: str
     when: datetime
+    delivery_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,17 @@ def _connection_block(
             f"Last poll: {_when(connection.last_poll_at)} "
             f"(no webhooks: polled every {_every(poll_interval_seconds)})"
         )
+    extra: list[str] = []
+    if connection.subscriptions is not None:
+        extra.append(f"Subscriptions covering it: {connection.subscriptions}")
+    if connection.headroom is not None:
+        left, limit = connection.headroom
+        extra.append(f"API budget: {left} of {limit} requests left this minute")
+    if extra:
+        lines.append(" · ".join(extra))
+    if connection.missing_scopes:
+        scopes = ", ".join(f"`{escape_mrkdwn(s)}`" for s in connection.missing_scopes[:6])
+        lines.append(f":warning: The token lacks {scopes}; reconnect with a token that has them.")
     if connection.last_error:
         lines.append(
             f"Last error: `{_error_text(connection.last_error)}` "
@@ -122,6 +147,35 @@ def _connection_block(
     return {"type": "section", "text": _mrkdwn(truncate("\n".join(lines), 2900))}
 
 
+def _failed_block(item: FailedDelivery, position: int, *, can_retry: bool) -> dict[str, Any]:
+    """One failed card: where, why, when; admins get a Retry button (re-queues it)."""
+    text = (
+        f"• <#{item.channel_id}> — `{_error_text(item.reason, FAILED_REASON_LIMIT)}` — "
+        f"{_when(item.when)}"
+    )
+    block: dict[str, Any] = {
+        "type": "section",
+        "block_id": f"{BLOCK_STATUS_FAILED_PREFIX}{position}",
+        "text": _mrkdwn(text),
+    }
+    if can_retry and item.delivery_id is not None:
+        block["accessory"] = {
+            "type": "button",
+            "action_id": f"{ACTION_STATUS_RETRY}:{item.delivery_id}",
+            "text": {"type": "plain_text", "text": "Retry", "emoji": True},
+            "value": str(item.delivery_id),
+        }
+    return block
+
+
+def retry_delivery_id(action_id: str) -> int | None:
+    """The delivery id of a status message's Retry button, or None."""
+    prefix, _, number = action_id.partition(":")
+    if prefix != ACTION_STATUS_RETRY or not number.isdecimal() or len(number) > 12:
+        return None
+    return int(number)
+
+
 def build_status(report: StatusReport) -> dict[str, Any]:
     """The status message (ephemeral), kept under Slack's total size for blocks."""
     head: list[dict[str, Any]] = [
@@ -137,18 +191,15 @@ def build_status(report: StatusReport) -> dict[str, Any]:
                 f"*Connections* ({len(report.connections)})"
                 if report.connections
                 else "*Connections*: none yet. An admin connects Gumado or Cloutly with "
-                "GUMADO_API_TOKEN / CLOUTLY_API_KEY (or `/reviews connect` in the next release)."
+                "`/reviews connect` (or GUMADO_API_TOKEN / CLOUTLY_API_KEY at start-up)."
             ),
         },
     ]
     failed = list(report.failed)[:MAX_FAILED]
     if failed:
-        lines = [
-            f"• <#{item.channel_id}> — `{_error_text(item.reason, FAILED_REASON_LIMIT)}` — "
-            f"{_when(item.when)}"
-            for item in failed
-        ]
-        failed_text = f"*Failed deliveries* (last {len(failed)})\n" + "\n".join(lines)
+        failed_text = f"*Failed deliveries* (last {len(failed)})"
+        if report.viewer_is_admin and any(item.delivery_id for item in failed):
+            failed_text += " — *Retry* posts the card again"
     else:
         failed_text = "*Failed deliveries*: none."
     tail: list[dict[str, Any]] = [
@@ -163,6 +214,10 @@ def build_status(report: StatusReport) -> dict[str, Any]:
             ),
         },
         {"type": "section", "block_id": BLOCK_STATUS_FAILED, "text": _mrkdwn(failed_text)},
+        *(
+            _failed_block(item, n, can_retry=report.viewer_is_admin)
+            for n, item in enumerate(failed)
+        ),
     ]
     size = len(json.dumps(head + tail, ensure_ascii=False)) + 200
     blocks = list(head)

@@ -46,7 +46,7 @@ def render_trend_png(weeks: Sequence[WeekFigures], *, title: str = "") -> bytes:
     """Draw weekly review counts (bars) and average rating (line) as PNG bytes."""
     figure = Figure(figsize=(8, 3.2), dpi=100)
     counts_axis = figure.add_subplot()
-    labels = [week.end.strftime("%b %d") for week in weeks]
+    labels = [week.start.strftime("%b %d") for week in weeks]  # the week that starts then
     positions = list(range(len(weeks)))
     counts_axis.bar(positions, [week.count for week in weeks], color="#c9d6e8", label="reviews")
     counts_axis.set_ylabel("reviews")

@@ -30,6 +30,7 @@ __all__ = [
     "RouteResult",
     "match_channels",
     "route_review",
+    "stored_filter",
 ]
 
 log = get_logger(__name__)
@@ -88,7 +89,8 @@ class RouteContext:
         return self._subscriptions[connection.id]
 
 
-def _stored_filter(subscription: Subscription) -> Filter | None:
+def stored_filter(subscription: Subscription) -> Filter | None:
+    """The subscription's filter, or None (logged) when the stored JSON cannot be read."""
     try:
         return Filter.from_json(subscription.filter or {})
     except (ValueError, TypeError, AttributeError):
@@ -113,7 +115,7 @@ def match_channels(
     for subscription in subscriptions:
         if subscription.connection_id not in (None, connection.id):
             continue
-        wanted = _stored_filter(subscription)
+        wanted = stored_filter(subscription)
         if wanted is None:
             continue
         if (

@@ -251,14 +251,18 @@ class Poller(Worker):
         baseline = False
         async with self._gate.hold(), deps.sessions() as session, session.begin():
             ctx = RouteContext.open(session, now, self._names)
+            # The connection row first, as start-up's refresh does: the same lock order on
+            # PostgreSQL, so a replica starting while another polls cannot deadlock with it.
+            fresh = await session.get(
+                Connection, connection.id, populate_existing=True, with_for_update=True
+            )
+            if fresh is None:
+                return False
             if organizations:
                 await upsert_organizations(
                     session, connection_id=connection.id, organizations=organizations, now=now
                 )
                 ctx.names.forget(connection.id)
-            fresh = await session.get(Connection, connection.id, populate_existing=True)
-            if fresh is None:
-                return False
             horizon = cursor.horizon
             if horizon is None:
                 stored_newest = await newest_review_at(session, connection_id=connection.id)

@@ -7,6 +7,7 @@ connections: back off; the call may or may not have taken effect) and ``Permanen
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "SlackFailure",
     "Transient",
     "find_card_message",
+    "find_message_with_metadata",
     "find_update_note",
     "join_channel",
     "post_message",
@@ -73,14 +75,13 @@ def sender_client(client: AsyncWebClient) -> AsyncWebClient:
     """A copy of ``client`` without retry handlers: the sender decides every retry itself.
 
     An SDK-level retry of ``chat.postMessage`` after a dropped connection could post twice;
-    the sender reconciles through message metadata before it posts again instead.
+    the sender reconciles through message metadata before it posts again instead. A copy,
+    not a new client: in OAuth mode ``client`` finds its team's token on each call.
     """
-    return AsyncWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=SLACK_TIMEOUT_SECONDS,
-        retry_handlers=[],
-    )
+    copied = copy.copy(client)
+    copied.timeout = SLACK_TIMEOUT_SECONDS
+    copied.retry_handlers = []
+    return copied
 
 
 def _classify(exc: SlackApiError, method: str, metrics: Metrics) -> SlackFailure:
@@ -175,10 +176,14 @@ async def _readable(
     return pages
 
 
-async def find_card_message(
-    client: AsyncWebClient, channel: str, delivery_id: int, metrics: Metrics
+async def find_message_with_metadata(
+    client: AsyncWebClient,
+    channel: str,
+    event_type: str,
+    wanted: Callable[[Mapping[str, Any]], bool],
+    metrics: Metrics,
 ) -> str | None:
-    """The ts of a card already posted for ``delivery_id`` in the channel's recent history.
+    """The ts of a recent message of the channel whose ``event_type`` metadata is ``wanted``.
 
     None when it is not there — or when the history cannot be read (then the caller posts:
     at least once beats never).
@@ -192,10 +197,23 @@ async def find_card_message(
     pages = await _readable(client, channel, read, metrics, "conversations.history")
     for page in pages or ():
         for message in page.get("messages") or ():
-            payload = _metadata_payload(message, EVENT_TYPE_REVIEW_CARD)
-            if payload is not None and str(payload.get("delivery_id")) == str(delivery_id):
+            payload = _metadata_payload(message, event_type)
+            if payload is not None and wanted(payload):
                 return str(message["ts"])
     return None
+
+
+async def find_card_message(
+    client: AsyncWebClient, channel: str, delivery_id: int, metrics: Metrics
+) -> str | None:
+    """The ts of a card already posted for ``delivery_id`` in the channel's recent history."""
+    return await find_message_with_metadata(
+        client,
+        channel,
+        EVENT_TYPE_REVIEW_CARD,
+        lambda payload: str(payload.get("delivery_id")) == str(delivery_id),
+        metrics,
+    )
 
 
 async def find_update_note(

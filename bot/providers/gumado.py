@@ -144,6 +144,11 @@ class GumadoClient:
         return self._http.limiter.headroom
 
     @property
+    def rate_limit(self) -> int:
+        """Requests our pacing allows per window (the headroom counts down from this)."""
+        return self._http.limiter.max_calls
+
+    @property
     def pacing_delay(self) -> float:
         """Seconds a request made now would wait first: our pacing or the platform's Retry-After."""
         return self._http.limiter.delay()

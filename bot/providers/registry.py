@@ -62,6 +62,13 @@ class ProviderRegistry:
             return CloutlyClient(self._settings.cloutly_api_url, token)
         raise ValueError(f"unknown platform {platform!r}")
 
+    def headroom(self, connection_id: int) -> tuple[int, int] | None:
+        """(requests left, per window) of the connection's client; None before its first use."""
+        cached = self._clients.get(connection_id)
+        if cached is None:
+            return None
+        return cached[1].headroom, cached[1].rate_limit
+
     def forget(self, connection_id: int) -> None:
         """Drop the cached client of a removed connection."""
         cached = self._clients.pop(connection_id, None)

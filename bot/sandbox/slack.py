@@ -20,8 +20,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import slack_chat, slack_conversations, slack_directory, slack_files, slack_views
+from bot.sandbox.slack_oauth import CREDENTIAL_METHODS, SlackOAuthStandIn
 from bot.sandbox.slack_render import render_message
 from bot.sandbox.slack_seed import TEAM_ID, Channel, make_user
+from bot.sandbox.slack_socket import SlackSocketStandIn
 from bot.sandbox.slack_state import (
     DEFAULT_SCOPES,
     JSON,
@@ -95,6 +97,10 @@ class SlackStandIn:
         self._limits: dict[str, float] = {}
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
+        self.oauth = SlackOAuthStandIn(self.bot_tokens, clock)
+        """OAuth v2: the authorize page, oauth.v2.access, app-level tokens."""
+        self.socket = SlackSocketStandIn()
+        """Socket Mode: the WebSocket apps.connections.open hands out."""
 
     # -- server ---------------------------------------------------------------------------
 
@@ -104,6 +110,8 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{key}", self._upload)
         app.router.add_post("/response/{url_id}", self._response)
+        app.router.add_get("/oauth/v2/authorize", self.oauth.authorize_page)
+        app.router.add_get("/socket/{ticket}", self.socket.handle)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -118,6 +126,7 @@ class SlackStandIn:
 
     async def stop(self) -> None:
         """Stop serving."""
+        await self.socket.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -198,10 +207,15 @@ class SlackStandIn:
         injected = await self._injected(method)
         if injected is not None:
             return injected
+        authorization = request.headers.get("Authorization", "")
+        if method in CREDENTIAL_METHODS:
+            body = self.oauth.call(method, args, authorization)
+            if method == "apps.connections.open" and body["ok"]:
+                body["url"] = self.socket.new_url(str(request.url.origin()))
+            return web.json_response(body)
         handler = HANDLERS.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method", "req_method": method})
-        authorization = request.headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ").strip() or str(args.pop("token", ""))
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})

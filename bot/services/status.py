@@ -6,20 +6,38 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport
 from bot.deps import Deps
+from bot.log import get_logger
 from bot.services.connections import webhook_url
 from bot.services.directory import Directory
-from bot.services.permissions import shows_admin_controls
+from bot.services.permissions import refusal_text, shows_admin_controls
 from storage.models import Connection
 from storage.repositories import list_connections, list_failed_deliveries
 from storage.repositories.subscriptions import count_subscriptions
+from storage.repositories.workspace import requeue_failed_delivery, subscriptions_covering
 
-__all__ = ["FAILED_SHOWN", "gather_status"]
+__all__ = ["FAILED_SHOWN", "NEEDED_GUMADO_SCOPES", "gather_status", "retry_delivery"]
+
+log = get_logger(__name__)
+
+NEEDED_GUMADO_SCOPES = ("reviews:read", "organizations:read", "request:read", "request:create")
 
 FAILED_SHOWN = 10
 
 
+def missing_scopes(connection: Connection) -> list[str]:
+    """The scopes the app needs that the connection's token was found to lack."""
+    if connection.platform != "gumado" or connection.scopes is None:
+        return []  # Cloutly has no scopes; env connections were not probed
+    return [scope for scope in NEEDED_GUMADO_SCOPES if scope not in connection.scopes]
+
+
 def _connection_status(
-    connection: Connection, *, public_url: str | None, show_secrets: bool
+    connection: Connection,
+    *,
+    public_url: str | None,
+    show_secrets: bool,
+    subscriptions: int | None = None,
+    headroom: tuple[int, int] | None = None,
 ) -> ConnectionStatus:
     has_webhook = connection.platform == "gumado" and bool(connection.webhook_key)
     url = (
@@ -37,6 +55,9 @@ def _connection_status(
         last_error_at=connection.last_error_at,
         webhook_url=url,
         has_webhook=has_webhook,
+        subscriptions=subscriptions,
+        headroom=headroom,
+        missing_scopes=missing_scopes(connection),
     )
 
 
@@ -61,11 +82,16 @@ async def gather_status(
         in_channel = await count_subscriptions(session, team_id=team_id, channel_id=channel_id)
         in_workspace = await count_subscriptions(session, team_id=team_id)
         failed = await list_failed_deliveries(session, team_id=team_id, limit=FAILED_SHOWN)
+        covering = await subscriptions_covering(session, team_id=team_id)
     return StatusReport(
         channel_id=channel_id,
         connections=[
             _connection_status(
-                connection, public_url=deps.settings.public_url, show_secrets=viewer_is_admin
+                connection,
+                public_url=deps.settings.public_url,
+                show_secrets=viewer_is_admin,
+                subscriptions=covering.get(connection.id, 0),
+                headroom=deps.providers.headroom(connection.id),
             )
             for connection in connections
         ],
@@ -77,9 +103,35 @@ async def gather_status(
                 reason=delivery.last_error or "unknown error",
                 # No failed_at column: the last attempt was scheduled at next_attempt_at.
                 when=delivery.next_attempt_at or delivery.created_at,
+                delivery_id=delivery.id,
             )
             for delivery in failed
         ],
         poll_interval_seconds=deps.settings.poll_interval_seconds,
         viewer_is_admin=viewer_is_admin,
     )
+
+
+async def retry_delivery(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    delivery_id: int,
+) -> str:
+    """Re-queue a failed delivery of the team (admins); returns a sentence saying what happened."""
+    if not await shows_admin_controls(
+        deps.settings, directory, client, team_id=team_id, user_id=user_id
+    ):
+        return refusal_text(deps.settings, "retry failed deliveries")
+    async with deps.sessions() as session, session.begin():
+        queued = await requeue_failed_delivery(
+            session, team_id=team_id, delivery_id=delivery_id, now=deps.clock()
+        )
+    if not queued:
+        return "That delivery is not failed any more (it was retried or removed)."
+    deps.signals.outbound.set()
+    log.info("delivery_retry_requested", team_id=team_id, delivery_id=delivery_id, by=user_id)
+    return ":repeat: Queued again: the card is posted in a moment, or shows here again if it fails."

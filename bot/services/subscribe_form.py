@@ -38,6 +38,7 @@ from bot.services.subscriptions import (
 __all__ = [
     "FormContext",
     "Respond",
+    "fill_subscribe_form",
     "known_source_names",
     "open_subscribe_form",
     "read_form_context",
@@ -117,7 +118,32 @@ async def open_subscribe_form(
             f"Slack didn't let me open the form ({error}); run `/reviews subscribe` again, "
             "or subscribe with words such as `/reviews subscribe all`."
         ) from None
-    view_id = str(opened["view"]["id"])
+    await fill_subscribe_form(
+        deps,
+        directory,
+        client,
+        team_id=team_id,
+        user_id=user_id,
+        view_id=str(opened["view"]["id"]),
+        view_hash=opened["view"].get("hash"),
+        context=context,
+    )
+
+
+async def fill_subscribe_form(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    view_id: str,
+    view_hash: str | None,
+    context: FormContext,
+) -> None:
+    """Replace the open modal ``view_id`` (a loading notice) with the form, or why there is none."""
+    channel_id = context.channel_id
+    metadata = context.dump()
     try:
         await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
         try:
@@ -139,7 +165,7 @@ async def open_subscribe_form(
         sources=known_source_names(),
         private_metadata=metadata,
     )
-    await client.views_update(view_id=view_id, hash=opened["view"].get("hash"), view=view)
+    await client.views_update(view_id=view_id, hash=view_hash, view=view)
 
 
 async def _tell(

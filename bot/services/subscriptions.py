@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.digest.schedule import schedules_changed
 from bot.errors import ReviewBotError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
@@ -293,6 +294,7 @@ async def subscribe(
             digest_timezone=timezone,
             now=deps.clock(),
         )
+    schedules_changed(deps)  # its digest job
     log.info(
         "subscription_created",
         subscription_id=row.id,
@@ -332,6 +334,14 @@ async def unsubscribe(
     Returns (id, description) of each removed; SubscriptionError for an id of another
     channel or none at all.
     """
+    removed = await _remove(deps, team_id=team_id, channel_id=channel_id, target=target)
+    schedules_changed(deps)  # their digest jobs
+    return removed
+
+
+async def _remove(
+    deps: Deps, *, team_id: str, channel_id: str, target: str
+) -> list[tuple[int, str]]:
     wanted = target.strip().removeprefix("#")
     usage = "Use `/reviews unsubscribe <id>` or `/reviews unsubscribe all`; `/reviews subscriptions` lists the ids."
     if not wanted:

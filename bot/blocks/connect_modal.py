@@ -1,0 +1,380 @@
+"""``/reviews connect`` and ``/reviews disconnect``: the modal, its notices and the messages.
+
+The token field never gets an ``initial_value``: a token must not travel back to Slack in a
+view. When a check fails after the modal said "Checking…", the form comes back with the
+problem above it and an empty token field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.blocks.ids import (
+    ACTION_CONNECT_CREDENTIAL,
+    ACTION_CONNECT_NAME,
+    ACTION_CONNECT_PLATFORM,
+    ACTION_DISCONNECT_CANCEL,
+    ACTION_DISCONNECT_CONFIRM,
+    BLOCK_CONNECT_CREDENTIAL,
+    BLOCK_CONNECT_INTRO,
+    BLOCK_CONNECT_NAME,
+    BLOCK_CONNECT_PLATFORM,
+    BLOCK_CONNECT_PROBLEM,
+    BLOCK_DISCONNECT,
+    CALLBACK_CONNECT,
+    CALLBACK_CONNECT_NOTICE,
+)
+from bot.blocks.text import escape_mrkdwn, plain, truncate
+
+__all__ = [
+    "GUMADO_EVENTS",
+    "NAME_RULES",
+    "PLATFORM_CHOICES",
+    "ConnectValues",
+    "Connected",
+    "build_connect_modal",
+    "build_connect_notice",
+    "build_connected_message",
+    "build_connected_notice",
+    "build_disconnect_prompt",
+    "build_disconnect_result",
+    "name_problem",
+    "read_connect_values",
+    "shown_name",
+]
+
+TITLE = "Connect reviews"
+PLATFORM_CHOICES: tuple[tuple[str, str], ...] = (("gumado", "Gumado"), ("cloutly", "Cloutly"))
+PLATFORM_NAMES = dict(PLATFORM_CHOICES)
+NAME_MAX = 40
+# Names go into `connection:<name>` filters and `/reviews disconnect <name>`: one word, and not
+# all digits (a number there is read as a connection id).
+_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_.-]{{0,{NAME_MAX - 1}}}")
+NAME_RULES = (
+    f"Up to {NAME_MAX} letters, digits, dots, dashes or underscores, starting with a letter"
+)
+TOKEN_MAX = 500
+GUMADO_EVENTS = (
+    "review-created",
+    "review-updated",
+    "organization-created",
+    "organization-updated",
+    "organization-deleted",
+    "location-created",
+    "location-updated",
+    "location-deleted",
+)
+"""Every event of the Gumado document's "Webhook Events" table: the app uses them all."""
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": _mrkdwn(truncate(text, 2900))}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def shown_name(name: str) -> str:
+    """A connection name for mrkdwn: cleaned, cut and escaped (names may predate the rules)."""
+    return escape_mrkdwn(plain(name, 80).replace("`", "'")) or "(unnamed)"
+
+
+def platform_label(platform: str) -> str:
+    """``gumado`` → ``Gumado``."""
+    return PLATFORM_NAMES.get(platform, escape_mrkdwn(plain(platform, 20)))
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a connection, or None."""
+    if not name:
+        return "Give the connection a name."
+    if _NAME.fullmatch(name) is None:
+        return NAME_RULES + "."
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectValues:
+    """What the connect form was submitted with (the token stays out of ``repr``)."""
+
+    platform: str | None
+    name: str
+    token: str = field(repr=False)
+
+
+def read_connect_values(
+    values: Mapping[str, Any],
+) -> tuple[ConnectValues, dict[str, str]]:
+    """The submitted fields and the inline errors (block id → message) of a plain check."""
+
+    def field_of(block_id: str, action_id: str) -> Mapping[str, Any]:
+        found = (values.get(block_id) or {}).get(action_id)
+        return found if isinstance(found, Mapping) else {}
+
+    option = field_of(BLOCK_CONNECT_PLATFORM, ACTION_CONNECT_PLATFORM).get("selected_option")
+    platform = option.get("value") if isinstance(option, Mapping) else None
+    token = field_of(BLOCK_CONNECT_CREDENTIAL, ACTION_CONNECT_CREDENTIAL).get("value")
+    name = field_of(BLOCK_CONNECT_NAME, ACTION_CONNECT_NAME).get("value")
+    given = ConnectValues(
+        platform=platform if platform in PLATFORM_NAMES else None,
+        name=name.strip() if isinstance(name, str) else "",
+        token=token.strip() if isinstance(token, str) else "",
+    )
+    errors: dict[str, str] = {}
+    if given.platform is None:
+        errors[BLOCK_CONNECT_PLATFORM] = "Choose Gumado or Cloutly."
+    if not given.token:
+        errors[BLOCK_CONNECT_CREDENTIAL] = "Paste the API token."
+    elif len(given.token) > TOKEN_MAX:
+        errors[BLOCK_CONNECT_CREDENTIAL] = "That is longer than any API token; paste it again."
+    problem = name_problem(given.name)
+    if problem is not None:
+        errors[BLOCK_CONNECT_NAME] = problem
+    return given, errors
+
+
+def _platform_option(platform: str) -> dict[str, Any]:
+    return {"text": _plain(PLATFORM_NAMES[platform]), "value": platform}
+
+
+def build_connect_modal(
+    *,
+    private_metadata: str,
+    existing: Sequence[str] = (),
+    problem: str | None = None,
+    platform: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The connect form; ``problem`` (mrkdwn) shows above it when a check failed."""
+    intro = (
+        "Connect a Gumado or Cloutly account. The token is checked with the platform before "
+        "it is saved, and it is stored encrypted.\n"
+        "_Use an existing name to replace its token: a Gumado connection keeps its webhook URL._"
+    )
+    if existing:
+        names = ", ".join(f"`{shown_name(n)}`" for n in list(existing)[:20])
+        more = f" and {len(existing) - 20} more" if len(existing) > 20 else ""
+        intro += f"\nThis workspace's connections: {names}{more}."
+    blocks: list[dict[str, Any]] = [_section(intro, BLOCK_CONNECT_INTRO)]
+    if problem:
+        blocks.append(_section(f":warning: {problem}", BLOCK_CONNECT_PROBLEM))
+    platform_element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ACTION_CONNECT_PLATFORM,
+        "placeholder": _plain("Gumado or Cloutly"),
+        "options": [_platform_option(p) for p, _ in PLATFORM_CHOICES],
+    }
+    if platform in PLATFORM_NAMES:
+        platform_element["initial_option"] = _platform_option(platform)
+    name_element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ACTION_CONNECT_NAME,
+        "placeholder": _plain("e.g. gumado-main"),
+        "max_length": NAME_MAX,
+    }
+    if name and name_problem(name) is None:
+        name_element["initial_value"] = name
+    blocks += [
+        {
+            "type": "input",
+            "block_id": BLOCK_CONNECT_PLATFORM,
+            "label": _plain("Platform"),
+            "element": platform_element,
+        },
+        {
+            "type": "input",
+            "block_id": BLOCK_CONNECT_CREDENTIAL,
+            "label": _plain("API token"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ACTION_CONNECT_CREDENTIAL,
+                "placeholder": _plain("Paste the token"),
+                "max_length": TOKEN_MAX,
+            },
+            "hint": _plain(
+                "Gumado: Settings → API & Webhooks (give it reviews:read, organizations:read, "
+                "request:read and request:create). Cloutly: your account's API key."
+            ),
+        },
+        {
+            "type": "input",
+            "block_id": BLOCK_CONNECT_NAME,
+            "label": _plain("Display name"),
+            "element": name_element,
+            "hint": _plain(
+                f"{NAME_RULES}. Used in `connection:<name>` filters and "
+                "`/reviews disconnect <name>`."
+            ),
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_CONNECT,
+        "title": _plain(TITLE),
+        "submit": _plain("Connect"),
+        "close": _plain("Cancel"),
+        "private_metadata": private_metadata,
+        "blocks": blocks,
+    }
+
+
+def build_connect_notice(
+    message_mrkdwn: str, *, private_metadata: str = "", done: bool = False
+) -> dict[str, Any]:
+    """The modal showing only a message: loading, a refusal, "Checking…", or the result."""
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_CONNECT_NOTICE,
+        "title": _plain(TITLE),
+        "close": _plain("Done" if done else "Close"),
+        "private_metadata": private_metadata,
+        "blocks": [_section(message_mrkdwn, BLOCK_CONNECT_INTRO)],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """What a successful connect tells the admin (never the token)."""
+
+    name: str
+    platform: str
+    rotated: bool
+    account: str | None
+    organizations: int
+    webhook_url: str | None
+    poll_interval_seconds: int
+    missing: Sequence[tuple[str, str]] = ()
+    """(scope, what will not work without it)."""
+    unverified: Sequence[str] = ()
+    """Scopes the check could not confirm either way."""
+
+
+def _every(seconds: int) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = seconds // 60
+        return "minute" if minutes == 1 else f"{minutes} minutes"
+    return f"{seconds} seconds"
+
+
+def _connected_lines(result: Connected) -> list[str]:
+    name = shown_name(result.name)
+    label = platform_label(result.platform)
+    account = f" (account: {escape_mrkdwn(plain(result.account, 100))})" if result.account else ""
+    if result.rotated:
+        head = f":white_check_mark: The token of *{name}* ({label}) was replaced{account}."
+        if result.webhook_url:
+            head += " Its webhook URL is unchanged: nothing to do in Gumado."
+    else:
+        head = f":white_check_mark: Connected *{name}* ({label}){account}."
+    orgs = result.organizations
+    if result.platform == "gumado":
+        noun = "organization" if orgs == 1 else "organizations"
+    else:
+        noun = "business" if orgs == 1 else "businesses"
+    head += f" {orgs} {noun} found."
+    lines = [head]
+    for scope, consequence in result.missing:
+        lines.append(
+            f":warning: The token lacks `{escape_mrkdwn(scope)}`: {consequence} Add it under "
+            "Settings → API & Webhooks and connect again with the same name."
+        )
+    if result.unverified:
+        scopes = ", ".join(f"`{escape_mrkdwn(s)}`" for s in result.unverified)
+        lines.append(f"_Could not check {scopes} now; a missing one shows in `/reviews status`._")
+    every = _every(result.poll_interval_seconds)
+    if result.webhook_url and not result.rotated:
+        events = ", ".join(f"`{event}`" for event in GUMADO_EVENTS)
+        lines += [
+            "*Webhook URL* (keep it private: whoever has it can send reviews to this app):",
+            f"`{escape_mrkdwn(result.webhook_url)}`",
+            "*In Gumado:*\n"
+            "1. Open *Settings → API & Webhooks* and add a webhook.\n"
+            "2. Paste the URL above as its endpoint URL.\n"
+            f"3. Tick the events {events}.\n"
+            "4. Save. New and edited reviews then arrive at once.",
+            f"_Until the first webhook arrives, and whenever it is silent for a day, the account "
+            f"is polled every {every}. `/reviews status` shows the URL again (to admins)._",
+        ]
+    elif result.platform == "cloutly":
+        lines.append(f"_Cloutly has no webhooks: its reviews are polled every {every}._")
+    lines.append("Next: run `/reviews subscribe` in the channel that should get the review cards.")
+    return lines
+
+
+def build_connected_message(result: Connected) -> dict[str, Any]:
+    """The private message after a connect: the webhook URL and the Gumado steps."""
+    lines = _connected_lines(result)
+    blocks = [_section(line) for line in lines]
+    text = f"Connected {plain(result.name, 80)} ({platform_label(result.platform)})"
+    return {"text": text, "blocks": blocks}
+
+
+def build_connected_notice(result: Connected) -> dict[str, Any]:
+    """The modal after a connect: the same content as the message, shown at once."""
+    return build_connect_notice("\n".join(_connected_lines(result)), done=True)
+
+
+def build_disconnect_prompt(
+    *,
+    connection_id: int,
+    name: str,
+    platform: str,
+    own_subscriptions: int,
+    has_webhook: bool,
+) -> dict[str, Any]:
+    """The private confirmation of ``/reviews disconnect <name>``."""
+    shown = shown_name(name)
+    effects = ["its polling stops", "the reviews stored from it are deleted"]
+    if has_webhook:
+        effects.insert(0, "its webhook URL stops working (Gumado gets 404)")
+    if own_subscriptions:
+        word = "subscription" if own_subscriptions == 1 else "subscriptions"
+        effects.append(f"the {own_subscriptions} {word} made for it alone are removed")
+    text = (
+        f"Disconnect *{shown}* ({platform_label(platform)})? "
+        + "; ".join(effects)
+        + ". You can connect the account again later with `/reviews connect`."
+    )
+    value = str(connection_id)
+    return {
+        "text": f"Disconnect {plain(name, 80)}?",
+        "blocks": [
+            _section(text),
+            {
+                "type": "actions",
+                "block_id": BLOCK_DISCONNECT,
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ACTION_DISCONNECT_CONFIRM,
+                        "text": _plain("Disconnect"),
+                        "style": "danger",
+                        "value": value,
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ACTION_DISCONNECT_CANCEL,
+                        "text": _plain("Keep it"),
+                        "value": value,
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def build_disconnect_result(text_mrkdwn: str) -> dict[str, Any]:
+    """What replaces the confirmation: done, kept, or why nothing happened."""
+    text = truncate(text_mrkdwn, 2900)
+    return {"text": text, "blocks": [_section(text)]}

@@ -1,0 +1,347 @@
+"""Making and posting digests.
+
+A digest of one organization: catch-up sync, figures from SQL, the message, then the 12-week
+chart uploaded into its thread (or the trend as text when uploads are not permitted).
+
+A *scheduled* digest also goes through ``digest_runs``: its row (subscription, organization,
+ISO week) is inserted before anything is posted, so of several replicas (or a restart) only
+the one that inserted it posts. A run whose process died mid-way stays ``claimed``; after
+``STALE_CLAIM`` another run may take it over, and looks for the message in the channel's
+history (message metadata carries the run key) before posting again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.blocks.digest import EVENT_TYPE_DIGEST, build_digest, build_trend_fallback
+from bot.deps import Deps
+from bot.digest.chart import render_trend_png
+from bot.digest.stats import DigestStats, compute_digest_stats
+from bot.digest.sync import CatchUp
+from bot.digest.targets import DigestTarget, subscription_targets
+from bot.log import get_logger
+from bot.pipeline.records import NameCache
+from bot.pipeline.slack_calls import (
+    RateLimited,
+    SlackFailure,
+    Transient,
+    find_message_with_metadata,
+    post_message,
+    sender_client,
+)
+from bot.pipeline.worker import WriteGate
+from storage.models import Subscription
+from storage.repositories.digests import (
+    claim_digest_run,
+    finish_digest_run,
+    iso_week_of,
+    take_over_stale_run,
+)
+
+__all__ = ["STALE_CLAIM", "DigestService", "Outcome", "Rendered", "run_key", "week_label"]
+
+log = get_logger(__name__)
+
+STALE_CLAIM = timedelta(minutes=15)
+POST_ATTEMPTS = 3
+MAX_RETRY_WAIT = 30.0
+
+
+def week_label(now: datetime, zone: tzinfo = UTC) -> str:
+    """``Nov 16 – Nov 23, 2026``: the seven days before ``now``, in ``zone``."""
+    end = now.astimezone(zone)
+    start = end - timedelta(days=7)
+    return f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+
+
+def run_key(subscription_id: int, organization_key: str, iso_week: str) -> str:
+    """The key a scheduled digest carries in its message metadata."""
+    return f"{subscription_id}/{organization_key}/{iso_week}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A digest ready to post: the message, the chart (None when there is no trend) and figures."""
+
+    target: DigestTarget
+    stats: DigestStats
+    payload: dict[str, Any]
+    chart: bytes | None
+    synced: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one organization's digest: sent, skipped, failed or taken (elsewhere)."""
+
+    target: DigestTarget
+    status: str
+    message_ts: str | None = None
+    error: str | None = None
+
+
+class DigestService:
+    """Digests for one process: rendering, posting and the weekly record."""
+
+    def __init__(self, deps: Deps, gate: WriteGate, names: NameCache | None = None) -> None:
+        self.deps = deps
+        self.gate = gate
+        self.catch_up = CatchUp(deps, gate, names if names is not None else NameCache())
+
+    async def targets_of(self, subscription_id: int) -> tuple[Subscription, list[DigestTarget]]:
+        """A subscription and its organizations (LookupError when it is gone)."""
+        async with self.deps.sessions() as session:
+            subscription = await session.get(Subscription, subscription_id)
+            if subscription is None:
+                raise LookupError(f"subscription {subscription_id} is gone")
+            return subscription, await subscription_targets(session, subscription)
+
+    async def sync(self, targets: Sequence[DigestTarget]) -> set[int]:
+        """Catch up every target's organization; the connection ids whose platform answered."""
+        by_connection: dict[int, set[str]] = defaultdict(set)
+        for target in targets:
+            by_connection[target.connection_id].add(target.organization_platform_id)
+        synced = set()
+        for connection_id, organizations in by_connection.items():
+            if await self.catch_up.sync(connection_id, organizations):
+                synced.add(connection_id)
+        return synced
+
+    async def render(
+        self, target: DigestTarget, *, now: datetime, zone: tzinfo = UTC, synced: bool = True
+    ) -> Rendered:
+        """Figures for the 168 hours before ``now``, the message and the chart."""
+        async with self.deps.sessions() as session:
+            stats = await compute_digest_stats(
+                session,
+                connection_id=target.connection_id,
+                organization_platform_id=target.organization_platform_id,
+                now=now,
+            )
+        payload = build_digest(
+            stats,
+            organization_name=target.organization_name,
+            connection_name=target.connection_name,
+            week_label=week_label(now, zone),
+        )
+        if not synced:
+            payload["blocks"].append(
+                {
+                    "type": "context",
+                    "elements": [
+                        {
+                            "type": "mrkdwn",
+                            "text": "⚠️ The platform could not be reached just now, so this "
+                            "digest counts the reviews already received.",
+                        }
+                    ],
+                }
+            )
+        chart = None
+        if any(week.count for week in stats.trend):
+            title = f"{target.organization_name}: reviews and average rating, 12 weeks"
+            chart = await asyncio.to_thread(render_trend_png, stats.trend, title=title)
+        return Rendered(target, stats, payload, chart, synced)
+
+    async def post(self, rendered: Rendered, *, run: str | None = None) -> str:
+        """Post the digest and its trend; returns the message ts (SlackFailure if not posted)."""
+        target = rendered.target
+        client = self.deps.slack_client(target.team_id)
+        payload = dict(rendered.payload)
+        if run is not None:
+            metadata = payload["metadata"]
+            payload["metadata"] = {
+                **metadata,
+                "event_payload": {**metadata["event_payload"], "run": run},
+            }
+        ts = await self._post_once(sender_client(client), target.channel_id, payload, run)
+        await self._attach_trend(rendered, ts)
+        self.deps.metrics.digests.labels("sent").inc()
+        return ts
+
+    async def _post_once(
+        self, client: Any, channel: str, payload: dict[str, Any], run: str | None
+    ) -> str:
+        metrics = self.deps.metrics
+        failure: SlackFailure | None = None
+        for attempt in range(POST_ATTEMPTS):
+            if run is not None and (attempt or isinstance(failure, Transient)):
+                found = await find_message_with_metadata(
+                    client, channel, EVENT_TYPE_DIGEST, lambda p: p.get("run") == run, metrics
+                )
+                if found is not None:
+                    return found
+            try:
+                return await post_message(client, channel, payload, metrics)
+            except RateLimited as exc:
+                failure = exc
+                await asyncio.sleep(min(exc.retry_after, MAX_RETRY_WAIT))
+            except Transient as exc:
+                failure = exc
+                await asyncio.sleep(2.0**attempt)
+        assert failure is not None
+        raise failure
+
+    async def _attach_trend(self, rendered: Rendered, ts: str) -> None:
+        """Upload the chart into the digest's thread; the text trend when that is refused."""
+        if rendered.chart is None:
+            return
+        target = rendered.target
+        client = self.deps.slack_client(target.team_id)
+        try:
+            await client.files_upload_v2(
+                channel=target.channel_id,
+                thread_ts=ts,
+                content=rendered.chart,
+                filename="review-trend.png",
+                title=f"12-week trend · {target.organization_name}"[:250],
+                alt_txt="Bar chart of weekly review counts with a line of the average rating",
+            )
+            return
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            error = type(exc).__name__
+        if error == "missing_scope":
+            reason = (
+                "The chart could not be uploaded: the app lacks the `files:write` permission "
+                "(reinstall it from its manifest to grant it)."
+            )
+        else:
+            reason = f"The chart could not be uploaded ({error})."
+        log.info("digest_chart_fallback", channel=target.channel_id, error=error)
+        fallback = {**build_trend_fallback(rendered.stats, reason=reason), "thread_ts": ts}
+        try:
+            await post_message(
+                sender_client(client), target.channel_id, fallback, self.deps.metrics
+            )
+        except SlackFailure as exc:
+            log.warning("digest_trend_unposted", channel=target.channel_id, error=exc.reason)
+
+    async def send_now(
+        self, targets: Sequence[DigestTarget], *, zone: tzinfo = UTC
+    ) -> list[Outcome]:
+        """Post each target's digest at once (on demand: outside the weekly record)."""
+        synced = await self.sync(targets)
+        now = self.deps.clock()
+        outcomes = []
+        for target in targets:
+            try:
+                rendered = await self.render(
+                    target, now=now, zone=zone, synced=target.connection_id in synced
+                )
+                ts = await self.post(rendered)
+            except SlackFailure as exc:
+                outcomes.append(Outcome(target, "failed", error=exc.reason))
+                continue
+            outcomes.append(Outcome(target, "sent", message_ts=ts))
+        return outcomes
+
+    async def run_week(self, subscription_id: int, *, fire_time: datetime) -> list[Outcome]:
+        """The scheduled digests of one subscription for the ISO week of ``fire_time``.
+
+        ``fire_time`` is the schedule's moment in its own timezone; the figures cover the 168
+        hours before the moment each digest is actually made.
+        """
+        try:
+            subscription, targets = await self.targets_of(subscription_id)
+        except LookupError:
+            return []
+        iso_week = iso_week_of(fire_time.date())
+        mine = [t for t in targets if await self._claim(t, iso_week)]
+        if not mine:
+            return [Outcome(t, "taken") for t in targets]
+        synced = await self.sync(mine)
+        zone = fire_time.tzinfo or UTC
+        outcomes = []
+        for target in mine:
+            outcomes.append(
+                await self._run_one(target, iso_week, zone, target.connection_id in synced)
+            )
+        log.info(
+            "digest_week_done",
+            subscription_id=subscription.id,
+            week=iso_week,
+            sent=sum(o.status == "sent" for o in outcomes),
+            failed=sum(o.status == "failed" for o in outcomes),
+        )
+        return outcomes
+
+    async def _claim(self, target: DigestTarget, iso_week: str) -> bool:
+        assert target.subscription_id is not None
+        now = self.deps.clock()
+        async with self.gate.hold(), self.deps.sessions() as session, session.begin():
+            if await claim_digest_run(
+                session,
+                subscription_id=target.subscription_id,
+                organization_key=target.organization_key,
+                iso_week=iso_week,
+                now=now,
+            ):
+                return True
+            return await take_over_stale_run(
+                session,
+                subscription_id=target.subscription_id,
+                organization_key=target.organization_key,
+                iso_week=iso_week,
+                claimed_before=now - STALE_CLAIM,
+                now=now,
+            )
+
+    async def _run_one(
+        self, target: DigestTarget, iso_week: str, zone: tzinfo, synced: bool
+    ) -> Outcome:
+        assert target.subscription_id is not None
+        key = run_key(target.subscription_id, target.organization_key, iso_week)
+        try:
+            rendered = await self.render(target, now=self.deps.clock(), zone=zone, synced=synced)
+            ts = await self.post(rendered, run=key)
+            outcome = Outcome(target, "sent", message_ts=ts)
+        except SlackFailure as exc:
+            outcome = Outcome(target, "failed", error=exc.reason)
+        except Exception as exc:  # recorded and logged; the other digests go on
+            log.exception("digest_failed", subscription_id=target.subscription_id, week=iso_week)
+            outcome = Outcome(target, "failed", error=type(exc).__name__)
+        if outcome.status == "failed":
+            self.deps.metrics.digests.labels("failed").inc()
+        await self._finish(target, iso_week, outcome)
+        return outcome
+
+    async def _finish(self, target: DigestTarget, iso_week: str, outcome: Outcome) -> None:
+        assert target.subscription_id is not None
+        async with self.gate.hold(), self.deps.sessions() as session, session.begin():
+            await finish_digest_run(
+                session,
+                subscription_id=target.subscription_id,
+                organization_key=target.organization_key,
+                iso_week=iso_week,
+                status=outcome.status,
+                now=self.deps.clock(),
+                message_ts=outcome.message_ts,
+                error=outcome.error,
+            )
+
+    async def skip_week(self, subscription_id: int, *, fire_time: datetime, reason: str) -> int:
+        """Record a missed week as skipped (past the grace period); returns how many rows."""
+        try:
+            _, targets = await self.targets_of(subscription_id)
+        except LookupError:
+            return 0
+        iso_week = iso_week_of(fire_time.date())
+        skipped = 0
+        for target in targets:
+            if await self._claim(target, iso_week):
+                await self._finish(target, iso_week, Outcome(target, "skipped", error=reason))
+                skipped += 1
+        if skipped:
+            self.deps.metrics.digests.labels("skipped").inc(skipped)
+        return skipped

@@ -1,0 +1,491 @@
+"""``/reviews connect`` and ``/reviews disconnect``: check a token live, save it, remove a connection.
+
+A token is checked with the platform before anything is stored (Gumado ``GET /me``, Cloutly
+``GET /businesses``); a refused token is an inline error and nothing is saved. Gumado tokens
+carry permission scopes the API does not list, so each one the app needs is probed with the
+cheapest call that requires it. Tokens are stored only Fernet-encrypted and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.connect_modal import (
+    Connected,
+    ConnectValues,
+    build_connect_modal,
+    build_connect_notice,
+    build_disconnect_prompt,
+    platform_label,
+    shown_name,
+)
+from bot.blocks.ids import BLOCK_CONNECT_CREDENTIAL, BLOCK_CONNECT_NAME
+from bot.crypto import new_webhook_key
+from bot.deps import Deps
+from bot.digest.schedule import schedules_changed
+from bot.errors import AuthError, Invalid, ProviderError, ReviewBotError, ScopeError
+from bot.log import get_logger
+from bot.providers.base import Organization
+from bot.providers.cloutly import CloutlyClient
+from bot.providers.gumado import GumadoClient
+from bot.services.connections import mask_key, webhook_url
+from bot.services.directory import Directory
+from bot.services.permissions import is_config_admin, refusal_text
+from bot.services.platform_wait import patiently, platform_name
+from storage.models import Connection
+from storage.repositories import list_connections, upsert_connection, upsert_organizations
+from storage.repositories.workspace import (
+    count_own_subscriptions,
+    delete_connection,
+    find_connection_named,
+    subscriptions_covering,
+)
+
+__all__ = [
+    "NEEDED_SCOPES",
+    "SCOPE_CONSEQUENCES",
+    "ConnectContext",
+    "ConnectError",
+    "ConnectOutcome",
+    "TokenCheck",
+    "TokenRefused",
+    "check_token",
+    "connect",
+    "disconnect",
+    "open_connect_form",
+    "prepare_disconnect",
+    "subscription_counts",
+    "tell_privately",
+]
+
+log = get_logger(__name__)
+
+SCOPE_CONSEQUENCES: dict[str, str] = {
+    "reviews:read": "polling, `/reviews list` and the catch-up before digests will not work "
+    "(webhook cards still arrive).",
+    "organizations:read": "organization names will not load, so cards, forms and filters "
+    "know organizations only by id until a webhook names them.",
+    "request:read": "the invite form cannot list campaigns, so review invites will not work.",
+    "request:create": "review invites (`/reviews invite`, *Request a review…*) will not work.",
+}
+"""The Gumado scopes the app needs (API document, "Token Permissions") and what each enables."""
+NEEDED_SCOPES = tuple(SCOPE_CONSEQUENCES)
+# A person waits on each check: give up on a platform asking us to wait longer than this.
+PATIENCE_SECONDS = 5.0
+DEADLINE_SECONDS = 20.0
+CONNECT_WHAT = "connect or disconnect review accounts"
+
+
+class ConnectError(ReviewBotError):
+    """Something the admin can fix; ``user_message`` is a mrkdwn sentence saying what."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class TokenRefused(ReviewBotError):
+    """The platform refused the token, or could not check it: nothing is saved."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectContext:
+    """What the modal carries in ``private_metadata``: where to answer once connected."""
+
+    channel_id: str | None = None
+    response_url: str | None = None
+    origin: str = "command"
+
+    def dump(self) -> str:
+        """As ``private_metadata`` (at most 3000 characters)."""
+        data: dict[str, str] = {"origin": self.origin}
+        if self.channel_id:
+            data["channel_id"] = self.channel_id
+        if self.response_url and len(self.response_url) < 2500:
+            data["response_url"] = self.response_url
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, private_metadata: str | None) -> ConnectContext:
+        """The context a submitted modal carries (empty when unreadable)."""
+        try:
+            data = json.loads(private_metadata or "")
+        except json.JSONDecodeError:
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return cls(text("channel_id"), text("response_url"), text("origin") or "command")
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What a live check learned about a token."""
+
+    account: str | None
+    organizations: list[Organization]
+    granted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConnectOutcome:
+    """A submission's result: connected, inline errors (block id → text), or a problem."""
+
+    connected: Connected | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+
+async def _admin(
+    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
+) -> None:
+    try:
+        allowed = await is_config_admin(
+            deps.settings, directory, client, team_id=team_id, user_id=user_id
+        )
+    except SlackApiError:
+        raise ConnectError(
+            "I couldn't ask Slack whether you are an admin; try again in a minute."
+        ) from None
+    if not allowed:
+        raise ConnectError(refusal_text(deps.settings, CONNECT_WHAT))
+
+
+async def _probe(client: GumadoClient, call: Coroutine[Any, Any, Any]) -> str:
+    """``granted``, ``missing`` or ``unknown`` for the scope ``call`` requires."""
+    try:
+        await patiently(client, call, patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS)
+    except ScopeError:
+        return "missing"
+    except ProviderError as exc:
+        log.info("connect_scope_unchecked", platform="gumado", error=type(exc).__name__)
+        return "unknown"
+    return "granted"
+
+
+async def _check_gumado(client: GumadoClient) -> TokenCheck:
+    me = await patiently(client, client.me(), patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS)
+    results: dict[str, str] = {}
+    results["reviews:read"] = await _probe(client, client.list_reviews(page=1))
+    organizations: list[Organization] = []
+
+    async def organizations_call() -> None:
+        organizations.extend(await client.list_organizations())
+
+    results["organizations:read"] = await _probe(client, organizations_call())
+    campaigns: list[Any] = []
+
+    async def campaigns_call() -> None:
+        campaigns.extend(await client.list_campaigns())
+
+    results["request:read"] = await _probe(client, campaigns_call())
+    if campaigns:
+        results["request:create"] = await _probe_invite(client, str(campaigns[0].id))
+    else:
+        results["request:create"] = "unknown"
+    granted = [s for s in NEEDED_SCOPES if results[s] == "granted"]
+    missing = [s for s in NEEDED_SCOPES if results[s] == "missing"]
+    unverified = [s for s in NEEDED_SCOPES if results[s] == "unknown"]
+    if "request:read" in missing and "request:create" in unverified:
+        unverified.remove("request:create")  # invites are already known not to work
+    return TokenCheck(me.name or None, organizations, granted, missing, unverified)
+
+
+async def _probe_invite(client: GumadoClient, campaign_id: str) -> str:
+    """request:create without sending anything: an invite with no contact at all.
+
+    Gumado checks permissions first (403) and then the body, which needs an email or a phone
+    (422, "The email field is required when phone is not present."), so no invite is created.
+    """
+    try:
+        await patiently(
+            client,
+            client.send_invite(campaign_id),
+            patience=PATIENCE_SECONDS,
+            deadline=DEADLINE_SECONDS,
+        )
+    except ScopeError:
+        return "missing"
+    except Invalid:
+        return "granted"
+    except ProviderError as exc:
+        log.info("connect_scope_unchecked", platform="gumado", error=type(exc).__name__)
+        return "unknown"
+    log.warning("connect_invite_probe_accepted")  # a platform accepting an empty invite
+    return "granted"
+
+
+async def _check_cloutly(client: CloutlyClient) -> TokenCheck:
+    businesses = await patiently(
+        client, client.list_businesses(), patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS
+    )
+    return TokenCheck(None, businesses)
+
+
+async def check_token(deps: Deps, platform: str, token: str) -> TokenCheck:
+    """Check ``token`` with the platform; TokenRefused says why it cannot be saved."""
+    try:
+        client = deps.providers.new_client(platform, token)
+    except (AuthError, ValueError):
+        raise TokenRefused(
+            "That is not a token: it has spaces, line breaks or unusual characters. "
+            "Copy it again from the platform."
+        ) from None
+    try:
+        if isinstance(client, GumadoClient):
+            return await _check_gumado(client)
+        return await _check_cloutly(client)
+    except AuthError:
+        raise TokenRefused(
+            f"{platform_name(platform)} refused this token (401): it is wrong, expired or "
+            "revoked. Create a new one and paste it here."
+        ) from None
+    except ProviderError as exc:
+        # The message names the platform and what failed, never the token.
+        raise TokenRefused(
+            f"{platform_name(platform)} could not check the token: {exc.message}. "
+            "Nothing was saved; try again."
+        ) from None
+    finally:
+        await client.aclose()
+
+
+async def connect(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    values: ConnectValues,
+) -> ConnectOutcome:
+    """Check the submitted token live and save the connection (or replace its token)."""
+    assert values.platform is not None
+    try:
+        await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
+    except ConnectError as exc:
+        return ConnectOutcome(problem=exc.user_message)
+    if deps.cipher is None:
+        return ConnectOutcome(
+            problem="This app has no ENCRYPTION_KEY, so it cannot store tokens. Ask whoever "
+            "runs it to set ENCRYPTION_KEY and restart it."
+        )
+    clash = await _name_clash(deps, team_id, values)
+    if clash is not None:
+        return ConnectOutcome(errors={BLOCK_CONNECT_NAME: clash})
+    try:
+        checked = await check_token(deps, values.platform, values.token)
+    except TokenRefused as exc:
+        return ConnectOutcome(errors={BLOCK_CONNECT_CREDENTIAL: exc.message})
+    now = deps.clock()
+    async with deps.sessions() as session, session.begin():
+        existing = await find_connection_named(session, team_id=team_id, name=values.name)
+        if existing is not None and existing.platform != values.platform:
+            return ConnectOutcome(errors={BLOCK_CONNECT_NAME: _clash_text(existing)})
+        key: str | None = None
+        if values.platform == "gumado" and (existing is None or not existing.webhook_key):
+            key = new_webhook_key()
+        connection, created = await upsert_connection(
+            session,
+            team_id=team_id,
+            name=existing.name if existing is not None else values.name,
+            platform=values.platform,
+            token_encrypted=deps.cipher.encrypt(values.token),
+            webhook_key=key,
+            scopes=checked.granted if values.platform == "gumado" else None,
+            now=now,
+        )
+        await upsert_organizations(
+            session, connection_id=connection.id, organizations=checked.organizations, now=now
+        )
+    url = (
+        webhook_url(deps.settings.public_url, connection.webhook_key)
+        if connection.platform == "gumado" and connection.webhook_key
+        else None
+    )
+    log.info(
+        "connection_connected",
+        team_id=team_id,
+        connection=connection.name,
+        platform=connection.platform,
+        created=created,
+        by=user_id,
+        organizations=len(checked.organizations),
+        missing_scopes=checked.missing,
+        webhook_key=mask_key(connection.webhook_key) if connection.webhook_key else None,
+    )
+    return ConnectOutcome(
+        connected=Connected(
+            name=connection.name,
+            platform=connection.platform,
+            rotated=not created,
+            account=checked.account,
+            organizations=len(checked.organizations),
+            webhook_url=url,
+            poll_interval_seconds=deps.settings.poll_interval_seconds,
+            missing=[(scope, SCOPE_CONSEQUENCES[scope]) for scope in checked.missing],
+            unverified=checked.unverified,
+        )
+    )
+
+
+def _clash_text(existing: Connection) -> str:
+    # Inline errors are plain text: no escaping, but no formatting either.
+    return (
+        f"“{existing.name}” is already the name of a {platform_label(existing.platform)} "
+        "connection. Choose another name, or disconnect that one first."
+    )
+
+
+async def _name_clash(deps: Deps, team_id: str, values: ConnectValues) -> str | None:
+    async with deps.sessions() as session:
+        existing = await find_connection_named(session, team_id=team_id, name=values.name)
+    if existing is not None and existing.platform != values.platform:
+        return _clash_text(existing)
+    return None
+
+
+async def open_connect_form(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    trigger_id: str,
+    context: ConnectContext,
+) -> None:
+    """Open the modal at once (the trigger id lives 3 s), then show the form or a refusal."""
+    metadata = context.dump()
+    try:
+        opened = await client.views_open(
+            trigger_id=trigger_id,
+            view=build_connect_notice("Loading…", private_metadata=metadata),
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") if exc.response else "unknown_error")
+        log.warning("connect_modal_open_failed", error=error)
+        raise ConnectError(
+            f"Slack didn't let me open the form ({error}); run `/reviews connect` again."
+        ) from None
+    view_id = str(opened["view"]["id"])
+    try:
+        await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
+    except ConnectError as exc:
+        notice = build_connect_notice(exc.user_message, private_metadata=metadata)
+        await client.views_update(view_id=view_id, view=notice)
+        return
+    async with deps.sessions() as session:
+        existing = [c.name for c in await list_connections(session, team_id)]
+    form = build_connect_modal(private_metadata=metadata, existing=existing)
+    await client.views_update(view_id=view_id, hash=opened["view"].get("hash"), view=form)
+
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+async def tell_privately(
+    client: AsyncWebClient,
+    *,
+    user_id: str,
+    message: dict[str, Any],
+    respond: Respond | None = None,
+) -> None:
+    """An ephemeral answer through a response_url when there is one, else a direct message."""
+    if respond is not None:
+        await respond(**message, response_type="ephemeral", replace_original=False)
+        return
+    opened = await client.conversations_open(users=user_id)
+    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+
+
+async def prepare_disconnect(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    name: str,
+) -> dict[str, Any]:
+    """The confirmation message of ``/reviews disconnect <name>`` (ConnectError if none)."""
+    await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
+    wanted = name.strip().strip('"“”')
+    async with deps.sessions() as session:
+        connections = await list_connections(session, team_id)
+        found = (
+            await find_connection_named(session, team_id=team_id, name=wanted) if wanted else None
+        )
+        own = 0
+        if found is not None:
+            own = await count_own_subscriptions(session, team_id=team_id, connection_id=found.id)
+    names = ", ".join(f"`{shown_name(c.name)}`" for c in connections[:20])
+    known = f"This workspace's connections: {names}." if names else "There are none."
+    if not wanted:
+        raise ConnectError(f"Which connection? Use `/reviews disconnect <name>`. {known}")
+    if found is None:
+        shown = shown_name(wanted[:40])
+        raise ConnectError(f"There is no connection called `{shown}`. {known}")
+    return build_disconnect_prompt(
+        connection_id=found.id,
+        name=found.name,
+        platform=found.platform,
+        own_subscriptions=own,
+        has_webhook=found.platform == "gumado" and bool(found.webhook_key),
+    )
+
+
+async def disconnect(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    connection_id: int,
+) -> str:
+    """Remove the team's connection ``connection_id``; returns what to tell the admin."""
+    await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
+    async with deps.sessions() as session, session.begin():
+        found = await session.get(Connection, connection_id, populate_existing=True)
+        if found is None or found.team_id != team_id:
+            return "That connection was already removed. `/reviews status` lists the others."
+        name, platform = found.name, found.platform
+        await delete_connection(session, team_id=team_id, connection_id=connection_id)
+    # Its cached client (and pacing) goes too; a running poll finds the row gone.
+    deps.providers.forget(connection_id)
+    schedules_changed(deps)  # digest jobs of subscriptions that went with it
+    log.info(
+        "connection_disconnected",
+        team_id=team_id,
+        connection=name,
+        platform=platform,
+        by=user_id,
+    )
+    return (
+        f":wastebasket: <@{user_id}> disconnected *{shown_name(name)}* "
+        f"({platform_label(platform)}). Its reviews no longer arrive"
+        + (" and its webhook URL answers 404." if platform == "gumado" else ".")
+    )
+
+
+async def subscription_counts(deps: Deps, team_id: str) -> dict[int, int]:
+    """How many subscriptions cover each connection of the team."""
+    async with deps.sessions() as session:
+        return await subscriptions_covering(session, team_id=team_id)

@@ -1,0 +1,133 @@
+"""The App Home tab: gather what a viewer may see, publish it with ``views.publish``."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.home import (
+    MAX_SUBSCRIPTIONS,
+    HomeCard,
+    HomeConnection,
+    HomeInvite,
+    HomeReport,
+    HomeSubscription,
+    build_home,
+)
+from bot.blocks.text import escape_mrkdwn
+from bot.deps import Deps
+from bot.filters import Filter
+from bot.services.connections import webhook_url
+from bot.services.directory import Directory
+from bot.services.permissions import shows_admin_controls
+from bot.services.status import missing_scopes
+from bot.services.subscriptions import Catalog, describe_subscription, load_catalog
+from storage.models import Connection, Subscription
+from storage.repositories.workspace import (
+    recent_cards,
+    recent_invites_by,
+    subscriptions_covering,
+    team_subscriptions,
+)
+
+__all__ = ["gather_home", "publish_home"]
+
+RECENT = 5
+
+
+def _description(catalog: Catalog, row: Subscription) -> str:
+    try:
+        chosen = Filter.from_json(row.filter or {})
+        return describe_subscription(catalog, chosen, row.connection_id)
+    except (ValueError, TypeError, AttributeError):
+        return escape_mrkdwn(row.filter_text)
+
+
+def _connection(
+    connection: Connection, *, covering: int, public_url: str | None, admin: bool
+) -> HomeConnection:
+    url = (
+        webhook_url(public_url, connection.webhook_key)
+        if admin and connection.platform == "gumado" and connection.webhook_key
+        else None
+    )
+    return HomeConnection(
+        name=connection.name,
+        platform=connection.platform,
+        healthy=connection.healthy,
+        last_webhook_at=connection.last_webhook_at,
+        last_poll_at=connection.last_poll_at,
+        last_error=connection.last_error,
+        last_error_at=connection.last_error_at,
+        subscriptions=covering,
+        webhook_url=url,
+        missing_scopes=missing_scopes(connection) if admin else (),
+    )
+
+
+async def gather_home(
+    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
+) -> HomeReport:
+    """Everything ``user_id``'s Home tab shows (secrets and config buttons for admins only)."""
+    admin = await shows_admin_controls(
+        deps.settings, directory, client, team_id=team_id, user_id=user_id
+    )
+    catalog = await load_catalog(deps, team_id)
+    async with deps.sessions() as session:
+        covering = await subscriptions_covering(session, team_id=team_id)
+        rows, total = await team_subscriptions(session, team_id=team_id, limit=MAX_SUBSCRIPTIONS)
+        cards = await recent_cards(session, team_id=team_id, limit=RECENT)
+        invites = await recent_invites_by(session, team_id=team_id, user_id=user_id, limit=RECENT)
+    platforms = {c.id: c.platform for c in catalog.connections}
+    return HomeReport(
+        viewer_is_admin=admin,
+        connections=[
+            _connection(
+                c,
+                covering=covering.get(c.id, 0),
+                public_url=deps.settings.public_url,
+                admin=admin,
+            )
+            for c in catalog.connections
+        ],
+        subscriptions=[
+            HomeSubscription(
+                id=row.id,
+                channel_id=row.channel_id,
+                description=_description(catalog, row),
+                digest_enabled=row.digest_enabled,
+                digest_day=row.digest_day,
+                digest_hour=row.digest_hour,
+                digest_timezone=row.digest_timezone,
+            )
+            for row in rows
+        ],
+        subscriptions_total=total,
+        cards=[
+            HomeCard(
+                channel_id=delivery.channel_id,
+                rating=review.rating,
+                source=review.source,
+                author=review.author,
+                sent_at=delivery.sent_at or delivery.created_at,
+            )
+            for delivery, review in cards
+        ],
+        invites=[
+            HomeInvite(
+                created_at=invite.created_at,
+                status=invite.status,
+                platform=platforms.get(invite.connection_id) if invite.connection_id else None,
+                invite_id=invite.platform_invite_id,
+            )
+            for invite in invites
+        ],
+        poll_interval_seconds=deps.settings.poll_interval_seconds,
+    )
+
+
+async def publish_home(
+    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
+) -> None:
+    """Build and publish ``user_id``'s Home tab."""
+    report = await gather_home(deps, directory, client, team_id=team_id, user_id=user_id)
+    await client.views_publish(user_id=user_id, view=build_home(report))

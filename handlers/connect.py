@@ -1,0 +1,288 @@
+"""``/reviews connect`` / ``disconnect``: the modal, its submission, the confirmation buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, Protocol
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.connect_modal import (
+    ConnectValues,
+    build_connect_modal,
+    build_connect_notice,
+    build_connected_message,
+    build_connected_notice,
+    build_disconnect_result,
+    read_connect_values,
+)
+from bot.blocks.subscriptions import build_notes
+from bot.blocks.text import escape_mrkdwn
+from bot.deps import Deps
+from bot.services.connect_form import (
+    ConnectContext,
+    ConnectError,
+    ConnectOutcome,
+    connect,
+    disconnect,
+    open_connect_form,
+    prepare_disconnect,
+    tell_privately,
+)
+from bot.services.directory import Directory
+from bot.services.home import publish_home
+from bot.services.platform_wait import platform_name
+from handlers.errors import SORRY, spawn_reported
+from handlers.ids import ACTION_DISCONNECT_CANCEL, ACTION_DISCONNECT_CONFIRM, CALLBACK_CONNECT
+from handlers.slash import SlashLike
+
+__all__ = ["connect_command", "connect_submitted", "disconnect_command", "register"]
+
+INLINE_SECONDS = 1.8
+"""How long a submission waits for the platform's answer so that its ack can show inline
+errors; past this (Slack allows 3 s) the modal says "Checking…" and is updated later."""
+
+
+class AdminSlash(SlashLike, Protocol):
+    """A ``/reviews`` invocation with the people directory and the command's response_url."""
+
+    @property
+    def directory(self) -> Directory: ...
+    @property
+    def response_url(self) -> str | None: ...
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+
+
+async def _note(respond: AsyncRespond, text: str) -> None:
+    await respond(**build_notes([text]), response_type="ephemeral", replace_original=False)
+
+
+async def connect_command(request: AdminSlash) -> None:
+    """``/reviews connect``: open the modal (after the ack; the trigger id lives 3 s)."""
+    context = ConnectContext(request.channel_id, request.response_url, "command")
+    try:
+        await open_connect_form(
+            request.deps,
+            request.directory,
+            request.client,
+            team_id=request.team_id,
+            user_id=request.user_id,
+            trigger_id=request.trigger_id,
+            context=context,
+        )
+    except ConnectError as exc:
+        await _note(request.respond, exc.user_message)
+
+
+async def disconnect_command(request: AdminSlash) -> None:
+    """``/reviews disconnect <name>``: a private confirmation with buttons."""
+    try:
+        prompt = await prepare_disconnect(
+            request.deps,
+            request.directory,
+            request.client,
+            team_id=request.team_id,
+            user_id=request.user_id,
+            name=request.text,
+        )
+    except ConnectError as exc:
+        await _note(request.respond, exc.user_message)
+        return
+    await request.respond(**prompt, response_type="ephemeral")
+
+
+async def _announce(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    outcome: ConnectOutcome,
+    context: ConnectContext,
+    *,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """The lasting private message (the modal's copy goes when it closes); a fresh Home tab."""
+    assert outcome.connected is not None
+    respond = AsyncRespond(response_url=context.response_url) if context.response_url else None
+    message = build_connected_message(outcome.connected)
+    await tell_privately(client, user_id=user_id, message=message, respond=respond)
+    if context.origin == "home":
+        await publish_home(deps, directory, client, team_id=team_id, user_id=user_id)
+
+
+def _form_again(
+    values: ConnectValues, context: ConnectContext, errors: dict[str, str]
+) -> dict[str, Any]:
+    problem = " ".join(escape_mrkdwn(text) for text in errors.values())
+    return build_connect_modal(
+        private_metadata=context.dump(),
+        problem=problem + " Nothing was saved; paste the token again.",
+        platform=values.platform,
+        name=values.name,
+    )
+
+
+async def _finish_later(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    task: asyncio.Task[ConnectOutcome],
+    *,
+    view_id: str,
+    values: ConnectValues,
+    context: ConnectContext,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """The slow path: the modal said "Checking…"; show how it went there, then confirm.
+
+    The admin may have closed the modal meanwhile: views.update then fails, which is no error,
+    and a connection that was saved is still announced by message.
+    """
+    try:
+        outcome = await task
+    except Exception:
+        with contextlib.suppress(SlackApiError):
+            await client.views_update(view_id=view_id, view=build_connect_notice(SORRY))
+        raise
+    if outcome.connected is not None:
+        view = build_connected_notice(outcome.connected)
+    elif outcome.errors:
+        view = _form_again(values, context, outcome.errors)
+    else:
+        view = build_connect_notice(outcome.problem or SORRY)
+    with contextlib.suppress(SlackApiError):
+        await client.views_update(view_id=view_id, view=view)
+    if outcome.connected is not None:
+        await _announce(deps, directory, client, outcome, context, team_id=team_id, user_id=user_id)
+
+
+async def connect_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    deps: Deps,
+    directory: Directory,
+) -> None:
+    """Check the form, check the token live (inline error if refused), save, show the result."""
+    values, errors = read_connect_values((view.get("state") or {}).get("values") or {})
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    context = ConnectContext.load(view.get("private_metadata"))
+    team_id, user_id = _team(body), str(body["user"]["id"])
+    task = deps.spawn(
+        connect(deps, directory, client, team_id=team_id, user_id=user_id, values=values),
+        name="connect_check",
+    )
+    # The platform's answer decides the ack (inline token error, or the result), so it is
+    # awaited here, bounded well inside Slack's 3 s; a slower check finishes in the background.
+    done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
+    if not done:
+        checking = f"Checking the token with {platform_name(values.platform or '')}…"
+        await ack(
+            response_action="update",
+            view=build_connect_notice(checking, private_metadata=context.dump()),
+        )
+        work = _finish_later(
+            deps,
+            directory,
+            client,
+            task,
+            view_id=str(view.get("id") or ""),
+            values=values,
+            context=context,
+            team_id=team_id,
+            user_id=user_id,
+        )
+        spawn_reported(deps, work, respond=None, name="connect_finish")
+        return
+    if task.exception() is not None:
+        await ack(response_action="update", view=build_connect_notice(SORRY))
+        return
+    outcome = task.result()
+    if outcome.errors:
+        await ack(response_action="errors", errors=outcome.errors)
+    elif outcome.connected is not None:
+        await ack(response_action="update", view=build_connected_notice(outcome.connected))
+        work2 = _announce(
+            deps, directory, client, outcome, context, team_id=team_id, user_id=user_id
+        )
+        spawn_reported(deps, work2, respond=None, name="connect_announce")
+    else:
+        await ack(response_action="update", view=build_connect_notice(outcome.problem or SORRY))
+
+
+async def _disconnect(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    *,
+    team_id: str,
+    user_id: str,
+    connection_id: int,
+) -> None:
+    try:
+        text = await disconnect(
+            deps,
+            directory,
+            client,
+            team_id=team_id,
+            user_id=user_id,
+            connection_id=connection_id,
+        )
+    except ConnectError as exc:
+        text = exc.user_message
+    await respond(**build_disconnect_result(text), response_type="ephemeral", replace_original=True)
+
+
+async def disconnect_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    deps: Deps,
+    directory: Directory,
+) -> None:
+    """*Disconnect* on the confirmation: remove the connection, then say so in its place."""
+    await ack()
+    value = str(action.get("value") or "")
+    if not value.isdecimal() or len(value) > 12:
+        return
+    work = _disconnect(
+        deps,
+        directory,
+        client,
+        respond,
+        team_id=_team(body),
+        user_id=str(body["user"]["id"]),
+        connection_id=int(value),
+    )
+    spawn_reported(deps, work, respond=respond, name="disconnect")
+
+
+async def disconnect_cancelled(ack: AsyncAck, respond: AsyncRespond, deps: Deps) -> None:
+    """*Keep it*: the confirmation says nothing changed."""
+    await ack()
+    work = respond(
+        **build_disconnect_result("Nothing was disconnected."),
+        response_type="ephemeral",
+        replace_original=True,
+    )
+    spawn_reported(deps, work, respond=None, name="disconnect_cancelled")
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the connect modal and the disconnect buttons (the router sends the commands)."""
+    app.view(CALLBACK_CONNECT)(connect_submitted)
+    app.action(ACTION_DISCONNECT_CONFIRM)(disconnect_clicked)
+    app.action(ACTION_DISCONNECT_CANCEL)(disconnect_cancelled)

@@ -1,0 +1,67 @@
+"""``/reviews status`` buttons: *Retry* on a failed delivery re-queues it and redraws the status."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.status import build_status, retry_delivery_id
+from bot.blocks.subscriptions import build_notes
+from bot.deps import Deps
+from bot.services.directory import Directory
+from bot.services.status import gather_status, retry_delivery
+from handlers.errors import spawn_reported
+from handlers.ids import ACTION_STATUS_RETRY
+
+__all__ = ["register", "retry_clicked"]
+
+RETRY_ACTION = re.compile(rf"^{re.escape(ACTION_STATUS_RETRY)}:\d+$")
+
+
+async def _retry(
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    body: dict[str, Any],
+    delivery_id: int,
+) -> None:
+    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
+    user_id = str(body["user"]["id"])
+    channel_id = str(
+        (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+    )
+    said = await retry_delivery(
+        deps, directory, client, team_id=team_id, user_id=user_id, delivery_id=delivery_id
+    )
+    report = await gather_status(
+        deps, directory, client, team_id=team_id, channel_id=channel_id, user_id=user_id
+    )
+    await respond(**build_status(report), response_type="ephemeral", replace_original=True)
+    await respond(**build_notes([said]), response_type="ephemeral", replace_original=False)
+
+
+async def retry_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    deps: Deps,
+    directory: Directory,
+) -> None:
+    """*Retry*: put the failed card back in the sender's queue."""
+    await ack()
+    delivery_id = retry_delivery_id(str(action.get("action_id") or ""))
+    if delivery_id is None:
+        return
+    work = _retry(deps, directory, client, respond, body, delivery_id)
+    spawn_reported(deps, work, respond=respond, name="status_retry")
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the status message's buttons."""
+    app.action(RETRY_ACTION)(retry_clicked)
