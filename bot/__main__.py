@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot import __version__
 from bot.config import Settings, load_settings
+from bot.deps import Deps
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
 
@@ -81,12 +82,30 @@ async def _migrate(settings: Settings) -> None:
     print(f"Database ({settings.database_kind}) is at the newest schema.")
 
 
+async def _connect_slack_for_posting(settings: Settings, deps: Deps) -> None:
+    """The Slack a command-line digest is posted with: the installations, or the bot token."""
+    from bot.installations import open_installations
+    from bot.slack_web import connect_workspace
+
+    if settings.oauth_enabled:
+        # Many workspaces: each digest is posted with its workspace's installation.
+        deps.installations = open_installations(settings, deps.engine, deps.cipher)
+    elif settings.slack_bot_token is not None:
+        deps.workspace = await connect_workspace(
+            settings.slack_api_url, settings.slack_bot_token.get_secret_value()
+        )
+    else:
+        raise ConfigError(
+            "posting a digest needs SLACK_BOT_TOKEN (or OAuth's SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET); add --dry-run to print it instead"
+        )
+
+
 async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.app import create_deps
     from bot.digest.cli import DigestOptions, run_digest_command
-    from bot.slack_web import connect_workspace
 
     options = DigestOptions(
         organization=args.org,
@@ -99,14 +118,8 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     )
     deps = await create_deps(settings)
     try:
-        if not options.dry_run:
-            if settings.slack_bot_token is None:
-                raise ConfigError(
-                    "posting a digest needs SLACK_BOT_TOKEN; add --dry-run to print it instead"
-                )
-            deps.workspace = await connect_workspace(
-                settings.slack_api_url, settings.slack_bot_token.get_secret_value()
-            )
+        if not options.dry_run:  # a dry run only prints: no Slack
+            await _connect_slack_for_posting(settings, deps)
         return await run_digest_command(deps, options, sys.stdout)
     finally:
         await deps.providers.aclose()

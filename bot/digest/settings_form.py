@@ -62,6 +62,7 @@ __all__ = [
 log = get_logger(__name__)
 
 NO_SUBSCRIPTIONS = "This channel has no subscriptions yet: /reviews subscribe first."
+SCHEDULE_WHAT = "change this channel's digest schedules"
 MAX_OPTIONS = 100
 """Slack shows at most 100 options from an options load."""
 # In the tz database's directory but not zones a person means (tzdata lists "Factory" as
@@ -259,7 +260,9 @@ async def open_digest_settings(
     SubscriptionError (``user_message``) for a non-admin, a channel without subscriptions, or
     a modal Slack would not open (e.g. the trigger id expired).
     """
-    await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
+    await require_admin(
+        deps, directory, client, team_id=team_id, user_id=user_id, what=SCHEDULE_WHAT
+    )
     schedules = await _channel_schedules(deps, team_id=team_id, channel_id=channel_id)
     if not schedules:
         raise SubscriptionError(NO_SUBSCRIPTIONS)
@@ -302,7 +305,9 @@ async def save_digest_settings(
 ) -> None:
     """Store the schedules (only this team's and channel's subscriptions), rebuild, confirm."""
     try:
-        await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
+        await require_admin(
+            deps, directory, client, team_id=team_id, user_id=user_id, what=SCHEDULE_WHAT
+        )
     except SubscriptionError as exc:
         await _tell(client, channel_id, user_id, build_notes([exc.user_message]))
         return

@@ -91,9 +91,15 @@ async def load_catalog(deps: Deps, team_id: str) -> Catalog:
 
 
 async def require_admin(
-    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
+    deps: Deps,
+    directory: Directory,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    what: str = CHANGE_WHAT,
 ) -> None:
-    """SubscriptionError with who may, unless the user may change subscriptions."""
+    """SubscriptionError with who may ``what``, unless the user may change subscriptions."""
     try:
         allowed = await is_config_admin(
             deps.settings, directory, client, team_id=team_id, user_id=user_id
@@ -104,7 +110,7 @@ async def require_admin(
             "I couldn't ask Slack whether you are an admin; try again in a minute."
         ) from None
     if not allowed:
-        raise SubscriptionError(refusal_text(deps.settings, CHANGE_WHAT))
+        raise SubscriptionError(refusal_text(deps.settings, what))
 
 
 def parse_subscribe_text(text: str) -> Filter:

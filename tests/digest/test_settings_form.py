@@ -207,6 +207,7 @@ async def test_only_admins_may_open_it(database_url: str) -> None:
         with pytest.raises(SubscriptionError) as refused:
             await _open(service, user_id="U0GUEST")
         assert "Only workspace admins and owners" in refused.value.user_message
+        assert "digest schedules" in refused.value.user_message
         assert service.slack.calls_to("views.open") == []
 
 
