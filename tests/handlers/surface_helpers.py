@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
+from admin_helpers import all_text as all_text  # re-exported for the surface tests
+from admin_helpers import post_slack
 from sqlalchemy import select
 
-from fakes.signing import interaction_body, signed_headers, slash_command_body
-from harness import SIGNING_SECRET, Service
+from fakes.signing import interaction_body, slash_command_body
+from harness import Service
 from storage.models import Connection, Subscription
 
 JSON = dict[str, Any]
-
-
-async def post_slack(service: Service, body: str) -> tuple[int, JSON | None]:
-    """POST a signed Slack request; (status, JSON body or None). Asserts a fast answer."""
-    started = time.monotonic()
-    async with service.http.post(
-        f"{service.base_url}/slack/events",
-        data=body.encode(),
-        headers=signed_headers(body, SIGNING_SECRET),
-    ) as response:
-        raw = await response.read()
-        status = response.status
-    elapsed = time.monotonic() - started
-    # Not a strict timing test: the ack must just never wait for Slack or the platforms.
-    assert elapsed < 1.0, f"the request took {elapsed:.2f} s to be acknowledged"
-    return status, (json.loads(raw) if raw else None)
 
 
 async def run_slash(
@@ -55,28 +39,6 @@ async def interact(service: Service, payload: JSON) -> JSON | None:
     status, ack = await post_slack(service, interaction_body(payload))
     assert status == 200, ack
     return ack
-
-
-def all_text(posts: list[JSON] | JSON | None) -> str:
-    """Every text of a message or a list of messages, joined (for assertions on wording)."""
-    if posts is None:
-        return ""
-    items = posts if isinstance(posts, list) else [posts]
-    texts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "text" and isinstance(value, str):
-                    texts.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(items)
-    return "\n".join(texts)
 
 
 async def subscriptions_of(service: Service, channel_id: str = "C0REVIEWS") -> list[Subscription]:
