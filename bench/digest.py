@@ -24,20 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from databases import prepare_database
 from sqlalchemy import insert, select
 
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import Connection, Organization, Review
 
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HISTORY = timedelta(weeks=16)
 CONNECTIONS = 10
@@ -50,26 +47,6 @@ CHUNK = 5000
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def prepare_database(kind: str, tmp: Path) -> tuple[str, Callable[[], Awaitable[None]]]:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench-digest.db'}", _nothing
-    name = f"reviewbot_digest_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _review(rng: random.Random, n: int, connection_id: int, org: str) -> dict[str, Any]:
@@ -186,7 +163,7 @@ async def compute(database_url: str) -> dict[str, Any]:
 
 async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        database_url, drop = await prepare_database(kind, Path(tmp))
+        database_url, drop = await prepare_database(kind, Path(tmp), "bench-digest")
         try:
             seconds = await seed(database_url, args.organizations, args.reviews)
             child = await asyncio.create_subprocess_exec(

@@ -23,15 +23,14 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import asyncpg
 from cryptography.fernet import Fernet
+from databases import prepare_database
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.gumado import GumadoSandbox
@@ -44,7 +43,6 @@ BOT_TOKEN = "xoxb-demo"
 WEBHOOK_KEY = "bench-webhook-key-0123456789abcdefghijkl"
 CHANNEL = "C0REVIEWS"
 ADMIN = "U0ADMIN"
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def free_port() -> int:
@@ -149,26 +147,6 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
             await proc.wait()
 
 
-async def prepare_database(kind: str, tmp: Path) -> tuple[str, Callable[[], Awaitable[None]]]:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}", _nothing
-    name = f"reviewbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
-
-
-async def _nothing() -> None:
-    return None
-
-
 def signed(body: str) -> dict[str, str]:
     stamp = str(int(time.time()))
     return {
@@ -220,7 +198,7 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     gumado_url = await gumado.start()
     template = gumado.add_review(rating=4, message="Lovely staff and a clean waiting room.")
     tmp = Path(tempfile.mkdtemp(prefix="reviewbot-bench-"))
-    database_url, drop = await prepare_database(kind, tmp)
+    database_url, drop = await prepare_database(kind, tmp, "bench")
     port = free_port()
     env = {
         **{
