@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +17,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.digest.schedule import DIGESTS_KEY, DigestScheduler, schedules_changed
-from bot.sandbox.runner import start_sandboxes
+from bot.sandbox.runner import RunningSandboxes, start_sandboxes
 from fakes.signing import slash_command_body
-from fakes.slack import FakeSlack
+from fakes.slack import FakeSlack, running_fake_slack
 from harness import Service, running_service, wait_for
 from storage.models import DigestRun, Review, Subscription
 
@@ -54,6 +56,17 @@ def digests(slack: FakeSlack) -> list[dict[str, Any]]:
         for m in slack.messages(CHANNEL)
         if (m.get("metadata") or {}).get("event_type") == "review_digest"
     ]
+
+
+@asynccontextmanager
+async def shared_world() -> AsyncIterator[tuple[FakeSlack, RunningSandboxes]]:
+    """One fake Slack and one pair of sandboxes for several app instances (replicas, restarts)."""
+    async with running_fake_slack() as slack:
+        sandboxes = await start_sandboxes()
+        try:
+            yield slack, sandboxes
+        finally:
+            await sandboxes.stop()
 
 
 def scheduler_of(service: Service) -> DigestScheduler:
@@ -106,38 +119,29 @@ async def test_a_scheduled_week_posts_one_digest_with_its_chart_in_the_thread(
 
 async def test_two_instances_racing_post_exactly_one_digest(database_url: str) -> None:
     clock = Clock(FIRE.replace(minute=2))
-    slack = FakeSlack()
-    await slack.start()
-    sandboxes = await start_sandboxes()
-    try:
-        async with (
-            running_service(database_url, clock=clock, slack=slack, sandboxes=sandboxes) as one,
-            running_service(database_url, clock=clock, slack=slack, sandboxes=sandboxes) as two,
-        ):
-            subscription_id = await subscribe_to_org(one)
-            results = await asyncio.gather(
-                scheduler_of(one)._fire(subscription_id),
-                scheduler_of(two)._fire(subscription_id),
-                scheduler_of(one)._fire(subscription_id),
-            )
-            await one.settle()
-            await two.settle()
-            statuses = sorted(o.status for outcome in results for o in outcome)
-            assert statuses == ["sent", "taken", "taken"]
-            assert len(digests(slack)) == 1
-            assert await runs(one) == [("2026-W49", "sent")]
-    finally:
-        await sandboxes.stop()
-        await slack.stop()
+    async with (
+        shared_world() as (slack, sandboxes),
+        running_service(database_url, clock=clock, slack=slack, sandboxes=sandboxes) as one,
+        running_service(database_url, clock=clock, slack=slack, sandboxes=sandboxes) as two,
+    ):
+        subscription_id = await subscribe_to_org(one)
+        results = await asyncio.gather(
+            scheduler_of(one)._fire(subscription_id),
+            scheduler_of(two)._fire(subscription_id),
+            scheduler_of(one)._fire(subscription_id),
+        )
+        await one.settle()
+        await two.settle()
+        statuses = sorted(o.status for outcome in results for o in outcome)
+        assert statuses == ["sent", "taken", "taken"]
+        assert len(digests(slack)) == 1
+        assert await runs(one) == [("2026-W49", "sent")]
 
 
 async def test_a_week_missed_while_down_is_sent_within_grace_and_skipped_past_it(
     database_url: str,
 ) -> None:
-    slack = FakeSlack()
-    await slack.start()
-    sandboxes = await start_sandboxes()
-    try:
+    async with shared_world() as (slack, sandboxes):
         async with running_service(
             database_url, clock=Clock(FIRE.replace(day=23)), slack=slack, sandboxes=sandboxes
         ) as first:
@@ -171,9 +175,6 @@ async def test_a_week_missed_while_down_is_sent_within_grace_and_skipped_past_it
         ) as fourth:
             await fourth.settle(timeout=30)
             assert len(digests(slack)) == 1
-    finally:
-        await sandboxes.stop()
-        await slack.stop()
 
 
 async def test_without_files_write_the_trend_comes_as_text_in_the_thread(
