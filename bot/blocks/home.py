@@ -28,6 +28,7 @@ from bot.blocks.ids import (
     CALLBACK_HOME_CHANNEL,
     CALLBACK_HOME_NOTICE,
 )
+from bot.blocks.status import ConnectionStatus
 from bot.blocks.text import escape_mrkdwn, plain, slack_date, stars, truncate
 
 __all__ = [
@@ -52,20 +53,8 @@ LINE_LIMIT = 280  # ten lines must fit one section (3000 characters)
 PLATFORM_NAMES = {"gumado": "Gumado", "cloutly": "Cloutly"}
 
 
-@dataclass(frozen=True, slots=True)
-class HomeConnection:
-    """One connection as the Home tab shows it; ``webhook_url`` only for admins."""
-
-    name: str
-    platform: str
-    healthy: bool
-    last_webhook_at: datetime | None
-    last_poll_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    subscriptions: int
-    webhook_url: str | None = None
-    missing_scopes: Sequence[str] = ()
+# One connection as the Home tab shows it: the same figures as /reviews status.
+HomeConnection = ConnectionStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import (
@@ -13,15 +15,12 @@ from bot.blocks.home import (
     HomeSubscription,
     build_home,
 )
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
-from bot.filters import Filter
-from bot.services.connections import webhook_url
 from bot.services.directory import Directory
 from bot.services.permissions import shows_admin_controls
-from bot.services.status import missing_scopes
-from bot.services.subscriptions import Catalog, describe_subscription, load_catalog
-from storage.models import Connection, Subscription
+from bot.services.status import connection_status
+from bot.services.subscriptions import load_catalog, stored_description
+from storage.models import Connection
 from storage.repositories.workspace import (
     recent_cards,
     recent_invites_by,
@@ -34,34 +33,13 @@ __all__ = ["gather_home", "publish_home"]
 RECENT = 5
 
 
-def _description(catalog: Catalog, row: Subscription) -> str:
-    try:
-        chosen = Filter.from_json(row.filter or {})
-        return describe_subscription(catalog, chosen, row.connection_id)
-    except (ValueError, TypeError, AttributeError):
-        return escape_mrkdwn(row.filter_text)
-
-
 def _connection(
     connection: Connection, *, covering: int, public_url: str | None, admin: bool
 ) -> HomeConnection:
-    url = (
-        webhook_url(public_url, connection.webhook_key)
-        if admin and connection.platform == "gumado" and connection.webhook_key
-        else None
+    status = connection_status(
+        connection, public_url=public_url, show_secrets=admin, subscriptions=covering
     )
-    return HomeConnection(
-        name=connection.name,
-        platform=connection.platform,
-        healthy=connection.healthy,
-        last_webhook_at=connection.last_webhook_at,
-        last_poll_at=connection.last_poll_at,
-        last_error=connection.last_error,
-        last_error_at=connection.last_error_at,
-        subscriptions=covering,
-        webhook_url=url,
-        missing_scopes=missing_scopes(connection) if admin else (),
-    )
+    return status if admin else dataclasses.replace(status, missing_scopes=())
 
 
 async def gather_home(
@@ -93,7 +71,7 @@ async def gather_home(
             HomeSubscription(
                 id=row.id,
                 channel_id=row.channel_id,
-                description=_description(catalog, row),
+                description=stored_description(catalog, row),
                 digest_enabled=row.digest_enabled,
                 digest_day=row.digest_day,
                 digest_hour=row.digest_hour,

@@ -31,7 +31,7 @@ def missing_scopes(connection: Connection) -> list[str]:
     return [scope for scope in NEEDED_GUMADO_SCOPES if scope not in connection.scopes]
 
 
-def _connection_status(
+def connection_status(
     connection: Connection,
     *,
     public_url: str | None,
@@ -39,6 +39,7 @@ def _connection_status(
     subscriptions: int | None = None,
     headroom: tuple[int, int] | None = None,
 ) -> ConnectionStatus:
+    """One connection's health as status and the Home tab show it (URL only with secrets)."""
     has_webhook = connection.platform == "gumado" and bool(connection.webhook_key)
     url = (
         webhook_url(public_url, connection.webhook_key)
@@ -86,7 +87,7 @@ async def gather_status(
     return StatusReport(
         channel_id=channel_id,
         connections=[
-            _connection_status(
+            connection_status(
                 connection,
                 public_url=deps.settings.public_url,
                 show_secrets=viewer_is_admin,

@@ -311,7 +311,8 @@ async def subscribe(
     return Subscribed(row.id, description, True, notes)
 
 
-def _stored_description(catalog: Catalog, row: Subscription) -> str:
+def stored_description(catalog: Catalog, row: Subscription) -> str:
+    """A stored subscription in words (its typed text when the stored filter is unreadable)."""
     try:
         chosen = Filter.from_json(row.filter or {})
     except (ValueError, TypeError, AttributeError):
@@ -327,7 +328,7 @@ async def list_channel_subscriptions(
     async with deps.sessions() as session:
         rows = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
     return [
-        SubscriptionLine(row.id, _stored_description(catalog, row), row.created_by, row.created_at)
+        SubscriptionLine(row.id, stored_description(catalog, row), row.created_by, row.created_at)
         for row in rows
     ]
 
@@ -358,7 +359,7 @@ async def _remove(
             rows = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
             if not rows:
                 raise SubscriptionError(f"<#{channel_id}> has no subscriptions to remove.")
-            removed = [(row.id, _stored_description(catalog, row)) for row in rows]
+            removed = [(row.id, stored_description(catalog, row)) for row in rows]
             await delete_channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
             return removed
         if not wanted.isdecimal() or len(wanted) > 12:
@@ -369,4 +370,4 @@ async def _remove(
         )
         if row is None:
             raise SubscriptionError(f"<#{channel_id}> has no subscription #{int(wanted)}. {usage}")
-        return [(row.id, _stored_description(catalog, row))]
+        return [(row.id, stored_description(catalog, row))]
