@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.worker import WriteGate
-from bot.providers.gumado_parse import GumadoPayloadError, webhook_event, webhook_object_id
+from bot.providers.gumado.parse import GumadoPayloadError, webhook_event, webhook_object_id
 from storage.repositories import get_connection_by_webhook_key
 from storage.repositories.connections import touch_webhook
 from storage.repositories.events import NewInboundEvent, insert_inbound_events

@@ -22,7 +22,7 @@ from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import Worker, WriteGate
-from bot.providers.gumado_parse import (
+from bot.providers.gumado.parse import (
     GumadoPayloadError,
     location_from_webhook,
     organization_from_webhook,

@@ -13,7 +13,7 @@ from bot.providers.cloutly import (
     review_from_api,
     source_display_name,
 )
-from bot.providers.cloutly_parse import field_errors_from_messages
+from bot.providers.cloutly.parse import field_errors_from_messages
 
 
 def doc_review(**changes: Any) -> dict[str, Any]:

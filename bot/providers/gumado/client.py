@@ -28,7 +28,7 @@ from bot.providers.base import (
     Review,
     Source,
 )
-from bot.providers.gumado_errors import (
+from bot.providers.gumado.errors import (
     ENDPOINT_SCOPES,
     PLATFORM,
     error_from_response,
@@ -36,7 +36,7 @@ from bot.providers.gumado_errors import (
     page_from_body,
     parse_or_fail,
 )
-from bot.providers.gumado_parse import (
+from bot.providers.gumado.parse import (
     GumadoPayloadError,
     campaign_from_api,
     country_from_api,

@@ -18,7 +18,7 @@ import httpx
 
 from bot.errors import AuthError, Invalid, NotFound, ProviderError
 from bot.providers.base import InviteResult, Organization, Page, Review
-from bot.providers.cloutly_parse import (
+from bot.providers.cloutly.parse import (
     PLATFORM,
     CloutlyPayloadError,
     business_from_api,

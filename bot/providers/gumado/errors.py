@@ -14,7 +14,7 @@ import httpx
 
 from bot.errors import AuthError, Invalid, NotFound, ProviderError, ScopeError
 from bot.providers.base import Page
-from bot.providers.gumado_parse import GumadoPayloadError
+from bot.providers.gumado.parse import GumadoPayloadError
 
 T = TypeVar("T")
 PLATFORM: Final = "gumado"
