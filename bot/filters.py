@@ -16,6 +16,7 @@ from typing import Any, Literal
 from bot.blocks.text import escape_mrkdwn
 from bot.errors import ReviewBotError
 from bot.providers.base import Review
+from bot.providers.sources import source_key
 
 __all__ = [
     "DEFAULT_ALERT_THRESHOLD",
@@ -175,7 +176,7 @@ class Filter:
         """True when ``review`` passes every filter (``connection`` is applied by the caller)."""
         if not self.rating_min <= review.rating <= self.rating_max:
             return False
-        if self.sources and review.source.strip().casefold() not in self.sources:
+        if self.sources and source_key(review.source) not in {source_key(s) for s in self.sources}:
             return False
         if self.organization is not None and not _same_thing(
             self.organization, review.organization_id, organization_name

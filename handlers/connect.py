@@ -22,6 +22,7 @@ from bot.blocks.connect_modal import (
 from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.providers.registry import platform_label
 from bot.services.connect_form import (
     ConnectContext,
     ConnectError,
@@ -34,7 +35,6 @@ from bot.services.connect_form import (
 )
 from bot.services.directory import Directory
 from bot.services.home import publish_home
-from bot.services.platform_wait import platform_name
 from handlers.errors import SORRY, spawn_reported
 from handlers.ids import ACTION_DISCONNECT_CANCEL, ACTION_DISCONNECT_CONFIRM, CALLBACK_CONNECT
 from handlers.slash import SlashLike
@@ -186,7 +186,7 @@ async def connect_submitted(
     # awaited here, bounded well inside Slack's 3 s; a slower check finishes in the background.
     done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
     if not done:
-        checking = f"Checking the token with {platform_name(values.platform or '')}…"
+        checking = f"Checking the token with {platform_label(values.platform or '')}…"
         await ack(
             response_action="update",
             view=build_connect_notice(checking, private_metadata=context.dump()),

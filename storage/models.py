@@ -45,7 +45,7 @@ __all__ = [
     "utc_now",
 ]
 
-Platform = Literal["gumado", "cloutly"]
+Platform = str
 InboundStatus = Literal["pending", "done", "failed"]
 DeliveryStatus = Literal["pending", "sending", "sent", "failed"]
 DigestStatus = Literal["claimed", "sent", "skipped", "failed"]

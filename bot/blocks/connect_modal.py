@@ -28,9 +28,9 @@ from bot.blocks.ids import (
     CALLBACK_CONNECT_NOTICE,
 )
 from bot.blocks.text import escape_mrkdwn, plain, truncate
+from bot.providers.registry import PLATFORMS, platform_info
 
 __all__ = [
-    "GUMADO_EVENTS",
     "NAME_RULES",
     "PLATFORM_CHOICES",
     "ConnectValues",
@@ -47,7 +47,9 @@ __all__ = [
 ]
 
 TITLE = "Connect reviews"
-PLATFORM_CHOICES: tuple[tuple[str, str], ...] = (("gumado", "Gumado"), ("cloutly", "Cloutly"))
+PLATFORM_CHOICES: tuple[tuple[str, str], ...] = tuple(
+    (name, platform.info.display_name) for name, platform in PLATFORMS.items()
+)
 PLATFORM_NAMES = dict(PLATFORM_CHOICES)
 NAME_MAX = 40
 # Names go into `connection:<name>` filters and `/reviews disconnect <name>`: one word, and not
@@ -57,17 +59,6 @@ NAME_RULES = (
     f"Up to {NAME_MAX} letters, digits, dots, dashes or underscores, starting with a letter"
 )
 TOKEN_MAX = 500
-GUMADO_EVENTS = (
-    "review-created",
-    "review-updated",
-    "organization-created",
-    "organization-updated",
-    "organization-deleted",
-    "location-created",
-    "location-updated",
-    "location-deleted",
-)
-"""Every event of the Gumado document's "Webhook Events" table: the app uses them all."""
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -91,7 +82,7 @@ def shown_name(name: str) -> str:
 
 
 def platform_label(platform: str) -> str:
-    """``gumado`` → ``Gumado``."""
+    """A platform's display name, e.g. for ``gumado``."""
     return PLATFORM_NAMES.get(platform, escape_mrkdwn(plain(platform, 20)))
 
 
@@ -133,7 +124,7 @@ def read_connect_values(
     )
     errors: dict[str, str] = {}
     if given.platform is None:
-        errors[BLOCK_CONNECT_PLATFORM] = "Choose Gumado or Cloutly."
+        errors[BLOCK_CONNECT_PLATFORM] = f"Choose {_either()}."
     if not given.token:
         errors[BLOCK_CONNECT_CREDENTIAL] = "Paste the API token."
     elif len(given.token) > TOKEN_MAX:
@@ -142,6 +133,11 @@ def read_connect_values(
     if problem is not None:
         errors[BLOCK_CONNECT_NAME] = problem
     return given, errors
+
+
+def _either() -> str:
+    names = list(PLATFORM_NAMES.values())
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 def _platform_option(platform: str) -> dict[str, Any]:
@@ -158,9 +154,9 @@ def build_connect_modal(
 ) -> dict[str, Any]:
     """The connect form; ``problem`` (mrkdwn) shows above it when a check failed."""
     intro = (
-        "Connect a Gumado or Cloutly account. The token is checked with the platform before "
+        f"Connect a {_either()} account. The token is checked with the platform before "
         "it is saved, and it is stored encrypted.\n"
-        "_Use an existing name to replace its token: a Gumado connection keeps its webhook URL._"
+        "_Use an existing name to replace its token: a connection keeps its webhook URL._"
     )
     if existing:
         names = ", ".join(f"`{shown_name(n)}`" for n in list(existing)[:20])
@@ -172,7 +168,7 @@ def build_connect_modal(
     platform_element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ACTION_CONNECT_PLATFORM,
-        "placeholder": _plain("Gumado or Cloutly"),
+        "placeholder": _plain(_either()),
         "options": [_platform_option(p) for p, _ in PLATFORM_CHOICES],
     }
     if platform in PLATFORM_NAMES:
@@ -202,10 +198,7 @@ def build_connect_modal(
                 "placeholder": _plain("Paste the token"),
                 "max_length": TOKEN_MAX,
             },
-            "hint": _plain(
-                "Gumado: Settings → API & Webhooks (give it reviews:read, organizations:read, "
-                "request:read and request:create). Cloutly: your account's API key."
-            ),
+            "hint": _plain(". ".join(p.info.credential_help for p in PLATFORMS.values()) + "."),
         },
         {
             "type": "input",
@@ -274,46 +267,42 @@ def _connected_lines(result: Connected) -> list[str]:
     if result.rotated:
         head = f":white_check_mark: The token of *{name}* ({label}) was replaced{account}."
         if result.webhook_url:
-            head += " Its webhook URL is unchanged: nothing to do in Gumado."
+            head += f" Its webhook URL is unchanged: nothing to do in {label}."
     else:
         head = f":white_check_mark: Connected *{name}* ({label}){account}."
-    orgs = result.organizations
-    if result.platform == "gumado":
-        noun = "organization" if orgs == 1 else "organizations"
-    else:
-        noun = "business" if orgs == 1 else "businesses"
-    head += f" {orgs} {noun} found."
+    info = platform_info(result.platform)
+    head += f" {info.organizations(result.organizations)} found."
     lines = [head]
     for scope, consequence in result.missing:
         lines.append(
             f":warning: The token lacks `{escape_mrkdwn(scope)}`: {consequence} Add it under "
-            "Settings → API & Webhooks and connect again with the same name."
+            f"{info.scope_settings} and connect again with the same name."
         )
     if result.unverified:
         scopes = ", ".join(f"`{escape_mrkdwn(s)}`" for s in result.unverified)
         lines.append(f"_Could not check {scopes} now; a missing one shows in `/reviews status`._")
     every = _every(result.poll_interval_seconds)
     if result.webhook_url and not result.rotated:
-        events = ", ".join(f"`{event}`" for event in GUMADO_EVENTS)
+        events = ", ".join(f"`{event}`" for event in info.webhook_events)
+        steps = "\n".join(
+            f"{number}. {step.format(events=events)}"
+            for number, step in enumerate(info.webhook_steps, start=1)
+        )
         lines += [
             "*Webhook URL* (keep it private: whoever has it can send reviews to this app):",
             f"`{escape_mrkdwn(result.webhook_url)}`",
-            "*In Gumado:*\n"
-            "1. Open *Settings → API & Webhooks* and add a webhook.\n"
-            "2. Paste the URL above as its endpoint URL.\n"
-            f"3. Tick the events {events}.\n"
-            "4. Save. New and edited reviews then arrive at once.",
+            f"*In {label}:*\n{steps}",
             f"_Until the first webhook arrives, and whenever it is silent for a day, the account "
             f"is polled every {every}. `/reviews status` shows the URL again (to admins)._",
         ]
-    elif result.platform == "cloutly":
-        lines.append(f"_Cloutly has no webhooks: its reviews are polled every {every}._")
+    elif not info.has_webhooks:
+        lines.append(f"_{label} has no webhooks: its reviews are polled every {every}._")
     lines.append("Next: run `/reviews subscribe` in the channel that should get the review cards.")
     return lines
 
 
 def build_connected_message(result: Connected) -> dict[str, Any]:
-    """The private message after a connect: the webhook URL and the Gumado steps."""
+    """The private message after a connect: the webhook URL and the platform's steps."""
     lines = _connected_lines(result)
     blocks = [_section(line) for line in lines]
     text = f"Connected {plain(result.name, 80)} ({platform_label(result.platform)})"
@@ -337,7 +326,7 @@ def build_disconnect_prompt(
     shown = shown_name(name)
     effects = ["its polling stops", "the reviews stored from it are deleted"]
     if has_webhook:
-        effects.insert(0, "its webhook URL stops working (Gumado gets 404)")
+        effects.insert(0, f"its webhook URL stops working ({platform_label(platform)} gets 404)")
     if own_subscriptions:
         word = "subscription" if own_subscriptions == 1 else "subscriptions"
         effects.append(f"the {own_subscriptions} {word} made for it alone are removed")

@@ -30,6 +30,7 @@ from bot.blocks.ids import (
 )
 from bot.blocks.status import ConnectionStatus
 from bot.blocks.text import escape_mrkdwn, plain, slack_date, stars, truncate
+from bot.providers.registry import platform_label
 
 __all__ = [
     "DAY_NAMES",
@@ -50,7 +51,6 @@ MAX_CONNECTIONS = 15
 MAX_SUBSCRIPTIONS = 60
 SUBSCRIPTIONS_PER_SECTION = 10
 LINE_LIMIT = 280  # ten lines must fit one section (3000 characters)
-PLATFORM_NAMES = {"gumado": "Gumado", "cloutly": "Cloutly"}
 
 
 # One connection as the Home tab shows it: the same figures as /reviews status.
@@ -153,10 +153,10 @@ def _actions(viewer_is_admin: bool) -> dict[str, Any]:
 
 def _connection(item: HomeConnection, position: int, poll_every: str) -> dict[str, Any]:
     name = _safe(item.name, 80) or "(unnamed)"
-    platform = PLATFORM_NAMES.get(item.platform, _safe(item.platform, 20))
+    platform = _safe(platform_label(item.platform), 20)
     health = ":large_green_circle: healthy" if item.healthy else ":red_circle: unhealthy"
     lines = [f"*{name}* ({platform}) — {health}"]
-    if item.platform == "gumado":
+    if item.has_webhook:
         lines.append(
             f"Last webhook: {_when(item.last_webhook_at)} · Last poll: {_when(item.last_poll_at)}"
         )
@@ -207,7 +207,7 @@ def _activity(report: HomeReport) -> list[dict[str, Any]]:
     invites = [
         f"• {_when(invite.created_at)} — {_safe(invite.status, 20)}"
         + (
-            f" ({PLATFORM_NAMES.get(invite.platform, '')} invite `{_safe(invite.invite_id, 64)}`)"
+            f" ({platform_label(invite.platform)} invite `{_safe(invite.invite_id, 64)}`)"
             if invite.invite_id and invite.platform
             else ""
         )

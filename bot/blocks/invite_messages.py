@@ -1,8 +1,8 @@
 """What the person who sent an invite reads afterwards: the private confirmation.
 
 The customer's email and phone appear only masked (``s•••@e•••.com``); the platform's own
-silent cases are explained: Gumado accepts a repeat within 14 days, or an unsubscribed
-contact, with the same 202 and sends nothing.
+silent cases are explained where it has them (a repeat within the campaign's duplicate window,
+by default 14 days, or an unsubscribed contact: accepted with the same 202, nothing sent).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.text import escape_mrkdwn, plain, safe_mrkdwn, slack_date, truncate
+from bot.providers.protocol import InviteFormInfo
 
 __all__ = ["InviteReceipt", "build_invite_confirmation", "receipt_lines"]
 
@@ -22,7 +23,8 @@ NAME = 120
 class InviteReceipt:
     """An accepted invite, in words people may see."""
 
-    platform: str
+    form: InviteFormInfo
+    """The platform's invite facts (what its id is, its duplicate and opt-out rules)."""
     platform_label: str
     """E.g. ``Gumado``."""
     organization_name: str | None
@@ -40,8 +42,8 @@ class InviteReceipt:
 
 
 def _when(receipt: InviteReceipt) -> str:
-    if receipt.platform == "cloutly":
-        return "as the Cloutly campaign is set up"
+    if receipt.form.when_sent is not None:
+        return receipt.form.when_sent
     hours = receipt.send_after_hours
     if hours is None:
         return "after the campaign's own delay, within its sending hours"
@@ -67,23 +69,20 @@ def receipt_lines(receipt: InviteReceipt) -> list[str]:
         f"*When:* {_when(receipt)}",
     ]
     if receipt.invite_id:
-        kind = "contact id" if receipt.platform == "cloutly" else "invite id"
+        kind = receipt.form.receipt_id_label
         shown = escape_mrkdwn(truncate(receipt.invite_id, 80)).replace("`", "")
         lines.append(f"*{escape_mrkdwn(receipt.platform_label)} {kind}:* `{shown}`")
     if receipt.sms_left is not None:
         lines.append(f"SMS invites left this period: {receipt.sms_left}")
-    if receipt.earlier_at is not None and receipt.platform == "gumado":
+    window = receipt.form.duplicate_window
+    if receipt.earlier_at is not None and window is not None:
         by = f"<@{receipt.earlier_by}>" if receipt.earlier_by else "Someone"
         lines.append(
             f":information_source: {by} already invited this contact through this campaign "
-            f"{slack_date(receipt.earlier_at, '{date_short_pretty}')}. Gumado ignores a repeat "
-            "within 14 days of the last invite, so this one will not be sent again."
+            f"{slack_date(receipt.earlier_at, '{date_short_pretty}')}. {window}"
         )
-    if receipt.platform == "gumado":
-        lines.append(
-            "If this contact has unsubscribed from your invites, Gumado accepts the request "
-            "but sends nothing: their opt-out always wins."
-        )
+    if receipt.form.opt_out_note is not None:
+        lines.append(receipt.form.opt_out_note)
     return lines
 
 
@@ -91,7 +90,7 @@ def build_invite_confirmation(receipt: InviteReceipt) -> dict[str, Any]:
     """The private message (chat.postEphemeral or a DM) after an invite was accepted."""
     lines = receipt_lines(receipt)
     main, extra = lines[:-1], lines[-1:]
-    if receipt.platform != "gumado":
+    if receipt.form.opt_out_note is None:
         main, extra = lines, []
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(main), "verbatim": True}}

@@ -34,6 +34,7 @@ from bot.blocks.ids import (
     CALLBACK_INVITE_NOTICE,
 )
 from bot.blocks.text import plain, truncate
+from bot.providers.protocol import InviteFormInfo
 
 __all__ = [
     "FIELD_BLOCKS",
@@ -74,6 +75,8 @@ class OrgChoice:
     platform: str
     platform_id: str
     name: str
+    form: InviteFormInfo
+    """How the platform of this organization takes invites (campaign list or typed id …)."""
 
     @property
     def value(self) -> str:
@@ -185,18 +188,17 @@ def _text_input(
     return block
 
 
-def _campaign_block(view: InviteFormView) -> dict[str, Any]:
+def _campaign_block(view: InviteFormView, form: InviteFormInfo) -> dict[str, Any]:
     values = view.values
-    if view.selected is not None and view.selected.platform == "cloutly":
+    if not form.campaign_search:
         return _text_input(
             BLOCK_INVITE_CAMPAIGN_ID,
             ACTION_INVITE_CAMPAIGN_ID,
-            "Cloutly campaign id",
+            form.campaign_label,
             values.campaign_id,
             optional=False,
-            hint="Cloutly has no campaign list: open the campaign in Cloutly and copy the id "
-            "from its address (…/campaigns/<id>).",
-            placeholder="e.g. 2c07094a-ed58-4cf2-9595-cf1b1d303d9d",
+            hint=form.campaign_hint,
+            placeholder=form.campaign_placeholder,
         )
     element: dict[str, Any] = {
         "type": "external_select",
@@ -211,20 +213,19 @@ def _campaign_block(view: InviteFormView) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": BLOCK_INVITE_CAMPAIGN,
-        "label": _plain("Gumado campaign"),
-        "hint": _plain("The review-request campaigns of the organization above."),
+        "label": _plain(form.campaign_label),
+        "hint": _plain(form.campaign_hint),
         "element": element,
     }
 
 
 def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
     """The invite form (views.open / views.update / response_action update)."""
-    platform = view.selected.platform if view.selected else "gumado"
-    how = (
-        "Cloutly adds the customer to the campaign, which sends the invite."
-        if platform == "cloutly"
-        else "Gumado sends the invite by email, SMS or WhatsApp, as the campaign is set up."
-    )
+    shown = view.selected or (view.organizations[0] if view.organizations else None)
+    if shown is None:
+        raise ValueError("the invite form needs an organization to invite to")
+    form = shown.form
+    how = form.how_it_is_sent
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": BLOCK_INVITE_INTRO, "text": _mrkdwn(how)}
     ]
@@ -241,11 +242,11 @@ def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
             "type": "input",
             "block_id": BLOCK_INVITE_ORG,
             "dispatch_action": True,
-            "label": _plain("Organization" if platform == "gumado" else "Business"),
+            "label": _plain(form.organization_label),
             "element": _org_element(view),
         }
     )
-    blocks.append(_campaign_block(view))
+    blocks.append(_campaign_block(view, form))
     values = view.values
     blocks.append(
         _text_input(
@@ -273,7 +274,7 @@ def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
             ACTION_INVITE_FIRST_NAME,
             "Customer's first name",
             values.first_name,
-            optional=platform != "cloutly",
+            optional=not form.first_name_required,
         )
     )
     blocks.append(
@@ -284,7 +285,7 @@ def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
             values.last_name,
         )
     )
-    if platform == "gumado":
+    if form.send_after_hours:
         hours: dict[str, Any] = {
             "type": "number_input",
             "action_id": ACTION_INVITE_HOURS,

@@ -17,6 +17,7 @@ from bot.blocks.ids import (
     BLOCK_STATUS_SUBSCRIPTIONS,
 )
 from bot.blocks.text import escape_mrkdwn, plain, slack_date, truncate
+from bot.providers.registry import platform_info, platform_label
 
 __all__ = [
     "ConnectionStatus",
@@ -33,7 +34,6 @@ MAX_FAILED = 10
 ERROR_LIMIT = 300
 FAILED_REASON_LIMIT = 150  # ten lines must fit one section (3000 characters)
 NAME_LIMIT = 80
-PLATFORM_NAMES = {"gumado": "Gumado", "cloutly": "Cloutly"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +102,10 @@ def _connection_block(
     connection: ConnectionStatus, *, poll_interval_seconds: int, viewer_is_admin: bool
 ) -> dict[str, Any]:
     name = escape_mrkdwn(plain(connection.name, NAME_LIMIT) or "(unnamed)")
-    platform = PLATFORM_NAMES.get(connection.platform, escape_mrkdwn(connection.platform))
+    platform = escape_mrkdwn(platform_label(connection.platform))
     health = ":large_green_circle: healthy" if connection.healthy else ":red_circle: unhealthy"
     lines = [f"*{name}* ({platform}) — {health}"]
-    if connection.platform == "gumado":
+    if connection.has_webhook:
         lines.append(
             f"Last webhook: {_when(connection.last_webhook_at)} · "
             f"Last poll: {_when(connection.last_poll_at)}"
@@ -137,10 +137,10 @@ def _connection_block(
         )
     if connection.has_webhook:
         if viewer_is_admin and connection.webhook_url:
+            hint = platform_info(connection.platform).webhook_hint
             lines.append(
-                f"Webhook URL: `{escape_mrkdwn(connection.webhook_url)}`\n"
-                "_In Gumado: Settings → API & Webhooks; tick review-created, review-updated, "
-                "organization-* and location-*._"
+                f"Webhook URL: `{escape_mrkdwn(connection.webhook_url)}`"
+                + (f"\n_In {platform}: {hint}._" if hint else "")
             )
         else:
             lines.append("_Webhook URL: shown to admins only._")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot import errors
 from bot.deps import Deps
@@ -18,8 +18,6 @@ from bot.pipeline.fanout import RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import WriteGate
 from bot.providers.base import Review
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
 from storage.models import Connection
 
 __all__ = ["CATCH_UP_WINDOW", "CatchUp"]
@@ -27,8 +25,6 @@ __all__ = ["CATCH_UP_WINDOW", "CatchUp"]
 log = get_logger(__name__)
 
 CATCH_UP_WINDOW = timedelta(days=14)
-# Gumado pages hold 10 reviews, newest first: 30 pages is 300 reviews in 14 days.
-MAX_GUMADO_PAGES = 30
 # Digests of one connection made together (all Mondays at 09:00) share one read.
 FRESH_SECONDS = 600.0
 
@@ -46,7 +42,7 @@ class CatchUp:
         """Catch up the organizations of one connection; False when the platform failed."""
         deps = self._deps
         wanted = sorted(set(organization_ids))
-        # One organization of a Gumado connection: ask for it alone; several: read them all.
+        # One organization: ask for it alone (where the platform filters); several: read all.
         scope = wanted[0] if len(wanted) == 1 else None
         if self._fresh(connection_id, scope) or (scope and self._fresh(connection_id, None)):
             return True
@@ -56,13 +52,7 @@ class CatchUp:
             return False
         since = deps.clock() - CATCH_UP_WINDOW
         try:
-            client = deps.providers.client_for(connection)
-            if isinstance(client, GumadoClient):
-                reviews = await _gumado_recent(client, scope, since)
-            elif isinstance(client, CloutlyClient):
-                reviews = await _cloutly_recent(client, since)
-            else:  # pragma: no cover - the registry only makes these two
-                return False
+            reviews = await deps.providers.provider_for(connection).recent(scope, since)
         except (errors.ProviderError, errors.ConfigError) as exc:
             log.warning(
                 "digest_catch_up_failed",
@@ -88,23 +78,3 @@ class CatchUp:
                 await route_review(ctx, connection, review, cards_if_new=False)
         if ctx.queued:
             deps.signals.outbound.set()
-
-
-async def _gumado_recent(
-    client: GumadoClient, organization_id: str | None, since: datetime
-) -> list[Review]:
-    """Newest first, until the reviews are older than ``since``."""
-    found: list[Review] = []
-    async for review in client.iter_reviews(
-        organization_id=organization_id, max_pages=MAX_GUMADO_PAGES
-    ):
-        if review.published_at < since:
-            break
-        found.append(review)
-    return found
-
-
-async def _cloutly_recent(client: CloutlyClient, since: datetime) -> list[Review]:
-    """Cloutly answers every review at once; keep the recent ones."""
-    page = await client.list_reviews(sort="desc")
-    return [r for r in page.items if r.published_at >= since]

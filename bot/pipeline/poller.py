@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot import errors
 from bot.deps import Deps
@@ -27,8 +25,9 @@ from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import Worker, WriteGate
 from bot.providers.base import Organization, Review
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
+from bot.providers.cursor import PollCursor
+from bot.providers.protocol import Provider
+from bot.providers.registry import UnknownPlatform, platform_info
 from storage.models import Connection
 from storage.repositories import upsert_organizations
 from storage.repositories.connections import (
@@ -39,72 +38,13 @@ from storage.repositories.connections import (
 )
 from storage.repositories.reviews import newest_review_at
 
-__all__ = ["BASELINE_LIMIT", "GUMADO_QUIET", "PollCursor", "Poller"]
+__all__ = ["WEBHOOK_QUIET", "PollCursor", "Poller"]
 
 log = get_logger(__name__)
 
-# A Gumado connection is polled once it has had no webhook for this long.
-GUMADO_QUIET = timedelta(hours=24)
-# Reviews published this long before the newest one seen are still read for changes.
-LATE_WINDOW = timedelta(hours=48)
-MAX_GUMADO_PAGES = 10
-BASELINE_LIMIT = 50
+# A connection with webhooks is polled once it has had no webhook for this long.
+WEBHOOK_QUIET = timedelta(hours=24)
 ORGANIZATION_SYNC_SECONDS = 3600.0
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class PollCursor:
-    """``connections.poll_cursor``: the baseline horizon and the newest review times seen."""
-
-    horizon: datetime | None = None
-    newest: datetime | None = None
-    updated: datetime | None = None
-
-    @classmethod
-    def from_json(cls, data: Any) -> PollCursor:
-        """Read a stored cursor (anything unreadable is "no cursor yet")."""
-        if not isinstance(data, dict):
-            return cls()
-        return cls(
-            _moment(data.get("horizon")), _moment(data.get("newest")), _moment(data.get("updated"))
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON stored in ``connections.poll_cursor``."""
-        return {
-            "horizon": _iso(self.horizon),
-            "newest": _iso(self.newest),
-            "updated": _iso(self.updated),
-        }
-
-    def advanced(self, reviews: list[Review]) -> PollCursor:
-        """This cursor moved past ``reviews``."""
-        newest = max(
-            [r.published_at for r in reviews] + ([self.newest] if self.newest else []), default=None
-        )
-        stamps = [r.updated_at for r in reviews if r.updated_at is not None]
-        updated = max(stamps + ([self.updated] if self.updated else []), default=None)
-        return PollCursor(self.horizon, newest, updated)
-
-    def scan_from(self) -> datetime | None:
-        """Reviews published before this are not read again (unless their updated_at moved)."""
-        if self.newest is None:
-            return self.horizon
-        late = self.newest - LATE_WINDOW
-        return max(late, self.horizon) if self.horizon is not None else late
 
 
 class Poller(Worker):
@@ -131,13 +71,15 @@ class Poller(Worker):
         await self._pass(force=True)
 
     def wants_poll(self, connection: Connection, now: datetime) -> bool:
-        """Cloutly always; Gumado when no webhook came in the last 24 hours."""
+        """Platforms without webhooks always; others when no webhook came in 24 hours."""
         if self._blocked_until.get(connection.id, 0.0) > time.monotonic():
             return False
-        if connection.platform != "gumado":
-            return True
+        try:
+            has_webhooks = platform_info(connection.platform).has_webhooks
+        except UnknownPlatform:
+            return False
         last = connection.last_webhook_at
-        return last is None or now - last >= GUMADO_QUIET
+        return not has_webhooks or last is None or now - last >= WEBHOOK_QUIET
 
     async def _pass(self, *, force: bool) -> None:
         async with self._pass_lock:
@@ -162,12 +104,9 @@ class Poller(Worker):
             return  # another replica (or a recent pass) has it
         cursor = PollCursor.from_json(connection.poll_cursor)
         try:
-            client = deps.providers.client_for(connection)
-            organizations = await self._organizations(client, connection)
-            if isinstance(client, GumadoClient):
-                reviews = await self._gumado_reviews(client, cursor)
-            else:
-                reviews = await self._cloutly_reviews(client, cursor)
+            provider = deps.providers.provider_for(connection)
+            organizations = await self._organizations(provider, connection)
+            reviews = await provider.changes(cursor)
         except errors.RateLimited as exc:
             self._blocked_until[connection.id] = time.monotonic() + exc.retry_after
             await self._failed(connection, now, f"rate limited: {exc}", healthy=True)
@@ -192,51 +131,13 @@ class Poller(Worker):
             )
 
     async def _organizations(
-        self, client: GumadoClient | CloutlyClient, connection: Connection
+        self, provider: Provider, connection: Connection
     ) -> list[Organization] | None:
         last = self._organizations_synced.get(connection.id)
         if last is not None and time.monotonic() - last < ORGANIZATION_SYNC_SECONDS:
             return None
         self._organizations_synced[connection.id] = time.monotonic()
-        if isinstance(client, CloutlyClient):
-            return await client.list_businesses()
-        try:
-            return await client.list_organizations()
-        except errors.ScopeError:
-            return None  # a token without organizations:read: names come from webhooks only
-
-    async def _gumado_reviews(self, client: GumadoClient, cursor: PollCursor) -> list[Review]:
-        """Newest first, page after page, until the pages are older than the cursor."""
-        reviews: list[Review] = []
-        stop_before = cursor.scan_from()
-        page_number = 1
-        while page_number <= MAX_GUMADO_PAGES:
-            page = await client.list_reviews(page=page_number)
-            reviews.extend(page.items)
-            if stop_before is None or not page.items or not page.has_next:
-                break  # a baseline reads one page
-            if min(r.published_at for r in page.items) <= stop_before:
-                break
-            page_number += 1
-        return reviews
-
-    async def _cloutly_reviews(self, client: CloutlyClient, cursor: PollCursor) -> list[Review]:
-        """Every review comes at once; keep the recent ones and those changed since the cursor."""
-        page = await client.list_reviews(sort="desc")
-        everything = sorted(page.items, key=lambda r: r.published_at, reverse=True)
-        if cursor.horizon is None:
-            return everything[:BASELINE_LIMIT]
-        scan_from = cursor.scan_from()
-        return [
-            review
-            for review in everything
-            if (scan_from is None or review.published_at >= scan_from)
-            or (
-                review.updated_at is not None
-                and cursor.updated is not None
-                and review.updated_at > cursor.updated
-            )
-        ]
+        return await provider.organizations()
 
     async def _store(
         self,
@@ -267,7 +168,9 @@ class Poller(Worker):
             if horizon is None:
                 stored_newest = await newest_review_at(session, connection_id=connection.id)
                 baseline = stored_newest is None
-                horizon = stored_newest or min((r.published_at for r in reviews), default=now)
+                # The newest review seen, whatever order the platform listed them in: anything
+                # newer arrived after the baseline.
+                horizon = stored_newest or max((r.published_at for r in reviews), default=now)
                 cursor = PollCursor(horizon=horizon)
             for review in reviews:
                 new_enough = review.published_at > horizon and review.published_at >= now - RECENT

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.card import build_review_card
-from bot.providers.base import Platform, Review
+from bot.providers.base import Review
 from storage import models
 from storage.repositories import location_names, organization_names
 
@@ -19,7 +19,7 @@ __all__ = ["CardNames", "NameCache", "card_for_delivery", "fill_gaps", "review_f
 def review_from_row(row: models.Review, platform: str) -> Review:
     """The normalized review a stored row holds."""
     return Review(
-        platform=cast(Platform, platform),
+        platform=platform,
         id=row.platform_id,
         rating=row.rating,
         source=row.source,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from bot.errors import (
     AuthError,
@@ -41,7 +41,8 @@ __all__ = [
     "Unavailable",
 ]
 
-Platform = Literal["gumado", "cloutly"]
+Platform = str
+"""A platform's key (``connections.platform``): see ``bot.providers.registry.PLATFORMS``."""
 T = TypeVar("T")
 
 

@@ -1,18 +1,78 @@
-"""One long-lived client per connection, so its rate-limit pacing covers every caller."""
+"""The platforms the app speaks to, and one long-lived provider per connection.
+
+``PLATFORMS`` is the only list of platforms: the connect form, configuration, the poller,
+browsing, invites and digests all read it (or a provider's ``info``). A provider is cached per
+connection so its rate-limit pacing covers every caller of that token.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import Settings
 from bot.crypto import TokenCipher
 from bot.errors import ConfigError
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
+from bot.providers.base import Source
+from bot.providers.cloutly.adapter import INFO as CLOUTLY
+from bot.providers.cloutly.adapter import CloutlyProvider
+from bot.providers.cloutly.client import CloutlyClient
+from bot.providers.gumado.adapter import INFO as GUMADO
+from bot.providers.gumado.adapter import GumadoProvider
+from bot.providers.gumado.client import GumadoClient
+from bot.providers.protocol import Provider, ProviderInfo
 
-__all__ = ["ConnectionLike", "ProviderRegistry"]
+__all__ = [
+    "PLATFORMS",
+    "ConnectionLike",
+    "ProviderRegistry",
+    "UnknownPlatform",
+    "platform_info",
+    "platform_label",
+]
 
-PlatformClient = GumadoClient | CloutlyClient
+SOURCES_TTL_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Platform:
+    info: ProviderInfo
+    build: Callable[[Settings, str], Provider]
+
+
+def _gumado(settings: Settings, token: str) -> Provider:
+    return GumadoProvider(GumadoClient(settings.gumado_api_url, token))
+
+
+def _cloutly(settings: Settings, token: str) -> Provider:
+    return CloutlyProvider(CloutlyClient(settings.cloutly_api_url, token))
+
+
+PLATFORMS: dict[str, _Platform] = {
+    GUMADO.name: _Platform(GUMADO, _gumado),
+    CLOUTLY.name: _Platform(CLOUTLY, _cloutly),
+}
+"""Every platform, in the order forms offer them."""
+
+
+class UnknownPlatform(ValueError):
+    """A stored or submitted platform name this version does not know."""
+
+
+def platform_info(platform: str) -> ProviderInfo:
+    """The static facts of ``platform`` (UnknownPlatform for a name we do not know)."""
+    found = PLATFORMS.get(platform)
+    if found is None:
+        raise UnknownPlatform(f"unknown platform {platform!r}")
+    return found.info
+
+
+def platform_label(platform: str) -> str:
+    """The display name of ``platform`` (the raw name, title-cased, if unknown)."""
+    found = PLATFORMS.get(platform)
+    return found.info.display_name if found is not None else platform.title()
 
 
 class ConnectionLike(Protocol):
@@ -27,58 +87,69 @@ class ConnectionLike(Protocol):
 
 
 class ProviderRegistry:
-    """Builds and caches platform clients for stored connections (tokens decrypted on demand)."""
+    """Builds and caches providers for stored connections (tokens decrypted on demand)."""
 
     def __init__(self, settings: Settings, cipher: TokenCipher | None) -> None:
         self._settings = settings
         self._cipher = cipher
-        # connection id -> (ciphertext the client was built from, client)
-        self._clients: dict[int, tuple[str, PlatformClient]] = {}
-        # Replaced clients may still be in use by a running poll; they close with the app.
-        self._retired: list[PlatformClient] = []
+        # connection id -> (ciphertext the provider was built from, provider)
+        self._providers: dict[int, tuple[str, Provider]] = {}
+        # Replaced providers may still be in use by a running poll; they close with the app.
+        self._retired: list[Provider] = []
+        # connection id -> (monotonic expiry, the review sites the platform listed)
+        self._sources: dict[int, tuple[float, list[Source]]] = {}
 
     def __repr__(self) -> str:
-        return f"ProviderRegistry(clients={len(self._clients)})"
+        return f"ProviderRegistry(providers={len(self._providers)})"
 
-    def client_for(self, connection: ConnectionLike) -> PlatformClient:
-        """The client for ``connection``; rebuilt when its token was rotated."""
-        cached = self._clients.get(connection.id)
+    def provider_for(self, connection: ConnectionLike) -> Provider:
+        """The provider for ``connection``; rebuilt when its token was rotated."""
+        cached = self._providers.get(connection.id)
         if cached is not None and cached[0] == connection.token_encrypted:
             return cached[1]
         if self._cipher is None:
             raise ConfigError("ENCRYPTION_KEY is not set, so stored tokens cannot be read")
         token = self._cipher.decrypt(connection.token_encrypted)
-        client = self.new_client(connection.platform, token)
+        provider = self.new_provider(connection.platform, token)
         if cached is not None:
             self._retired.append(cached[1])
-        self._clients[connection.id] = (connection.token_encrypted, client)
-        return client
+        self._providers[connection.id] = (connection.token_encrypted, provider)
+        return provider
 
-    def new_client(self, platform: str, token: str) -> PlatformClient:
-        """A fresh client for a token (used to check a token before it is stored)."""
-        if platform == "gumado":
-            return GumadoClient(self._settings.gumado_api_url, token)
-        if platform == "cloutly":
-            return CloutlyClient(self._settings.cloutly_api_url, token)
-        raise ValueError(f"unknown platform {platform!r}")
+    def new_provider(self, platform: str, token: str) -> Provider:
+        """A fresh provider for a token (used to check a token before it is stored)."""
+        found = PLATFORMS.get(platform)
+        if found is None:
+            raise UnknownPlatform(f"unknown platform {platform!r}")
+        return found.build(self._settings, token)
+
+    async def sources(self, connection: ConnectionLike) -> list[Source]:
+        """The review sites of ``connection``'s account, asked of the platform once an hour."""
+        cached = self._sources.get(connection.id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        found = await self.provider_for(connection).sources()
+        self._sources[connection.id] = (time.monotonic() + SOURCES_TTL_SECONDS, found)
+        return found
 
     def headroom(self, connection_id: int) -> tuple[int, int] | None:
-        """(requests left, per window) of the connection's client; None before its first use."""
-        cached = self._clients.get(connection_id)
+        """(requests left, per window) of the connection's provider; None before its first use."""
+        cached = self._providers.get(connection_id)
         if cached is None:
             return None
         return cached[1].headroom, cached[1].rate_limit
 
     def forget(self, connection_id: int) -> None:
-        """Drop the cached client of a removed connection."""
-        cached = self._clients.pop(connection_id, None)
+        """Drop the cached provider of a removed connection."""
+        self._sources.pop(connection_id, None)
+        cached = self._providers.pop(connection_id, None)
         if cached is not None:
             self._retired.append(cached[1])
 
     async def aclose(self) -> None:
-        """Close every client."""
-        clients = [client for _, client in self._clients.values()] + self._retired
-        self._clients.clear()
+        """Close every provider."""
+        providers = [provider for _, provider in self._providers.values()] + self._retired
+        self._providers.clear()
         self._retired.clear()
-        for client in clients:
-            await client.aclose()
+        for provider in providers:
+            await provider.aclose()

@@ -14,23 +14,20 @@ from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.errors import ConfigError, ProviderError, RateLimited, ReviewBotError, Unavailable
 from bot.filters import LIST_KEYS, Filter, FilterSyntaxError, parse
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
-from bot.services.browse_fetch import (
-    FetchedPage,
-    GumadoQuery,
-    PageProblem,
-    fetch_cloutly_page,
-    fetch_gumado_page,
-)
+from bot.providers.base import Review
+from bot.providers.patience import patiently
+from bot.providers.protocol import BrowsePage, BrowseQuery, PagePosition, QueryNotSupported
+from bot.providers.registry import platform_label
 from bot.services.browse_state import ListExtras, ListingState, split_extras
-from bot.services.platform_wait import platform_name
 from storage.models import Connection
 from storage.repositories import list_connections, location_names, organization_names
 
 __all__ = ["BrowseError", "list_from_button", "list_from_text"]
 
 SHOWN_NAMES = 8
+PATIENCE_SECONDS = 5.0
+"""A person waits this long on a platform's Retry-After; longer and they are told when to retry."""
+DEADLINE_SECONDS = 25.0
 
 
 class BrowseError(ReviewBotError):
@@ -73,7 +70,7 @@ async def _catalog(deps: Deps, team_id: str, wanted: Filter, connection_id: int 
         connections = sorted(await list_connections(session, team_id), key=lambda c: c.id)
         if not connections:
             raise BrowseError(
-                "No Gumado or Cloutly account is connected to this workspace yet, so there is "
+                "No review account is connected to this workspace yet, so there is "
                 "nothing to list. An admin connects one (see `/reviews status`)."
             )
         orgs = {c.id: await organization_names(session, connection_id=c.id) for c in connections}
@@ -135,13 +132,13 @@ def _location_id(wanted: str, catalog: _Catalog) -> str:
     if wanted.isdecimal():
         return wanted
     raise BrowseError(
-        f"I don't know a location called `{escape_mrkdwn(wanted)}` yet (Gumado names locations "
-        "in its webhooks). Use the location's id, e.g. `location:3`."
+        f"I don't know a location called `{escape_mrkdwn(wanted)}` yet (locations are named "
+        "by the platform's webhooks). Use the location's id, e.g. `location:3`."
     )
 
 
 def _problem(exc: ProviderError, connection: Connection) -> BrowseError:
-    name = platform_name(connection.platform)
+    name = platform_label(connection.platform)
     if isinstance(exc, RateLimited):
         return BrowseError(f":hourglass: {escape_mrkdwn(exc.message)}.")
     if isinstance(exc, Unavailable):
@@ -152,42 +149,52 @@ def _problem(exc: ProviderError, connection: Connection) -> BrowseError:
     return BrowseError(f":warning: {name} said no: {escape_mrkdwn(exc.message)}")
 
 
+def _query(wanted: Filter, extras: ListExtras, catalog: _Catalog) -> BrowseQuery:
+    organization_id = (
+        _organization_id(wanted.organization, catalog) if wanted.organization is not None else None
+    )
+    location_id = _location_id(wanted.location, catalog) if wanted.location is not None else None
+
+    def matches(review: Review) -> bool:
+        name = catalog.organizations.get(review.organization_id or "")
+        return wanted.matches(review, organization_name=name)
+
+    return BrowseQuery(
+        organization_id=organization_id,
+        location_id=location_id,
+        sources=tuple(sorted(wanted.sources)),
+        rating_min=wanted.rating_min,
+        rating_max=wanted.rating_max,
+        matches=matches,
+        sort="asc" if extras.sort == "asc" else "desc" if extras.sort == "desc" else None,
+        widget=extras.widget,
+    )
+
+
+def _state(page: PagePosition | None, state: ListingState) -> ListingState | None:
+    if page is None:
+        return None
+    return ListingState(state.connection_id, state.filter_text, page.page, page.starts, page.ends)
+
+
 async def _fetch(
     deps: Deps, catalog: _Catalog, wanted: Filter, extras: ListExtras, state: ListingState
-) -> FetchedPage:
+) -> BrowsePage:
     connection = catalog.connection
     try:
-        client = deps.providers.client_for(connection)
+        provider = deps.providers.provider_for(connection)
     except ConfigError as exc:
         raise BrowseError(f":warning: {escape_mrkdwn(str(exc))}") from None
+    query = _query(wanted, extras, catalog)
+    position = PagePosition(state.page, state.starts, state.ends)
     try:
-        if isinstance(client, GumadoClient):
-            if extras.sort is not None or extras.widget is not None:
-                raise BrowseError(
-                    "`sort:` and `widget:` are Cloutly's filters; Gumado lists newest first."
-                )
-            query = GumadoQuery(
-                organization_id=_organization_id(wanted.organization, catalog)
-                if wanted.organization is not None
-                else None,
-                location_id=_location_id(wanted.location, catalog)
-                if wanted.location is not None
-                else None,
-                source_names=tuple(sorted(wanted.sources)),
-                rating_min=wanted.rating_min,
-                rating_max=wanted.rating_max,
-            )
-            return await fetch_gumado_page(client, query, state)
-        assert isinstance(client, CloutlyClient)
-        if wanted.location is not None:
-            raise BrowseError(
-                "Cloutly has no locations: each Cloutly business is an organization. "
-                'Use `org:"Business name"` instead.'
-            )
-        if wanted.organization is not None:
-            _organization_id(wanted.organization, catalog)  # a clear message for an unknown one
-        return await fetch_cloutly_page(client, wanted, extras, catalog.organizations, state)
-    except PageProblem as exc:
+        return await patiently(
+            provider,
+            provider.browse(query, position),
+            patience=PATIENCE_SECONDS,
+            deadline=DEADLINE_SECONDS,
+        )
+    except QueryNotSupported as exc:
         raise BrowseError(str(exc)) from None
     except ProviderError as exc:
         raise _problem(exc, connection) from None
@@ -226,7 +233,7 @@ async def _listing(
         notes.append(f"Also connected: {switch}")
     connection = catalog.connection
     return ListingPage(
-        platform_label=f"{platform_name(connection.platform)} ({connection.name})",
+        platform_label=f"{platform_label(connection.platform)} ({connection.name})",
         description=_describe(plain_filter, extras, catalog),
         reviews=[
             ListedReview(
@@ -239,11 +246,15 @@ async def _listing(
         page=fetched.page,
         page_count=fetched.page_count,
         total=fetched.total,
-        prev_value=fetched.prev_state.encode() if fetched.prev_state else None,
-        next_value=fetched.next_state.encode() if fetched.next_state else None,
+        prev_value=_encode(_state(fetched.prev, state)),
+        next_value=_encode(_state(fetched.next, state)),
         notes=notes,
         narrowed=not plain_filter.is_all or extras.widget is not None,
     )
+
+
+def _encode(state: ListingState | None) -> str | None:
+    return state.encode() if state is not None else None
 
 
 async def list_from_text(deps: Deps, *, team_id: str, text: str) -> ListingPage:

@@ -9,7 +9,7 @@ cheapest call that requires it. Tokens are stored only Fernet-encrypted and neve
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,15 +29,13 @@ from bot.blocks.ids import BLOCK_CONNECT_CREDENTIAL, BLOCK_CONNECT_NAME
 from bot.crypto import new_webhook_key
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
-from bot.errors import AuthError, Invalid, ProviderError, ReviewBotError, ScopeError
+from bot.errors import AuthError, ProviderError, ReviewBotError
 from bot.log import get_logger
-from bot.providers.base import Organization
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
+from bot.providers.protocol import TokenCheck
+from bot.providers.registry import platform_info
 from bot.services.connections import mask_key, webhook_url
 from bot.services.directory import Directory
 from bot.services.permissions import is_config_admin, refusal_text
-from bot.services.platform_wait import patiently, platform_name
 from storage.models import Connection
 from storage.repositories import list_connections, upsert_connection, upsert_organizations
 from storage.repositories.workspace import (
@@ -48,8 +46,6 @@ from storage.repositories.workspace import (
 )
 
 __all__ = [
-    "NEEDED_SCOPES",
-    "SCOPE_CONSEQUENCES",
     "ConnectContext",
     "ConnectError",
     "ConnectOutcome",
@@ -66,19 +62,6 @@ __all__ = [
 
 log = get_logger(__name__)
 
-SCOPE_CONSEQUENCES: dict[str, str] = {
-    "reviews:read": "polling, `/reviews list` and the catch-up before digests will not work "
-    "(webhook cards still arrive).",
-    "organizations:read": "organization names will not load, so cards, forms and filters "
-    "know organizations only by id until a webhook names them.",
-    "request:read": "the invite form cannot list campaigns, so review invites will not work.",
-    "request:create": "review invites (`/reviews invite`, *Request a review…*) will not work.",
-}
-"""The Gumado scopes the app needs (API document, "Token Permissions") and what each enables."""
-NEEDED_SCOPES = tuple(SCOPE_CONSEQUENCES)
-# A person waits on each check: give up on a platform asking us to wait longer than this.
-PATIENCE_SECONDS = 5.0
-DEADLINE_SECONDS = 20.0
 CONNECT_WHAT = "connect or disconnect review accounts"
 
 
@@ -133,17 +116,6 @@ class ConnectContext:
 
 
 @dataclass(frozen=True)
-class TokenCheck:
-    """What a live check learned about a token."""
-
-    account: str | None
-    organizations: list[Organization]
-    granted: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unverified: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class ConnectOutcome:
     """A submission's result: connected, inline errors (block id → text), or a problem."""
 
@@ -167,103 +139,30 @@ async def _admin(
         raise ConnectError(refusal_text(deps.settings, CONNECT_WHAT))
 
 
-async def _probe(client: GumadoClient, call: Coroutine[Any, Any, Any]) -> str:
-    """``granted``, ``missing`` or ``unknown`` for the scope ``call`` requires."""
-    try:
-        await patiently(client, call, patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS)
-    except ScopeError:
-        return "missing"
-    except ProviderError as exc:
-        log.info("connect_scope_unchecked", platform="gumado", error=type(exc).__name__)
-        return "unknown"
-    return "granted"
-
-
-async def _check_gumado(client: GumadoClient) -> TokenCheck:
-    me = await patiently(client, client.me(), patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS)
-    results: dict[str, str] = {}
-    results["reviews:read"] = await _probe(client, client.list_reviews(page=1))
-    organizations: list[Organization] = []
-
-    async def organizations_call() -> None:
-        organizations.extend(await client.list_organizations())
-
-    results["organizations:read"] = await _probe(client, organizations_call())
-    campaigns: list[Any] = []
-
-    async def campaigns_call() -> None:
-        campaigns.extend(await client.list_campaigns())
-
-    results["request:read"] = await _probe(client, campaigns_call())
-    if campaigns:
-        results["request:create"] = await _probe_invite(client, str(campaigns[0].id))
-    else:
-        results["request:create"] = "unknown"
-    granted = [s for s in NEEDED_SCOPES if results[s] == "granted"]
-    missing = [s for s in NEEDED_SCOPES if results[s] == "missing"]
-    unverified = [s for s in NEEDED_SCOPES if results[s] == "unknown"]
-    if "request:read" in missing and "request:create" in unverified:
-        unverified.remove("request:create")  # invites are already known not to work
-    return TokenCheck(me.name or None, organizations, granted, missing, unverified)
-
-
-async def _probe_invite(client: GumadoClient, campaign_id: str) -> str:
-    """request:create without sending anything: an invite with no contact at all.
-
-    Gumado checks permissions first (403) and then the body, which needs an email or a phone
-    (422, "The email field is required when phone is not present."), so no invite is created.
-    """
-    try:
-        await patiently(
-            client,
-            client.send_invite(campaign_id),
-            patience=PATIENCE_SECONDS,
-            deadline=DEADLINE_SECONDS,
-        )
-    except ScopeError:
-        return "missing"
-    except Invalid:
-        return "granted"
-    except ProviderError as exc:
-        log.info("connect_scope_unchecked", platform="gumado", error=type(exc).__name__)
-        return "unknown"
-    log.warning("connect_invite_probe_accepted")  # a platform accepting an empty invite
-    return "granted"
-
-
-async def _check_cloutly(client: CloutlyClient) -> TokenCheck:
-    businesses = await patiently(
-        client, client.list_businesses(), patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS
-    )
-    return TokenCheck(None, businesses)
-
-
 async def check_token(deps: Deps, platform: str, token: str) -> TokenCheck:
     """Check ``token`` with the platform; TokenRefused says why it cannot be saved."""
+    name = platform_label(platform)
     try:
-        client = deps.providers.new_client(platform, token)
+        provider = deps.providers.new_provider(platform, token)
     except (AuthError, ValueError):
         raise TokenRefused(
             "That is not a token: it has spaces, line breaks or unusual characters. "
             "Copy it again from the platform."
         ) from None
     try:
-        if isinstance(client, GumadoClient):
-            return await _check_gumado(client)
-        return await _check_cloutly(client)
+        return await provider.check_token()
     except AuthError:
         raise TokenRefused(
-            f"{platform_name(platform)} refused this token (401): it is wrong, expired or "
+            f"{name} refused this token (401): it is wrong, expired or "
             "revoked. Create a new one and paste it here."
         ) from None
     except ProviderError as exc:
         # The message names the platform and what failed, never the token.
         raise TokenRefused(
-            f"{platform_name(platform)} could not check the token: {exc.message}. "
-            "Nothing was saved; try again."
+            f"{name} could not check the token: {exc.message}. Nothing was saved; try again."
         ) from None
     finally:
-        await client.aclose()
+        await provider.aclose()
 
 
 async def connect(
@@ -298,8 +197,9 @@ async def connect(
         existing = await find_connection_named(session, team_id=team_id, name=values.name)
         if existing is not None and existing.platform != values.platform:
             return ConnectOutcome(errors={BLOCK_CONNECT_NAME: _clash_text(existing)})
+        info = platform_info(values.platform)
         key: str | None = None
-        if values.platform == "gumado" and (existing is None or not existing.webhook_key):
+        if info.has_webhooks and (existing is None or not existing.webhook_key):
             key = new_webhook_key()
         connection, created = await upsert_connection(
             session,
@@ -308,15 +208,17 @@ async def connect(
             platform=values.platform,
             token_encrypted=deps.cipher.encrypt(values.token),
             webhook_key=key,
-            scopes=checked.granted if values.platform == "gumado" else None,
+            # Only what the platform refused (403) counts as missing later; a scope the check
+            # could not reach is stored as not known to be missing.
+            scopes=checked.granted + checked.unverified if info.scopes else None,
             now=now,
         )
         await upsert_organizations(
             session, connection_id=connection.id, organizations=checked.organizations, now=now
         )
     url = (
-        webhook_url(deps.settings.public_url, connection.webhook_key)
-        if connection.platform == "gumado" and connection.webhook_key
+        webhook_url(deps.settings.public_url, connection.platform, connection.webhook_key)
+        if info.has_webhooks and connection.webhook_key
         else None
     )
     log.info(
@@ -339,7 +241,7 @@ async def connect(
             organizations=len(checked.organizations),
             webhook_url=url,
             poll_interval_seconds=deps.settings.poll_interval_seconds,
-            missing=[(scope, SCOPE_CONSEQUENCES[scope]) for scope in checked.missing],
+            missing=[(scope, info.scopes[scope]) for scope in checked.missing],
             unverified=checked.unverified,
         )
     )
@@ -447,7 +349,7 @@ async def prepare_disconnect(
         name=found.name,
         platform=found.platform,
         own_subscriptions=own,
-        has_webhook=found.platform == "gumado" and bool(found.webhook_key),
+        has_webhook=bool(found.webhook_key) and platform_info(found.platform).has_webhooks,
     )
 
 
@@ -466,7 +368,7 @@ async def disconnect(
         found = await session.get(Connection, connection_id, populate_existing=True)
         if found is None or found.team_id != team_id:
             return "That connection was already removed. `/reviews status` lists the others."
-        name, platform = found.name, found.platform
+        name, platform, had_webhook = found.name, found.platform, bool(found.webhook_key)
         await delete_connection(session, team_id=team_id, connection_id=connection_id)
     # Its cached client (and pacing) goes too; a running poll finds the row gone.
     deps.providers.forget(connection_id)
@@ -481,7 +383,7 @@ async def disconnect(
     return (
         f":wastebasket: <@{user_id}> disconnected *{shown_name(name)}* "
         f"({platform_label(platform)}). Its reviews no longer arrive"
-        + (" and its webhook URL answers 404." if platform == "gumado" else ".")
+        + (" and its webhook URL answers 404." if had_webhook else ".")
     )
 
 

@@ -10,17 +10,14 @@ from bot.crypto import HOW_TO_MAKE_A_KEY, new_webhook_key
 from bot.deps import Deps
 from bot.errors import ProviderError, StartupError
 from bot.log import get_logger
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
+from bot.providers.protocol import Provider, ProviderInfo
+from bot.providers.registry import PLATFORMS
 from storage.models import Connection
 from storage.repositories import upsert_connection, upsert_organizations
 
-__all__ = ["ENV_CONNECTION_NAMES", "EnvConnection", "bootstrap_env_connections", "webhook_url"]
+__all__ = ["EnvConnection", "bootstrap_env_connections", "webhook_url"]
 
 log = get_logger(__name__)
-
-# The connections made from GUMADO_API_TOKEN / CLOUTLY_API_KEY carry these names.
-ENV_CONNECTION_NAMES = {"gumado": "gumado", "cloutly": "cloutly"}
 
 
 @dataclass(frozen=True)
@@ -35,10 +32,10 @@ class EnvConnection:
     problem: str | None = None
 
 
-def webhook_url(public_url: str | None, webhook_key: str) -> str:
-    """The URL to paste into Gumado (Settings → API & Webhooks)."""
+def webhook_url(public_url: str | None, platform: str, webhook_key: str) -> str:
+    """The URL to paste into the platform's webhook settings."""
     base = (public_url or "https://YOUR-HOST").rstrip("/")
-    return f"{base}/webhooks/gumado/{webhook_key}"
+    return f"{base}/webhooks/{platform}/{webhook_key}"
 
 
 def mask_key(webhook_key: str) -> str:
@@ -46,66 +43,66 @@ def mask_key(webhook_key: str) -> str:
     return webhook_key[:4] + "…"
 
 
-async def _check_token(
-    client: GumadoClient | CloutlyClient,
-) -> tuple[list[tuple[str, str]], str | None]:
+async def _check_token(provider: Provider) -> tuple[list[tuple[str, str]], str | None]:
     """(organizations as (id, name), problem) after a live check of the token."""
     try:
-        if isinstance(client, GumadoClient):
-            await client.me()
-            try:
-                orgs = await client.list_organizations()
-            except ProviderError as exc:
-                # /me passed: the token works, it may just lack organizations:read.
-                log.warning("gumado_organizations_unavailable", reason=str(exc))
-                return [], None
-        else:
-            orgs = await client.list_businesses()
+        checked = await provider.check_token(probe_scopes=False)
     except ProviderError as exc:
         return [], str(exc)
-    return [(org.id, org.name) for org in orgs], None
+    return [(org.id, org.name) for org in checked.organizations], None
+
+
+def _env_tokens(deps: Deps) -> list[tuple[ProviderInfo, str]]:
+    wanted: list[tuple[ProviderInfo, str]] = []
+    for platform in PLATFORMS.values():
+        secret = getattr(deps.settings, platform.info.env_setting, None)
+        if secret is not None:
+            wanted.append((platform.info, secret.get_secret_value()))
+    return wanted
 
 
 async def bootstrap_env_connections(deps: Deps, team_id: str) -> list[EnvConnection]:
-    """Create or refresh the workspace's connections from GUMADO_API_TOKEN / CLOUTLY_API_KEY.
+    """Create or refresh the workspace's connections from the platform variables.
+
+    ``GUMADO_API_TOKEN`` makes the connection ``gumado``, ``CLOUTLY_API_KEY`` the connection
+    ``cloutly``: each is named after its platform.
 
     A refused token is a warning and a connection marked unhealthy, never a crash; tokens are
     stored only encrypted, so a token without ENCRYPTION_KEY stops start-up.
     """
     settings = deps.settings
-    wanted: list[tuple[str, str]] = []
-    if settings.gumado_api_token is not None:
-        wanted.append(("gumado", settings.gumado_api_token.get_secret_value()))
-    if settings.cloutly_api_key is not None:
-        wanted.append(("cloutly", settings.cloutly_api_key.get_secret_value()))
+    wanted = _env_tokens(deps)
     if not wanted:
         return []
     if deps.cipher is None:
-        names = " and ".join(
-            "GUMADO_API_TOKEN" if p == "gumado" else "CLOUTLY_API_KEY" for p, _ in wanted
-        )
+        names = " and ".join(info.env_variable for info, _ in wanted)
         raise StartupError(
             f"{names} is set but ENCRYPTION_KEY is not; tokens are stored encrypted. "
             f"Make a key with `{HOW_TO_MAKE_A_KEY}` and set ENCRYPTION_KEY"
         )
 
     results: list[EnvConnection] = []
-    for platform, token in wanted:
-        name = ENV_CONNECTION_NAMES[platform]
-        client = deps.providers.new_client(platform, token)
+    for info, token in wanted:
+        platform = name = info.name
+        provider = deps.providers.new_provider(platform, token)
         try:
-            organizations, problem = await _check_token(client)
+            organizations, problem = await _check_token(provider)
         finally:
-            await client.aclose()
+            await provider.aclose()
         now = deps.clock()
         async with deps.sessions() as session, session.begin():
             existing = await session.scalar(
                 select(Connection).where(Connection.team_id == team_id, Connection.name == name)
             )
             webhook_key: str | None = None
-            if platform == "gumado":
-                if settings.gumado_webhook_key is not None:
-                    webhook_key = settings.gumado_webhook_key.get_secret_value()
+            if info.has_webhooks:
+                fixed = (
+                    getattr(settings, info.webhook_key_setting, None)
+                    if info.webhook_key_setting
+                    else None
+                )
+                if fixed is not None:
+                    webhook_key = fixed.get_secret_value()
                 elif existing is None or existing.webhook_key is None:
                     webhook_key = new_webhook_key()
             connection, created = await upsert_connection(
@@ -127,7 +124,7 @@ async def bootstrap_env_connections(deps: Deps, team_id: str) -> list[EnvConnect
                 organizations=[_Named(org_id, org_name) for org_id, org_name in organizations],
                 now=now,
             )
-        variable = "GUMADO_API_TOKEN" if platform == "gumado" else "CLOUTLY_API_KEY"
+        variable = info.env_variable
         if problem is not None:
             log.warning(
                 "connection_unhealthy",
@@ -143,7 +140,7 @@ async def bootstrap_env_connections(deps: Deps, team_id: str) -> list[EnvConnect
                 organizations=len(organizations),
                 created=created,
                 webhook=(
-                    webhook_url(settings.public_url, mask_key(connection.webhook_key))
+                    webhook_url(settings.public_url, platform, mask_key(connection.webhook_key))
                     if connection.webhook_key
                     else None
                 ),

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.providers.registry import PLATFORMS
+
 __all__ = ["InviteContext", "Origin"]
 
 Origin = Literal["command", "card", "shortcut"]
@@ -20,7 +22,7 @@ class InviteContext:
     origin: Origin
     region: str
     """Country for phone numbers typed without a ``+`` code (the user's Slack locale)."""
-    platform: str = "gumado"
+    platform: str = ""
     """The platform whose campaign field the form shows."""
 
     def dump(self) -> str:
@@ -45,5 +47,5 @@ class InviteContext:
             channel_id=channel if isinstance(channel, str) and channel else None,
             origin=origin if origin in _ORIGINS else "shortcut",
             region=region if isinstance(region, str) and len(region) == 2 else default_region,
-            platform=platform if platform in ("gumado", "cloutly") else "gumado",
+            platform=platform if isinstance(platform, str) and platform in PLATFORMS else "",
         )

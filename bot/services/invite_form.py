@@ -29,12 +29,12 @@ from bot.deps import Deps
 from bot.errors import ConfigError, ProviderError, ScopeError
 from bot.log import get_logger
 from bot.providers.base import Campaign
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import GumadoClient
+from bot.providers.patience import patiently
+from bot.providers.protocol import Provider
+from bot.providers.registry import PLATFORMS, platform_info
 from bot.services.contacts import region_from_locale
 from bot.services.invite_access import InviteAccess, refusal
 from bot.services.invite_context import InviteContext, Origin
-from bot.services.platform_wait import patiently, platform_name
 from storage.models import Connection
 from storage.repositories import list_connections, organization_names, upsert_organizations
 
@@ -53,6 +53,8 @@ CAMPAIGNS_TTL_SECONDS = 120.0
 OPTIONS_BUDGET_SECONDS = 2.0
 """The typeahead's answer is the ack itself (3 s): the platform gets this long."""
 FILL_DEADLINE_SECONDS = 20.0
+MANY_CAMPAIGNS = 50
+"""A provider answers at most this many campaigns at once (the typeahead searches the rest)."""
 WHAT = "browse reviews and send review invites"
 
 
@@ -60,28 +62,32 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 
 
 class CampaignCache:
-    """Each organization's Gumado campaigns for two minutes, so typing filters locally.
+    """An organization's campaigns per search text for two minutes (the typeahead asks often).
 
-    One fetch per organization at a time; it runs as tracked background work, so a typeahead
-    that stops waiting (Slack gives it 3 s) still leaves the answer here for the next keystroke.
+    One fetch per (organization, search) at a time; it runs as tracked background work, so a
+    typeahead that stops waiting (Slack gives it 3 s) still leaves the answer here for the
+    next keystroke. The platform searches (Gumado's ``search`` parameter): nothing loads every
+    campaign.
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._entries: dict[tuple[int, str], tuple[float, list[Campaign]]] = {}
-        self._pending: dict[tuple[int, str], asyncio.Task[Any]] = {}
+        self._entries: dict[tuple[int, str, str], tuple[float, list[Campaign]]] = {}
+        self._pending: dict[tuple[int, str, str], asyncio.Task[Any]] = {}
 
-    def fresh(self, connection_id: int, organization_id: str) -> list[Campaign] | None:
+    def fresh(
+        self, connection_id: int, organization_id: str, search: str = ""
+    ) -> list[Campaign] | None:
         """The cached campaigns, or None when unknown or stale."""
-        entry = self._entries.get((connection_id, organization_id))
+        entry = self._entries.get((connection_id, organization_id, search))
         return entry[1] if entry is not None and entry[0] > self._clock() else None
 
     async def _fetch(
-        self, client: GumadoClient, key: tuple[int, str]
+        self, provider: Provider, key: tuple[int, str, str]
     ) -> list[Campaign] | ProviderError:
         try:
-            call = client.list_campaigns(organization_id=key[1])
-            found = await patiently(client, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)
+            call = provider.campaigns(key[1], key[2] or None)
+            found = await patiently(provider, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)
         except ProviderError as exc:
             return exc  # handed to whoever waits; not a background failure worth a log line
         finally:
@@ -90,16 +96,22 @@ class CampaignCache:
         return found
 
     async def campaigns(
-        self, client: GumadoClient, connection_id: int, organization_id: str, *, spawn: Spawn
+        self,
+        provider: Provider,
+        connection_id: int,
+        organization_id: str,
+        *,
+        search: str = "",
+        spawn: Spawn,
     ) -> list[Campaign]:
-        """Every campaign of the organization (``GET /request-reviews/campaigns``), cached."""
-        key = (connection_id, organization_id)
+        """The organization's campaigns whose name holds ``search``, cached."""
+        key = (connection_id, organization_id, search.strip().casefold())
         cached = self.fresh(*key)
         if cached is not None:
             return cached
         task = self._pending.get(key)
         if task is None:
-            task = spawn(self._fetch(client, key))
+            task = spawn(self._fetch(provider, key))
             self._pending[key] = task
         result = await asyncio.shield(task)
         if isinstance(result, ProviderError):
@@ -121,9 +133,12 @@ async def load_org_choices(deps: Deps, team_id: str) -> list[OrgChoice]:
         choices: list[OrgChoice] = []
         for connection in connections:
             names = await organization_names(session, connection_id=connection.id)
-            label = f"{platform_name(connection.platform)} ({connection.name})"
+            if connection.platform not in PLATFORMS:
+                continue
+            info = platform_info(connection.platform)
+            label = f"{info.display_name} ({connection.name})"
             choices.extend(
-                OrgChoice(connection.id, label, connection.platform, pid, name)
+                OrgChoice(connection.id, label, connection.platform, pid, name, info.invite)
                 for pid, name in sorted(names.items(), key=lambda item: item[1].casefold())
             )
     return choices
@@ -159,17 +174,18 @@ async def _fill(deps: Deps, cache: CampaignCache, selected: OrgChoice) -> _Fill:
     connection = await _connection(deps, selected.connection_id)
     if connection is None:
         return _Fill(problem="That connection is gone; choose another organization.")
-    name = platform_name(connection.platform)
+    info = platform_info(connection.platform)
+    name = info.display_name
     try:
-        client = deps.providers.client_for(connection)
-        if isinstance(client, GumadoClient):
+        provider = deps.providers.provider_for(connection)
+        if info.invite.campaign_search:
             campaigns = await cache.campaigns(
-                client, connection.id, selected.platform_id, spawn=deps.spawn
+                provider, connection.id, selected.platform_id, spawn=deps.spawn
             )
             if not campaigns:
                 return _Fill(
-                    problem=f"Gumado has no review-request campaign for "
-                    f"{escape_mrkdwn(selected.name)}; create one in Gumado first."
+                    problem=f"{name} has no review-request campaign for "
+                    f"{escape_mrkdwn(selected.name)}; create one in {name} first."
                 )
             if len(campaigns) == 1:
                 only = campaigns[0]
@@ -177,20 +193,20 @@ async def _fill(deps: Deps, cache: CampaignCache, selected: OrgChoice) -> _Fill:
                 return _Fill(
                     note="This organization has one campaign; it is chosen.", values=values
                 )
-            return _Fill(note=f"{len(campaigns)} campaigns: type in the campaign field to search.")
-        assert isinstance(client, CloutlyClient)
-        call = client.list_businesses()
-        businesses = await patiently(client, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)
+            count = f"{len(campaigns)}" if len(campaigns) < MANY_CAMPAIGNS else "Many"
+            return _Fill(note=f"{count} campaigns: type in the campaign field to search.")
+        call = provider.organizations()
+        found = await patiently(provider, call, patience=3.0, deadline=FILL_DEADLINE_SECONDS)
+        businesses = found or []
         async with deps.sessions() as session, session.begin():
             await upsert_organizations(
                 session, connection_id=connection.id, organizations=businesses, now=deps.clock()
             )
-        return _Fill(note=f"{len(businesses)} businesses in Cloutly.")
+        return _Fill(note=f"{info.organizations(len(businesses))} in {name}.")
     except ScopeError:
         return _Fill(
-            problem=f"This {name} token can't read campaigns: it needs the *request:read* "
-            "permission (and *request:create* to send). An admin can add them in Gumado under "
-            "Settings → API & Webhooks."
+            problem=f"This {name} token can't read campaigns: "
+            + (info.invite.scope_help or "it lacks the permission to.")
         )
     except ProviderError as exc:
         return _Fill(note=f"{name} didn't answer ({escape_mrkdwn(exc.message)}); the form works.")
@@ -228,15 +244,15 @@ async def open_invite_form(
     region = deps.settings.default_phone_region
     choices = await load_org_choices(deps, team_id)
     selected = _pick(choices, *prefill)
-    context = InviteContext(channel_id, origin, region, selected.platform if selected else "gumado")
+    context = InviteContext(channel_id, origin, region, selected.platform if selected else "")
     if selected is None:
         notice = build_invite_notice(
-            "No Gumado or Cloutly organization is known yet, so there is nothing to invite to. "
-            "An admin connects an account first (see `/reviews status`)."
+            "No organization of a connected review account is known yet, so there is nothing "
+            "to invite to. An admin connects an account first (see `/reviews status`)."
         )
         await client.views_open(trigger_id=trigger_id, view=notice)
         return
-    checking = f"Checking {platform_name(selected.platform)}…"
+    checking = f"Checking {platform_info(selected.platform).display_name}…"
     form = InviteFormView(choices, selected, context.dump(), note=checking, region=region)
     opened = await client.views_open(trigger_id=trigger_id, view=build_invite_modal(form))
     view_id, view_hash = str(opened["view"]["id"]), opened["view"].get("hash")
@@ -329,25 +345,28 @@ async def campaign_options(
     connection = await _connection(deps, int(connection_id))
     if connection is None or connection.team_id != team_id:
         return [_info("Choose the organization again")]
+    info = platform_info(connection.platform) if connection.platform in PLATFORMS else None
+    if info is None or not info.invite.campaign_search:
+        return [_info("This platform's campaigns are typed as ids")]
     try:
-        client = deps.providers.client_for(connection)
+        provider = deps.providers.provider_for(connection)
     except ConfigError:
         return [_info("This connection's token cannot be read")]
-    if not isinstance(client, GumadoClient):
-        return [_info("Cloutly campaigns are typed as ids")]
+    name = info.display_name
     try:
         campaigns = await asyncio.wait_for(
-            cache.campaigns(client, connection.id, organization_id, spawn=deps.spawn),
+            cache.campaigns(
+                provider, connection.id, organization_id, search=query, spawn=deps.spawn
+            ),
             OPTIONS_BUDGET_SECONDS,
         )
     except TimeoutError:
-        return [_info("Gumado is slow to answer; type again")]
+        return [_info(f"{name} is slow to answer; type again")]
     except ScopeError:
-        return [_info("The Gumado token lacks request:read")]
+        return [_info(f"The {name} token lacks permission to list campaigns")]
     except ProviderError:
-        return [_info("Gumado didn't answer; type again")]
-    wanted = query.strip().casefold()
-    matching = [c for c in campaigns if wanted in c.name.casefold()]
-    if not matching:
+        return [_info(f"{name} didn't answer; type again")]
+    # The platform searched by name (its own rules); what it found is shown as it is.
+    if not campaigns:
         return [_info(f"No campaign matches “{query.strip()[:40]}”")]
-    return [campaign_option(c.id, c.name) for c in matching[:100]]
+    return [campaign_option(c.id, c.name) for c in campaigns[:100]]

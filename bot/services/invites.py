@@ -34,12 +34,12 @@ from bot.errors import (
 )
 from bot.log import get_logger
 from bot.providers.base import InviteResult
-from bot.providers.cloutly import CloutlyClient
-from bot.providers.gumado import UNSET, GumadoClient
+from bot.providers.patience import patiently
+from bot.providers.protocol import InviteFormInfo, InviteRequest
+from bot.providers.registry import PLATFORMS, platform_info
 from bot.services.contacts import Contact, ContactFields, validate_contact
 from bot.services.invite_access import InviteAccess, refusal
 from bot.services.invite_context import InviteContext
-from bot.services.platform_wait import patiently, platform_name
 from storage.models import Connection
 from storage.repositories import organization_names
 from storage.repositories.invites import claim_invite, finish_invite, get_invite, recent_invite_to
@@ -56,7 +56,8 @@ __all__ = [
 log = get_logger(__name__)
 
 DUPLICATE_WINDOW = timedelta(days=14)
-"""Gumado's default duplicate protection window ("Important Behavior Notes")."""
+"""The default duplicate protection window of Gumado's document ("Important Behavior Notes"):
+a repeat to the same campaign within it is pointed out in the confirmation."""
 STALE_SENDING = timedelta(minutes=2)
 PATIENCE_SECONDS = 5.0
 DEADLINE_SECONDS = 20.0
@@ -101,19 +102,21 @@ def check_invite_form(
     match = _ORG_VALUE.match(values.organization or "")
     if match is None:
         errors[BLOCK_INVITE_ORG] = "Choose the organization the customer visited."
-    cloutly = context.platform == "cloutly"
+    if context.platform not in PLATFORMS:
+        return None, {BLOCK_INVITE_ORG: "Choose the organization again."}
+    form = platform_info(context.platform).invite
     campaign = (values.campaign_id or "").strip()
-    if cloutly and not _CAMPAIGN_ID.match(campaign):
+    if not form.campaign_search and not _CAMPAIGN_ID.match(campaign):
         errors[BLOCK_INVITE_CAMPAIGN_ID] = (
-            "Paste the campaign id from the campaign's address in Cloutly (letters, digits, -)."
+            "Paste the campaign id from the campaign's address (letters, digits, -)."
         )
-    elif not cloutly and not _UUID.match(campaign):
+    elif form.campaign_search and not _UUID.match(campaign):
         errors[BLOCK_INVITE_CAMPAIGN] = "Pick one of the organization's campaigns from the list."
     fields = ContactFields(
         values.email, values.phone, values.first_name, values.last_name, values.send_after_hours
     )
     contact, problems = validate_contact(
-        fields, default_region=context.region, first_name_required=cloutly
+        fields, default_region=context.region, first_name_required=form.first_name_required
     )
     errors.update({FIELD_BLOCKS[name]: _short(text) for name, text in problems.items()})
     if errors or contact is None or match is None:
@@ -151,50 +154,51 @@ def _contact_parts(deps: Deps, contact: Contact) -> list[str]:
     return parts
 
 
-def _field_errors(exc: Invalid, platform: str) -> Outcome:
+def _campaign_block(form: InviteFormInfo) -> str:
+    return BLOCK_INVITE_CAMPAIGN if form.campaign_search else BLOCK_INVITE_CAMPAIGN_ID
+
+
+def _field_errors(exc: Invalid, name: str, form: InviteFormInfo) -> Outcome:
     errors: dict[str, str] = {}
-    for name, messages in exc.field_errors.items():
-        block = FIELD_BLOCKS.get(name)
-        if name == "campaign_id" and platform == "gumado":
-            block = BLOCK_INVITE_CAMPAIGN
+    for field_name, messages in exc.field_errors.items():
+        block = FIELD_BLOCKS.get(field_name)
+        if field_name == "campaign_id":
+            block = _campaign_block(form)
         if block is not None and messages:
             errors.setdefault(block, _short(" ".join(messages)))
     if errors:
         return Outcome("errors", errors=errors)
     said = escape_mrkdwn(exc.message)
-    return Outcome("problem", problem=f"{platform_name(platform)} refused the invite: {said}")
+    return Outcome("problem", problem=f"{name} refused the invite: {said}")
 
 
 def _failure(exc: ProviderError, connection: Connection) -> tuple[str, Outcome]:
     """(the invite row's status, the outcome) for a platform error."""
-    name = platform_name(connection.platform)
-    block = BLOCK_INVITE_CAMPAIGN_ID if connection.platform == "cloutly" else BLOCK_INVITE_CAMPAIGN
+    info = platform_info(connection.platform)
+    name, form = info.display_name, info.invite
     if isinstance(exc, Invalid):
-        return "rejected", _field_errors(exc, connection.platform)
+        return "rejected", _field_errors(exc, name, form)
     if isinstance(exc, NotFound):
-        what = "this business or campaign" if connection.platform == "cloutly" else "this campaign"
-        return "rejected", Outcome(
-            "errors", errors={block: _short(f"{name} doesn't know {what}; check it and try again.")}
-        )
+        text = f"{name} doesn't know {form.unknown_campaign}; check it and try again."
+        return "rejected", Outcome("errors", errors={_campaign_block(form): _short(text)})
     if isinstance(exc, ScopeError):
         return "failed", Outcome(
             "problem",
             problem=(
                 f"The {name} token of connection `{escape_mrkdwn(connection.name)}` can't send "
-                "invites: it needs the *request:create* permission (and request:read for the "
-                "campaign list). An admin can add them under Settings → API & Webhooks in Gumado."
+                f"invites: {form.scope_help or 'it lacks the permission to.'}"
             ),
         )
     if isinstance(exc, RateLimited):
         return "failed", Outcome(
             "problem", problem=f"{escape_mrkdwn(exc.message)}. Your entries are kept."
         )
-    if isinstance(exc, Unavailable) and connection.platform == "cloutly":
+    if isinstance(exc, Unavailable) and form.outcome_unknown_on_timeout:
         return "unknown", Outcome(
             "problem",
             problem=(
-                "Cloutly didn't answer, so the customer may or may not have been added. Check "
-                "the campaign in Cloutly before sending again."
+                f"{name} didn't answer, so the customer may or may not have been added. Check "
+                f"the campaign in {name} before sending again."
             ),
         )
     if isinstance(exc, Unavailable):
@@ -209,31 +213,23 @@ def _failure(exc: ProviderError, connection: Connection) -> tuple[str, Outcome]:
 
 
 async def _call(deps: Deps, connection: Connection, invite: CheckedInvite) -> InviteResult:
-    client = deps.providers.client_for(connection)
+    provider = deps.providers.provider_for(connection)
     contact = invite.contact
-    if isinstance(client, GumadoClient):
-        call = client.send_invite(
-            invite.campaign_id,
-            email=contact.email,
-            phone=contact.phone,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            send_after_hours=UNSET
-            if contact.send_after_hours is None
-            else contact.send_after_hours,
-        )
-    else:
-        assert isinstance(client, CloutlyClient)
-        call = client.send_invite(
-            invite.organization_id,
-            invite.campaign_id,
-            contact.first_name or "",
-            email=contact.email,
-            phone=contact.phone,
-            last_name=contact.last_name,
-            source="slack",
-        )
-    return await patiently(client, call, patience=PATIENCE_SECONDS, deadline=DEADLINE_SECONDS)
+    request = InviteRequest(
+        organization_id=invite.organization_id,
+        campaign_id=invite.campaign_id,
+        email=contact.email,
+        phone=contact.phone,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        send_after_hours=contact.send_after_hours,
+    )
+    return await patiently(
+        provider,
+        provider.send_invite(request),
+        patience=PATIENCE_SECONDS,
+        deadline=DEADLINE_SECONDS,
+    )
 
 
 async def send_invite(
@@ -308,9 +304,10 @@ async def send_invite(
             session, invite_id=invite_row_id, status="sent", platform_invite_id=result.id or None
         )
     contact = invite.contact
+    info = platform_info(connection.platform)
     receipt = InviteReceipt(
-        platform=connection.platform,
-        platform_label=platform_name(connection.platform),
+        form=info.invite,
+        platform_label=info.display_name,
         organization_name=names.get(invite.organization_id),
         campaign_label=invite.campaign_label,
         contact=contact.masked(),

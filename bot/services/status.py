@@ -7,6 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.providers.registry import PLATFORMS, platform_info
 from bot.services.connections import webhook_url
 from bot.services.directory import Directory
 from bot.services.permissions import refusal_text, shows_admin_controls
@@ -15,20 +16,19 @@ from storage.repositories import list_connections, list_failed_deliveries
 from storage.repositories.subscriptions import count_subscriptions
 from storage.repositories.workspace import requeue_failed_delivery, subscriptions_covering
 
-__all__ = ["FAILED_SHOWN", "NEEDED_GUMADO_SCOPES", "gather_status", "retry_delivery"]
+__all__ = ["FAILED_SHOWN", "gather_status", "retry_delivery"]
 
 log = get_logger(__name__)
-
-NEEDED_GUMADO_SCOPES = ("reviews:read", "organizations:read", "request:read", "request:create")
 
 FAILED_SHOWN = 10
 
 
 def missing_scopes(connection: Connection) -> list[str]:
-    """The scopes the app needs that the connection's token was found to lack."""
-    if connection.platform != "gumado" or connection.scopes is None:
-        return []  # Cloutly has no scopes; env connections were not probed
-    return [scope for scope in NEEDED_GUMADO_SCOPES if scope not in connection.scopes]
+    """The scopes the app needs that the platform refused (403) when the token was checked."""
+    if connection.platform not in PLATFORMS or connection.scopes is None:
+        return []  # a platform without scopes; env connections were not probed
+    needed = platform_info(connection.platform).scopes
+    return [scope for scope in needed if scope not in connection.scopes]
 
 
 def connection_status(
@@ -40,9 +40,13 @@ def connection_status(
     headroom: tuple[int, int] | None = None,
 ) -> ConnectionStatus:
     """One connection's health as status and the Home tab show it (URL only with secrets)."""
-    has_webhook = connection.platform == "gumado" and bool(connection.webhook_key)
+    has_webhook = (
+        connection.platform in PLATFORMS
+        and platform_info(connection.platform).has_webhooks
+        and bool(connection.webhook_key)
+    )
     url = (
-        webhook_url(public_url, connection.webhook_key)
+        webhook_url(public_url, connection.platform, connection.webhook_key)
         if show_secrets and has_webhook and connection.webhook_key
         else None
     )

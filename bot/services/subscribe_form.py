@@ -25,11 +25,11 @@ from bot.blocks.subscribe_state import SubscribeChoice
 from bot.blocks.subscriptions import build_notes, build_subscribed
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.providers.sources import KNOWN_SOURCES
 from bot.services.channels import ChannelProblem, check_channel
 from bot.services.directory import Directory
 from bot.services.subscriptions import (
     SubscriptionError,
+    known_source_names,
     load_catalog,
     require_admin,
     subscribe,
@@ -39,7 +39,6 @@ __all__ = [
     "FormContext",
     "Respond",
     "fill_subscribe_form",
-    "known_source_names",
     "open_subscribe_form",
     "read_form_context",
     "submit_subscribe_form",
@@ -76,11 +75,6 @@ def read_form_context(private_metadata: str | None) -> FormContext | None:
         return None
     url = data.get("response_url")
     return FormContext(data["channel_id"], url if isinstance(url, str) else None)
-
-
-def known_source_names() -> list[str]:
-    """The review sites a subscription can pick, by display name."""
-    return sorted(set(KNOWN_SOURCES.values()), key=str.casefold)
 
 
 def _options(entries: Any) -> list[CatalogOption]:
@@ -162,7 +156,7 @@ async def fill_subscribe_form(
         channel_id=channel_id,
         organizations=_options(catalog.organizations),
         locations=_options(catalog.locations),
-        sources=known_source_names(),
+        sources=await known_source_names(deps, catalog.connections),
         private_metadata=metadata,
     )
     await client.views_update(view_id=view_id, hash=view_hash, view=view)

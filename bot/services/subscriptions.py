@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,10 +15,10 @@ from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
-from bot.errors import ReviewBotError
+from bot.errors import ConfigError, ProviderError, ReviewBotError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
-from bot.providers.sources import source_display_name
+from bot.providers.sources import source_key
 from bot.services.channels import ChannelProblem, ensure_channel
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import is_config_admin, refusal_text
@@ -39,6 +40,7 @@ __all__ = [
     "Subscribed",
     "SubscriptionError",
     "describe_subscription",
+    "known_source_names",
     "list_channel_subscriptions",
     "load_catalog",
     "parse_subscribe_text",
@@ -48,6 +50,8 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+SOURCES_WAIT = 3.0
 
 CHANGE_WHAT = "change this channel's subscriptions"
 
@@ -165,10 +169,49 @@ def _resolve_connection(
     return dataclasses.replace(chosen, connection=connection.name), connection.id
 
 
-def _normalize_sources(chosen: Filter) -> Filter:
-    # "booking" and "Booking.com" are one site: store what reviews carry (display names).
-    sources = frozenset(source_display_name(s).casefold() for s in chosen.sources)
-    return dataclasses.replace(chosen, sources=sources)
+async def known_source_names(deps: Deps, connections: Sequence[Connection]) -> list[str]:
+    """The review sites a subscription can pick: what each connected platform lists.
+
+    A platform that does not answer in a few seconds is left out (the form still works, and
+    ``source:`` words are typed freely).
+    """
+
+    async def one(connection: Connection) -> list[str]:
+        try:
+            sources = await asyncio.wait_for(deps.providers.sources(connection), SOURCES_WAIT)
+        except (TimeoutError, ProviderError, ConfigError) as exc:
+            log.info("sources_unavailable", connection=connection.name, error=type(exc).__name__)
+            return []
+        return [source.name for source in sources if source.available]
+
+    names: dict[str, str] = {}
+    for found in await asyncio.gather(*(one(c) for c in connections)):
+        for name in found:
+            names.setdefault(source_key(name), name)
+    return sorted(names.values(), key=str.casefold)
+
+
+def _resolve_sources(chosen: Filter, known: Sequence[str]) -> tuple[Filter, list[str]]:
+    """The typed sites as the platforms name them ("booking" → "booking.com"), and notes."""
+    by_key = {source_key(name): name for name in known}
+    resolved: set[str] = set()
+    notes: list[str] = []
+    for typed in sorted(chosen.sources):
+        key = source_key(typed)
+        starting = [name for k, name in by_key.items() if k.startswith(key)] if key else []
+        if key in by_key:
+            resolved.add(by_key[key].casefold())
+        elif len(starting) == 1:
+            resolved.add(starting[0].casefold())
+        else:
+            resolved.add(typed.strip().casefold())
+            if known:
+                notes.append(
+                    f"No connected account lists a review site called "
+                    f"`{escape_mrkdwn(typed)}`; the filter keeps it as typed. "
+                    f"Known: {', '.join(escape_mrkdwn(n) for n in list(known)[:12])}."
+                )
+    return dataclasses.replace(chosen, sources=frozenset(resolved)), notes
 
 
 def _matching(
@@ -250,7 +293,11 @@ async def subscribe(
     """
     catalog = await load_catalog(deps, team_id)
     chosen, connection_id = _resolve_connection(catalog, chosen, connection_id)
-    chosen = _normalize_sources(dataclasses.replace(chosen, page=None))
+    chosen = dataclasses.replace(chosen, page=None)
+    source_notes: list[str] = []
+    if chosen.sources:
+        known = await known_source_names(deps, catalog.connections)
+        chosen, source_notes = _resolve_sources(chosen, known)
     try:
         mentions = await directory.resolve_mentions(client, team_id, chosen.mentions)
     except MentionError as exc:
@@ -270,7 +317,7 @@ async def subscribe(
         raise SubscriptionError(exc.user_message) from None
 
     notes = [note for note in (access.note(),) if note]
-    notes += _unknown_name_notes(catalog, chosen, connection_id)
+    notes += _unknown_name_notes(catalog, chosen, connection_id) + source_notes
     description = describe_subscription(catalog, chosen, connection_id)
     filter_text = chosen.canonical_text()
     timezone = await _digest_timezone(directory, client, team_id, user_id)

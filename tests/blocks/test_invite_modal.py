@@ -32,15 +32,21 @@ from bot.blocks.invite_modal import (
     build_invite_notice,
     read_invite_values,
 )
+from bot.providers.cloutly.adapter import INFO as CLOUTLY_INFO
+from bot.providers.gumado.adapter import INFO as GUMADO_INFO
 from bot.sandbox.slack_render import render_message, render_view
 
 from .limits import assert_message_within_limits, assert_view_within_limits
 
 JSON = dict[str, Any]
+GUMADO_FORM, CLOUTLY_FORM = GUMADO_INFO.invite, CLOUTLY_INFO.invite
 GUMADO = [
-    OrgChoice(1, "Gumado (gumado)", "gumado", str(i), f"Org {i} " + "x" * 80) for i in range(150)
+    OrgChoice(1, "Gumado (gumado)", "gumado", str(i), f"Org {i} " + "x" * 80, GUMADO_FORM)
+    for i in range(150)
 ]
-CLOUTLY = [OrgChoice(2, "Cloutly (cloutly)", "cloutly", "b-1", "Main Street Bakery")]
+CLOUTLY = [
+    OrgChoice(2, "Cloutly (cloutly)", "cloutly", "b-1", "Main Street Bakery", CLOUTLY_FORM)
+]
 
 
 def _block(view: JSON, block_id: str) -> JSON:
@@ -153,7 +159,7 @@ def test_a_notice_has_no_inputs() -> None:
 
 def _receipt(**extra: Any) -> InviteReceipt:
     values: dict[str, Any] = {
-        "platform": "gumado",
+        "form": GUMADO_FORM,
         "platform_label": "Gumado",
         "organization_name": "Acme <!here> Dental",
         "campaign_label": "Post-Visit *Follow* Up",
@@ -188,7 +194,7 @@ def test_confirmation_explains_a_repeat_within_14_days() -> None:
 
 def test_cloutly_confirmation_shows_contact_id_and_sms_left() -> None:
     receipt = _receipt(
-        platform="cloutly", platform_label="Cloutly", invite_id="fbd481f1", sms_left=19
+        form=CLOUTLY_FORM, platform_label="Cloutly", invite_id="fbd481f1", sms_left=19
     )
     shown = render_message(build_invite_confirmation(receipt)).replace("*", "")
     assert "Cloutly contact id: `fbd481f1`" in shown

@@ -34,7 +34,6 @@ from bot.blocks.subscribe_modal import (
 )
 from bot.blocks.subscribe_state import parse_subscribe_state
 from bot.filters import Filter, Mention
-from bot.services.subscribe_form import known_source_names
 
 from .limits import assert_view_within_limits
 
@@ -62,7 +61,7 @@ def test_form_with_one_connection_uses_plain_options() -> None:
         channel_id="C1",
         organizations=_orgs(3),
         locations=[CatalogOption(1, "main", "7", "Downtown", "0")],
-        sources=known_source_names(),
+        sources=["Google", "Facebook", "Yelp", "Booking.com"],
         private_metadata='{"channel_id":"C1"}',
     )
     assert_view_within_limits(view)

@@ -45,7 +45,7 @@ async def test_disconnect_asks_then_removes_stops_polling_and_the_webhook_404s(
         await slash(service, "subscribe connection:gumado rating:<=2", channel_id="C0GENERAL")
         gumado = await connection_named(service, "gumado")
         assert gumado is not None
-        service.deps.providers.client_for(gumado)  # as after a poll: a cached client
+        service.deps.providers.provider_for(gumado)  # as after a poll: a cached client
         assert await _post_webhook(service) == 200  # the key is now in the intake cache
 
         _, url = await slash(service, "disconnect Gumado")

@@ -101,7 +101,7 @@ async def test_accepted_event_is_committed_before_200(database_url: str) -> None
 async def test_a_burst_of_concurrent_webhooks_is_group_committed(database_url: str) -> None:
     async with running_service(database_url) as service:
         await subscribe(service, "C0REVIEWS")
-        payloads = [{**REVIEW, "id": 1000 + n, "author": f"Author {n}"} for n in range(60)]
+        payloads = [{**REVIEW, "id": 900_000 + n, "author": f"Author {n}"} for n in range(60)]
         results = await asyncio.gather(*(post_webhook(service, p) for p in payloads * 2))
         assert all(status == 200 for status, _ in results)
         assert sum(answer.get("ok") is True for _, answer in results) == 120

@@ -17,7 +17,7 @@ from pipeline_helpers import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Filter
-from bot.pipeline.poller import BASELINE_LIMIT
+from bot.providers.cloutly.adapter import BASELINE_LIMIT
 from harness import Service, running_service
 from storage.engine import create_engine, make_sessionmaker
 from storage.models import Subscription
@@ -58,7 +58,8 @@ async def test_first_poll_is_a_baseline_then_new_reviews_become_cards(database_u
         gumado = await connection(service, "gumado")
         # The newest existing reviews are stored as the baseline; none of them became a card.
         assert await count(service, Review, Review.connection_id == cloutly.id) == BASELINE_LIMIT
-        assert await count(service, Review, Review.connection_id == gumado.id) == 10
+        # Gumado's order is not promised: its first and last pages are both read (20 reviews).
+        assert await count(service, Review, Review.connection_id == gumado.id) == 20
         assert cards(service) == [] and await count(service, Delivery) == 0
         assert cloutly.poll_cursor is not None and cloutly.poll_cursor["horizon"] is not None
         assert cloutly.last_poll_at is not None and cloutly.healthy

@@ -174,8 +174,8 @@ def test_non_object_review(payload: object) -> None:
         ("google", "Google"),
         ("facebook", "Facebook"),
         ("yelp", "Yelp"),
-        ("tripadvisor", "TripAdvisor"),
-        ("booking", "Booking.com"),
+        ("tripadvisor", "Tripadvisor"),
+        ("booking.com", "Booking.com"),
         ("my_local-guide", "My Local Guide"),
     ],
 )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.providers.base import Page, Review
-from bot.services.browse_merge import RatingStream, merge_backward, merge_forward, walk_forward
+from bot.providers.merge import RatingStream, merge_backward, merge_forward, walk_forward
 from bot.services.browse_state import MAX_VALUE, ListExtras, ListingState, split_extras
 
 START = datetime(2026, 11, 1, tzinfo=UTC)

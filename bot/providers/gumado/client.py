@@ -79,11 +79,6 @@ class _Unset(enum.Enum):
 UNSET: Final = _Unset.UNSET
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(url.scheme)
-    return (url.scheme, url.host.lower(), url.port or default_port)
-
-
 def _path_id(value: str | int) -> str:
     # Ids go into the path; quoting keeps "../" or "?" in an id from changing the request.
     return quote(str(value), safe="")
@@ -184,7 +179,7 @@ class GumadoClient:
         source_names: Sequence[str] | None = None,
         page: int = 1,
     ) -> Page[Review]:
-        """``GET /reviews``: one page (10 reviews, newest first) matching the filters."""
+        """``GET /reviews``: one page (10 reviews, in the platform's order) matching the filters."""
         params = self._review_params(rating, organization_id, location_id, source_names)
         body = await self._call("list_reviews", "GET", "reviews", params=[*params, ("page", page)])
         return page_from_body(body, review_from_api, "list_reviews", page)
@@ -246,16 +241,25 @@ class GumadoClient:
         )
 
     async def list_campaigns(
-        self, *, organization_id: str | int | None = None, search: str | None = None
+        self,
+        *,
+        organization_id: str | int | None = None,
+        search: str | None = None,
+        max_pages: int | None = None,
     ) -> list[Campaign]:
-        """``GET /request-reviews/campaigns``: every campaign matching the filters (all pages)."""
+        """``GET /request-reviews/campaigns``: the campaigns matching the filters (``search`` is
+        the document's name search; ``max_pages`` bounds the walk)."""
         params: list[tuple[str, str | int]] = []
         if organization_id is not None:
             params.append(("organization_id", str(organization_id)))
         if search:
             params.append(("search", search))
         return await self._collect(
-            "list_campaigns", "request-reviews/campaigns", params, campaign_from_api
+            "list_campaigns",
+            "request-reviews/campaigns",
+            params,
+            campaign_from_api,
+            max_pages=max_pages,
         )
 
     async def send_invite(
@@ -369,26 +373,6 @@ class GumadoClient:
             return body["data"]
         return body
 
-    def _next_link(self, body: Any) -> tuple[bool, str | None]:
-        """(whether ``links`` spoke, the next URL we may follow with our token)."""
-        links = body.get("links") if isinstance(body, dict) else None
-        if not isinstance(links, dict) or "next" not in links:
-            return False, None
-        nxt = links["next"]
-        if nxt is None:
-            return True, None
-        if not isinstance(nxt, str):
-            return False, None
-        try:
-            url = httpx.URL(nxt)
-        except httpx.InvalidURL:
-            return False, None
-        if not url.is_absolute_url or _origin(url) != _origin(self._http.base_url):
-            # Never send the token to another host; page on by number instead.
-            log.warning("gumado links.next points outside the API host; paging by number")
-            return False, None
-        return True, nxt
-
     async def _pages(
         self,
         endpoint: str,
@@ -398,31 +382,21 @@ class GumadoClient:
         *,
         max_pages: int | None = None,
     ) -> AsyncIterator[Page[T]]:
-        body = await self._call(endpoint, "GET", path, params=[*params, ("page", 1)])
-        page = page_from_body(body, parse, endpoint, 1)
-        fetched = 1
-        seen: set[str] = set()
+        """Page 1, 2, … by number with our own filters, until ``meta.last_page``.
+
+        ``links.next`` is never followed: the document shows it as ``?page=N`` alone, so following
+        it would drop ``organization_id``, ``rating``, ``source_names[]`` and ``search``.
+        """
+        number = 1
         while True:
+            body = await self._call(endpoint, "GET", path, params=[*params, ("page", number)])
+            page = page_from_body(body, parse, endpoint, number)
             yield page
-            if max_pages is not None and fetched >= max_pages:
+            if not page.items or number >= page.last_page:
                 return
-            links_spoke, next_url = self._next_link(body)
-            if next_url is not None and next_url not in seen:
-                seen.add(next_url)
-                body = await self._call(endpoint, "GET", next_url)
-            elif not links_spoke and page.has_next:
-                body = await self._call(
-                    endpoint, "GET", path, params=[*params, ("page", page.page + 1)]
-                )
-            else:
+            if max_pages is not None and number >= max_pages:
                 return
-            previous = page.page
-            page = page_from_body(body, parse, endpoint, previous + 1)
-            fetched += 1
-            if page.page <= previous:
-                # A server repeating a page would otherwise keep us here forever.
-                log.warning("gumado pagination did not advance past page %d; stopping", previous)
-                return
+            number += 1
 
     async def _collect(
         self,
@@ -430,8 +404,10 @@ class GumadoClient:
         path: str,
         params: list[tuple[str, str | int]],
         parse: Callable[[object], T],
+        *,
+        max_pages: int | None = None,
     ) -> list[T]:
         items: list[T] = []
-        async for page in self._pages(endpoint, path, params, parse):
+        async for page in self._pages(endpoint, path, params, parse, max_pages=max_pages):
             items.extend(page.items)
         return items

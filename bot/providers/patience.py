@@ -15,34 +15,31 @@ from typing import Any, Protocol, TypeVar
 
 from bot.errors import RateLimited, Unavailable
 
-__all__ = ["PLATFORM_NAMES", "Paced", "patiently", "platform_name"]
+__all__ = ["Paced", "patiently"]
 
 T = TypeVar("T")
 
-PLATFORM_NAMES = {"gumado": "Gumado", "cloutly": "Cloutly"}
 POLL_SECONDS = 0.05
 
 
 class Paced(Protocol):
-    """What :func:`patiently` reads from a platform client."""
+    """What :func:`patiently` reads from a provider."""
 
     @property
     def platform(self) -> str: ...
 
     @property
+    def display_name(self) -> str: ...
+
+    @property
     def pacing_delay(self) -> float: ...
 
 
-def platform_name(platform: str) -> str:
-    """``gumado`` → ``Gumado``."""
-    return PLATFORM_NAMES.get(platform, platform.title())
-
-
-def _rate_limited(platform: str, wait: float) -> RateLimited:
+def _rate_limited(client: Paced, wait: float) -> RateLimited:
     seconds = max(1, math.ceil(wait))
     return RateLimited(
-        f"{platform_name(platform)} is rate-limiting us; try again in {seconds} s",
-        platform=platform,
+        f"{client.display_name} is rate-limiting us; try again in {seconds} s",
+        platform=client.platform,
         retry_after=wait,
     )
 
@@ -63,7 +60,7 @@ async def patiently(
     wait = client.pacing_delay
     if wait > patience:
         call.close()
-        raise _rate_limited(client.platform, wait)
+        raise _rate_limited(client, wait)
     task = asyncio.ensure_future(call)
     started = time.monotonic()
     try:
@@ -73,10 +70,10 @@ async def patiently(
                 return task.result()
             wait = client.pacing_delay
             if wait > patience:
-                raise _rate_limited(client.platform, wait)
+                raise _rate_limited(client, wait)
             if time.monotonic() - started > deadline:
                 raise Unavailable(
-                    f"{platform_name(client.platform)} did not answer within "
+                    f"{client.display_name} did not answer within "
                     f"{round(deadline)} s; try again in a minute",
                     platform=client.platform,
                 )
