@@ -5,9 +5,9 @@ Gumado's ``GET /reviews`` filters one exact ``rating``. ``rating:<=3`` becomes t
 whose pages are merged; a page of the merged list is described by where each rating's list
 stands (its offsets), which the page's buttons carry. The merge takes the newest of the lists'
 next reviews, so each review appears exactly once whatever order the platform returns them in
-(its document does not say). The page before is found by walking the merge backwards, which is
-exact only for lists sorted newest first, so the result is checked by merging forwards again;
-when it does not land on this page, the page before is found by walking from the first page.
+(its document does not say). Walking a merge backwards is exact only for lists sorted newest
+first, so it is never done: the buttons carry the offsets of the pages before (``history``),
+and a page whose offsets are not known is found by walking forwards from the first page.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ __all__ = [
     "PAGE_SIZE",
     "RatingStream",
     "cut_page",
-    "merge_backward",
     "merge_forward",
     "merged_page",
     "single_page",
@@ -103,37 +102,18 @@ async def merge_forward(
     return taken, tuple(offsets)
 
 
-async def merge_backward(
-    streams: Sequence[RatingStream], ends: Sequence[int], count: int
-) -> tuple[int, ...]:
-    """The offsets ``count`` reviews before ``ends`` in the merged list (the page before)."""
-    offsets = list(ends)
-    for _ in range(count):
-        tails = await asyncio.gather(
-            *(s.item(o - 1) if o > 0 else _none() for s, o in zip(streams, offsets, strict=True))
-        )
-        ready = [(_key(r, i), i) for i, r in enumerate(tails) if r is not None]
-        if not ready:
-            break
-        _, chosen = max(ready)
-        offsets[chosen] -= 1
-    return tuple(offsets)
-
-
 async def walk_forward(
     streams: Sequence[RatingStream], pages: int, per_page: int
-) -> tuple[int, ...]:
-    """The offsets at the top of page ``pages + 1``, walking from the start."""
+) -> list[tuple[int, ...]]:
+    """The offsets at the top of pages 1 … ``pages + 1``, walking from the start."""
     offsets: tuple[int, ...] = tuple(0 for _ in streams)
+    tops = [offsets]
     for _ in range(pages):
         taken, offsets = await merge_forward(streams, offsets, per_page)
         if len(taken) < per_page:
             break
-    return offsets
-
-
-async def _none() -> None:
-    return None
+        tops.append(offsets)
+    return tops
 
 
 def _page_count(total: int) -> int:
@@ -171,19 +151,6 @@ def _too_far() -> QueryNotSupported:
     )
 
 
-async def _starts_before(
-    streams: Sequence[RatingStream], ends: tuple[int, ...], number: int
-) -> tuple[int, ...]:
-    """The offsets at the top of page ``number``, which ends at ``ends``."""
-    starts = await merge_backward(streams, ends, PAGE_SIZE)
-    _, landed = await merge_forward(streams, starts, PAGE_SIZE)
-    if landed == ends:
-        return starts
-    if number - 1 > MAX_MERGED_JUMP:
-        raise _too_far()
-    return await walk_forward(streams, number - 1, PAGE_SIZE)
-
-
 async def merged_page(streams: Sequence[RatingStream], position: PagePosition) -> BrowsePage:
     """Page ``position.page`` of the merge of ``streams``."""
     counts = [await stream.count() for stream in streams]
@@ -194,23 +161,35 @@ async def merged_page(streams: Sequence[RatingStream], position: PagePosition) -
     if number > count:
         notes = _past_end(number, count)
         number = count
-    same = number == position.page
-    if same and position.starts is not None and len(position.starts) == len(streams):
+    fits = [len(offsets) == len(streams) for offsets in position.history]
+    history = position.history if all(fits) else ()
+    if (
+        number == position.page
+        and position.starts is not None
+        and len(position.starts) == len(streams)
+    ):
         starts = position.starts
-    elif same and position.ends is not None and len(position.ends) == len(streams):
-        starts = await _starts_before(streams, position.ends, number)
     elif number - 1 <= MAX_MERGED_JUMP:
-        starts = await walk_forward(streams, number - 1, PAGE_SIZE)
+        *earlier, starts = await walk_forward(streams, number - 1, PAGE_SIZE)
+        history = tuple(earlier)
     else:
         raise _too_far()
     reviews, ends = await merge_forward(streams, starts, PAGE_SIZE)
+    prev: PagePosition | None = None
+    if number > 1:
+        # The page before is exact when its offsets travelled here; else it is walked to.
+        prev = (
+            PagePosition(number - 1, history[-1], history[:-1])
+            if history
+            else PagePosition(number - 1)
+        )
     return BrowsePage(
         reviews=tuple(reviews),
         page=number,
         page_count=count,
         total=total,
-        prev=PagePosition(number - 1, ends=starts) if number > 1 else None,
-        next=PagePosition(number + 1, starts=ends) if number < count else None,
+        prev=prev,
+        next=PagePosition(number + 1, ends, (*history, starts)) if number < count else None,
         notes=notes,
     )
 

@@ -138,8 +138,8 @@ class PagePosition:
     page: int
     starts: tuple[int, ...] | None = None
     """Offsets at the top of this page (page forwards from here)."""
-    ends: tuple[int, ...] | None = None
-    """Offsets below this page (the page before is found from here)."""
+    history: tuple[tuple[int, ...], ...] = ()
+    """Offsets at the top of the pages before, the nearest last (as many as were kept)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -119,7 +118,12 @@ class Api:
         ]
 
     def paginate(self, request: web.Request, items: list[dict[str, Any]]) -> dict[str, Any]:
-        """The document's "Paginated Response Structure", links keeping the filters."""
+        """The document's "Paginated Response Structure".
+
+        Links carry ``?page=N`` alone, exactly as the document shows them
+        (``"next": "https://gumado.com/api/v1/reviews?page=2"``): a client that follows them
+        loses its filters, as it would against Gumado.
+        """
         page = _page_number(request)
         total = len(items)
         last_page = max(1, math.ceil(total / PER_PAGE))
@@ -130,10 +134,9 @@ class Api:
             if self.sandbox.links_base_url
             else f"{request.scheme}://{request.host}{request.path}"
         )
-        kept = [(k, v) for k, v in request.query.items() if k != "page"]
 
         def link(number: int) -> str:
-            return f"{base}?{urlencode([*kept, ('page', str(number))], safe='[]')}"
+            return f"{base}?page={number}"
 
         return {
             "data": chunk,

@@ -10,7 +10,7 @@ import contextlib
 import random
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from bot.sandbox.gumado_data import (
     FIRST_REVIEW_ID,
@@ -33,6 +33,9 @@ from bot.sandbox.gumado_models import (
     parse_int,
 )
 from bot.sandbox.webhooks import DeliveryAttempt, WebhookDispatcher, WebhookSubscription
+
+ReviewOrder = Literal["newest", "oldest", "shuffled"]
+PER_PAGE = 10
 
 _REVIEW_FIELDS = frozenset(
     {
@@ -57,6 +60,7 @@ class GumadoState:
         webhook_timeout: float = 30.0,
     ) -> None:
         self._now = now or (lambda: datetime.now(UTC))
+        self.review_order: ReviewOrder = "newest"
         self._rng = random.Random(seed)
         data = build_seed(self._rng, self.now())
         self.me = data.me
@@ -327,7 +331,12 @@ class GumadoState:
         location_id: int | None = None,
         source_names: list[str] | None = None,
     ) -> list[ReviewRecord]:
-        """Reviews matching every filter given, newest first (by date, then id)."""
+        """Reviews matching every filter given, in ``review_order``.
+
+        The document never says in which order ``GET /reviews`` lists reviews, so the sandbox
+        can list them newest first (the default), oldest first, or newest first with each page
+        of 10 shuffled: the app must be right whichever it meets.
+        """
         wanted = {name.casefold() for name in source_names or ()}
         found = [
             review
@@ -341,7 +350,16 @@ class GumadoState:
                 or review.source.slug.casefold() in wanted
             )
         ]
-        return sorted(found, key=lambda r: (r.published_on, r.id), reverse=True)
+        ordered = sorted(found, key=lambda r: (r.published_on, r.id), reverse=True)
+        if self.review_order == "oldest":
+            ordered.reverse()
+        elif self.review_order == "shuffled":
+            shuffler = random.Random(len(ordered))  # the same answer for the same list
+            pages = [ordered[i : i + PER_PAGE] for i in range(0, len(ordered), PER_PAGE)]
+            for page in pages:
+                shuffler.shuffle(page)
+            ordered = [review for page in pages for review in page]
+        return ordered
 
     # ---------------------------------------------------------------- invites
 

@@ -174,7 +174,9 @@ def _query(wanted: Filter, extras: ListExtras, catalog: _Catalog) -> BrowseQuery
 def _state(page: PagePosition | None, state: ListingState) -> ListingState | None:
     if page is None:
         return None
-    return ListingState(state.connection_id, state.filter_text, page.page, page.starts, page.ends)
+    return ListingState(
+        state.connection_id, state.filter_text, page.page, page.starts, page.history
+    )
 
 
 async def _fetch(
@@ -186,7 +188,7 @@ async def _fetch(
     except ConfigError as exc:
         raise BrowseError(f":warning: {escape_mrkdwn(str(exc))}") from None
     query = _query(wanted, extras, catalog)
-    position = PagePosition(state.page, state.starts, state.ends)
+    position = PagePosition(state.page, state.starts, state.history)
     try:
         return await patiently(
             provider,

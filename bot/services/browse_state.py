@@ -79,27 +79,34 @@ def split_extras(text: str) -> tuple[str, ListExtras, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class ListingState:
-    """One page of one listing; ``starts``/``ends`` only for merged Gumado rating ranges."""
+    """One page of one listing; ``starts``/``history`` only for merged rating ranges."""
 
     connection_id: int
     filter_text: str
     page: int
     starts: tuple[int, ...] | None = None
     """Where each rating's list stands at the top of this page (page forwards from here)."""
-    ends: tuple[int, ...] | None = None
-    """Where each rating's list stands below this page (the page before is found backwards)."""
+    history: tuple[tuple[int, ...], ...] = ()
+    """The same for the pages before, the nearest last (so *‹ Prev* is exact)."""
 
-    def encode(self) -> str | None:
-        """The button value, or None when it would exceed Slack's 2000 characters."""
+    def _value(self, history: tuple[tuple[int, ...], ...]) -> str:
         data: dict[str, Any] = {"c": self.connection_id, "f": self.filter_text, "p": self.page}
         if self.starts is not None:
             data["s"] = list(self.starts)
-        if self.ends is not None:
-            data["e"] = list(self.ends)
-        value = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if history:
+            data["h"] = [list(offsets) for offsets in history]
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    def encode(self) -> str | None:
+        """The button value, or None when it would exceed Slack's 2000 characters."""
+        history = self.history
+        value = self._value(history)
+        while len(value) > MAX_VALUE and history:
+            history = history[len(history) // 2 + 1 :]  # the nearest pages matter most
+            value = self._value(history)
         if len(value) <= MAX_VALUE:
             return value
-        if self.starts is not None or self.ends is not None:
+        if self.starts is not None:
             # Without the offsets the page is found by walking from the first page.
             return ListingState(self.connection_id, self.filter_text, self.page).encode()
         return None
@@ -121,7 +128,17 @@ class ListingState:
             and page >= 1
         ):
             return None
-        return cls(connection_id, text, page, _offsets(data.get("s")), _offsets(data.get("e")))
+        raw_history = data.get("h")
+        history = (
+            tuple(
+                offsets
+                for offsets in (_offsets(item) for item in raw_history or ())
+                if offsets is not None
+            )
+            if isinstance(raw_history, list)
+            else ()
+        )
+        return cls(connection_id, text, page, _offsets(data.get("s")), history)
 
 
 def _offsets(value: object) -> tuple[int, ...] | None:

@@ -44,9 +44,7 @@ GUMADO = [
     OrgChoice(1, "Gumado (gumado)", "gumado", str(i), f"Org {i} " + "x" * 80, GUMADO_FORM)
     for i in range(150)
 ]
-CLOUTLY = [
-    OrgChoice(2, "Cloutly (cloutly)", "cloutly", "b-1", "Main Street Bakery", CLOUTLY_FORM)
-]
+CLOUTLY = [OrgChoice(2, "Cloutly (cloutly)", "cloutly", "b-1", "Main Street Bakery", CLOUTLY_FORM)]
 
 
 def _block(view: JSON, block_id: str) -> JSON:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pipeline_helpers import (
     Delivery,
     MovableClock,
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Filter
 from bot.providers.cloutly.adapter import BASELINE_LIMIT
+from bot.sandbox.gumado_state import ReviewOrder
+from bot.sandbox.runner import start_sandboxes
 from harness import Service, running_service
 from storage.engine import create_engine, make_sessionmaker
 from storage.models import Subscription
@@ -132,3 +135,29 @@ async def test_poll_failures_are_recorded_and_healed(database_url: str) -> None:
         healed = await connection(service, "cloutly")
         assert healed.healthy is True and healed.last_poll_at is not None
         assert await rows(service, Delivery) == []
+
+
+@pytest.mark.parametrize("order", ["oldest", "shuffled"])
+async def test_gumado_polling_does_not_depend_on_the_list_order(
+    database_url: str, order: ReviewOrder
+) -> None:
+    # Gumado's document does not say in which order GET /reviews lists reviews.
+    boxes = await start_sandboxes()
+    boxes.gumado.review_order = order
+    try:
+        async with running_service(database_url, sandboxes=boxes) as service:
+            await service.settle()
+            await subscribe(service, "C0REVIEWS")
+            assert cards(service) == []  # the baseline carded nothing
+            gumado = await connection(service, "gumado")
+            horizon = gumado.poll_cursor and gumado.poll_cursor["horizon"]
+            newest = max(r.published_on for r in boxes.gumado.reviews.values())
+            assert horizon == newest.isoformat(), "the horizon is the newest review seen"
+            missed = boxes.gumado.add_review(rating=4, message="Only the poller sees this")
+            await _poll(service)
+            (card,) = await wait_cards(service, 1)
+            assert card["metadata"]["event_payload"]["review_id"] == str(missed["id"])
+            await _poll(service)
+            assert len(cards(service)) == 1
+    finally:
+        await boxes.stop()

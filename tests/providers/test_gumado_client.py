@@ -151,6 +151,24 @@ async def test_links_next_on_another_host_is_not_followed_with_the_token(
         await runner.cleanup()
 
 
+async def test_paging_keeps_every_filter_although_links_carry_only_the_page(
+    sandbox: GumadoSandbox, client: GumadoClient
+) -> None:
+    # The sandbox's links are the document's: `?page=N` alone. Following them would list
+    # every review from page 2 on; paging by number keeps rating, organization and source.
+    wanted = sandbox.filtered_reviews(rating=5, organization_id=1)
+    assert len(wanted) > 10
+    reviews = [r async for r in client.iter_reviews(rating=5, organization_id=1)]
+    assert sorted(int(r.id) for r in reviews) == sorted(r.id for r in wanted)
+    pages = [q for _, path, q in sandbox.requests if path.endswith("/reviews")]
+    assert len(pages) == -(-len(wanted) // 10)
+    assert all("rating=5" in q and "organization_id=1" in q for q in pages)
+    campaigns = await client.list_campaigns(organization_id=1, search="follow")
+    assert [c.name for c in campaigns] == ["Post-Visit Follow Up"]
+    asked = [q for _, path, q in sandbox.requests if path.endswith("/campaigns")]
+    assert asked == ["organization_id=1&search=follow&page=1"]
+
+
 async def test_organization_crud(sandbox: GumadoSandbox, client: GumadoClient) -> None:
     organizations = await client.list_organizations()
     assert [o.name for o in organizations] == [o.name for o in sandbox.organizations.values()]

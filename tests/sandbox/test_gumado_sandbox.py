@@ -88,7 +88,8 @@ async def test_paginated_structure_matches_the_document(
         "to": 20,
         "total": total,
     }
-    base = f"{sandbox.base_url}/reviews?rating=5&page="
+    # As the document shows them: `?page=N` alone, the filters are not carried.
+    base = f"{sandbox.base_url}/reviews?page="
     assert body["links"] == {
         "first": base + "1",
         "last": base + str(last),
@@ -114,7 +115,7 @@ async def test_review_filters(sandbox: GumadoSandbox, http: httpx.AsyncClient) -
     assert body["meta"]["total"] > 0
     assert all(r["organization_id"] == 2 for r in body["data"])
     assert {r["source"] for r in body["data"]} <= {"Booking.com", "TripAdvisor"}
-    assert "source_names[]=Booking.com" in body["links"]["first"]
+    assert body["links"]["first"] == f"{sandbox.base_url}/reviews?page=1"
     for bad, field in [
         ("rating=9", "rating"),
         ("rating=abc", "rating"),

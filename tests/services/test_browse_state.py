@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.providers.base import Page, Review
-from bot.providers.merge import RatingStream, merge_backward, merge_forward, walk_forward
+from bot.providers.merge import RatingStream, merge_forward, walk_forward
 from bot.services.browse_state import MAX_VALUE, ListExtras, ListingState, split_extras
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def test_state_round_trips_through_a_button_value() -> None:
-    state = ListingState(3, 'org:"Acme Dental" rating:1-3', 4, starts=(10, 3, 0), ends=None)
+    state = ListingState(
+        3, 'org:"Acme Dental" rating:1-3', 4, starts=(10, 3, 0), history=((0, 0, 0), (4, 2, 0))
+    )
     value = state.encode()
     assert value is not None and len(value) <= MAX_VALUE
     assert ListingState.decode(value) == state
@@ -25,6 +27,16 @@ def test_state_round_trips_through_a_button_value() -> None:
 )
 def test_foreign_values_are_not_states(value: str | None) -> None:
     assert ListingState.decode(value) is None
+
+
+def test_a_long_history_keeps_the_nearest_pages() -> None:
+    history = tuple((n * 7, n * 3, n) for n in range(200))
+    state = ListingState(1, "rating:1-3", 201, starts=(1400, 600, 200), history=history)
+    value = state.encode()
+    assert value is not None and len(value) <= MAX_VALUE
+    decoded = ListingState.decode(value)
+    assert decoded is not None and decoded.starts == state.starts
+    assert 0 < len(decoded.history) < 200 and decoded.history == history[-len(decoded.history) :]
 
 
 def test_a_state_too_long_for_a_button_drops_offsets_then_gives_up() -> None:
@@ -72,7 +84,7 @@ def _streams(lists: dict[int, list[int]], calls: list[tuple[int, int]]) -> list[
     return [RatingStream(fetcher(rating)) for rating in sorted(lists)]
 
 
-async def test_merge_pages_forwards_and_back_without_memory() -> None:
+async def test_merge_pages_forwards_and_walks_to_any_page() -> None:
     lists = {1: list(range(0, 60, 3)), 2: list(range(1, 40, 2)), 3: [5, 50, 51, 52]}
     everything = sorted(
         (_review(r, m) for r, ms in lists.items() for m in ms),
@@ -84,12 +96,11 @@ async def test_merge_pages_forwards_and_back_without_memory() -> None:
     first, after_first = await merge_forward(streams, (0, 0, 0), 10)
     second, after_second = await merge_forward(streams, after_first, 10)
     assert [r.id for r in first + second] == [r.id for r in everything[:20]]
-    # Back from the second page's top finds the first page's top again.
-    assert await merge_backward(streams, after_first, 10) == (0, 0, 0)
-    assert await merge_backward(streams, after_second, 10) == after_first
-    # Fresh streams (a restart): walking to page 3 lands where paging did.
-    walked = await walk_forward(_streams(lists, []), 2, 10)
-    third, _ = await merge_forward(_streams(lists, []), walked, 10)
+    # Fresh streams (a restart): walking to page 3 lands where paging did, and knows the tops
+    # of the pages before it.
+    tops = await walk_forward(_streams(lists, []), 2, 10)
+    assert tops == [(0, 0, 0), after_first, after_second]
+    third, _ = await merge_forward(_streams(lists, []), tops[-1], 10)
     assert [r.id for r in third] == [r.id for r in everything[20:30]]
     assert len(set(calls)) == len(calls), "a platform page was fetched twice"
 
@@ -98,4 +109,3 @@ async def test_merge_stops_at_the_end() -> None:
     streams = _streams({4: [1, 2], 5: [3]}, [])
     taken, ends = await merge_forward(streams, (0, 0), 10)
     assert [r.id for r in taken] == ["4-1", "4-2", "5-3"] and ends == (2, 1)
-    assert await merge_backward(streams, ends, 10) == (0, 0)
