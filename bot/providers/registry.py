@@ -9,6 +9,7 @@ from bot.crypto import TokenCipher
 from bot.errors import ConfigError
 from bot.providers.cloutly import CloutlyClient
 from bot.providers.gumado import GumadoClient
+from bot.providers.ratelimit import RateBuckets
 
 __all__ = ["ConnectionLike", "ProviderRegistry"]
 
@@ -36,6 +37,8 @@ class ProviderRegistry:
         self._clients: dict[int, tuple[str, PlatformClient]] = {}
         # Replaced clients may still be in use by a running poll; they close with the app.
         self._retired: list[PlatformClient] = []
+        # One rate-limit bucket per token, shared by every client of it in this process.
+        self._rate_buckets = RateBuckets()
 
     def __repr__(self) -> str:
         return f"ProviderRegistry(clients={len(self._clients)})"
@@ -56,10 +59,17 @@ class ProviderRegistry:
 
     def new_client(self, platform: str, token: str) -> PlatformClient:
         """A fresh client for a token (used to check a token before it is stored)."""
+        buckets = self._rate_buckets
         if platform == "gumado":
-            return GumadoClient(self._settings.gumado_api_url, token)
+            limiter = buckets.limiter(
+                platform, token, max_calls=GumadoClient.default_requests_per_minute
+            )
+            return GumadoClient(self._settings.gumado_api_url, token, limiter=limiter)
         if platform == "cloutly":
-            return CloutlyClient(self._settings.cloutly_api_url, token)
+            limiter = buckets.limiter(
+                platform, token, max_calls=CloutlyClient.default_requests_per_minute
+            )
+            return CloutlyClient(self._settings.cloutly_api_url, token, limiter=limiter)
         raise ValueError(f"unknown platform {platform!r}")
 
     def headroom(self, connection_id: int) -> tuple[int, int] | None:
