@@ -2,15 +2,20 @@
 
 A client calls :meth:`PlatformHTTP.request`; it gets back a response for every status below
 500 except 429, and maps 4xx bodies to errors itself (each platform words them differently).
-429 waits ``Retry-After`` and retries a bounded number of times, then raises ``RateLimited``;
-timeouts, connection failures and 5xx back off exponentially, then raise ``Unavailable``.
+429 with ``Retry-After`` waits that long and retries a bounded number of times, then raises
+``RateLimited``; 429 without it raises ``RateLimited`` at once (see :meth:`_rate_limited`).
+Timeouts, connection failures and 5xx back off exponentially, then raise ``Unavailable``.
+Every answer's ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` adjust the shared limiter.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,15 +44,43 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def parse_retry_after(value: str | None) -> float:
-    """Seconds from a ``Retry-After`` header (delta-seconds form), bounded and defaulted."""
-    if value is None:
-        return DEFAULT_RETRY_AFTER
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks for, bounded; None when absent or unreadable.
+
+    RFC 9110 allows delta-seconds or an HTTP-date ("Fri, 31 Dec 1999 23:59:59 GMT"); the date
+    form is counted from ``now`` (our clock). Fractions are accepted (the sandboxes' short waits).
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
     try:
-        seconds = float(value.strip())
+        seconds = float(text)
     except ValueError:
-        return DEFAULT_RETRY_AFTER
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # "-0000": UTC with no claim about the local zone
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    if not math.isfinite(seconds):
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float:
+    """Seconds from a ``Retry-After`` header (either RFC 9110 form), defaulted when missing."""
+    seconds = retry_after_seconds(value, now=now or _utc_now())
+    return DEFAULT_RETRY_AFTER if seconds is None else seconds
+
+
+def _count_header(response: httpx.Response, name: str) -> int | None:
+    value = response.headers.get(name, "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 class PlatformHTTP:
@@ -63,10 +96,15 @@ class PlatformHTTP:
         requests_per_minute: int,
         max_retries: int,
         backoff_base: float,
+        window_seconds: float = 60.0,
+        limiter: SlidingWindowLimiter | None = None,
+        wall_clock: Callable[[], datetime] = _utc_now,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.platform = platform
-        self.limiter = SlidingWindowLimiter(requests_per_minute, 60.0)
+        # An injected limiter is the token's shared bucket (RateBuckets); else one of our own.
+        self.limiter = limiter or SlidingWindowLimiter(requests_per_minute, window_seconds)
+        self._wall_clock = wall_clock
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self._client = httpx.AsyncClient(
@@ -147,19 +185,7 @@ class PlatformHTTP:
 
         self._note_budget(response)
         if response.status_code == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            self.limiter.block_for(retry_after)
-            log.warning("%s rate-limited us; waiting %.1f s", self.platform, retry_after)
-            # A 429 was not processed, so retrying is safe even for non-idempotent calls.
-            raise _Retryable(
-                RateLimited(
-                    f"{self.platform.title()} is rate-limiting us; try again in "
-                    f"{max(1, round(retry_after))} s",
-                    platform=self.platform,
-                    retry_after=retry_after,
-                ),
-                retry_after=retry_after,
-            )
+            raise self._rate_limited(response)
         if response.status_code >= 500:
             error = Unavailable(
                 f"{self.platform.title()} had a server error ({response.status_code})",
@@ -172,10 +198,37 @@ class PlatformHTTP:
             raise error
         return response
 
+    def _rate_limited(self, response: httpx.Response) -> Exception:
+        """What a 429 raises: retried after ``Retry-After`` when given, else at once."""
+        told = retry_after_seconds(response.headers.get("Retry-After"), now=self._wall_clock())
+        # Cloutly's 429 carries no Retry-After ("You reached a rate-limit of 100 API calls per
+        # minute", seeds/000) and we cannot see when its window began, so only a whole window
+        # from now is sure to outlast it. Sleeping that out here would keep a person or the
+        # poller's whole pass waiting, and retrying sooner would only draw more 429s: the caller
+        # gets RateLimited(retry_after) now, and meanwhile every user of the token is held.
+        wait = told if told is not None else self.limiter.period
+        self.limiter.block_for(wait)
+        log.warning("%s rate-limited us; waiting %.1f s", self.platform, wait)
+        error = RateLimited(
+            f"{self.platform.title()} is rate-limiting us; try again in {max(1, math.ceil(wait))} s",
+            platform=self.platform,
+            retry_after=wait,
+        )
+        if told is None:
+            return error
+        # A 429 was not processed, so retrying is safe even for non-idempotent calls.
+        return _Retryable(error, retry_after=wait)
+
     def _note_budget(self, response: httpx.Response) -> None:
-        """Honour ``X-RateLimit-Remaining: 0`` before the server has to send a 429."""
-        remaining = response.headers.get("X-RateLimit-Remaining")
-        if remaining is not None and remaining.strip() == "0" and response.status_code != 429:
-            reset = response.headers.get("Retry-After") or response.headers.get("X-RateLimit-Reset")
-            if reset is not None:
-                self.limiter.block_for(parse_retry_after(reset))
+        """Follow the server's ``X-RateLimit-Limit`` and stop at ``X-RateLimit-Remaining: 0``."""
+        limit = _count_header(response, "X-RateLimit-Limit")
+        if limit is not None and limit >= 1 and limit != self.limiter.max_calls:
+            log.info("%s allows %d requests a window; pacing to that", self.platform, limit)
+            self.limiter.set_limit(limit)
+        if response.status_code != 429 and _count_header(response, "X-RateLimit-Remaining") == 0:
+            # The bucket is spent. Gumado's document sends no reset time, and the bucket is
+            # shared with whoever else holds the token (other replicas, other tools), so our
+            # own log cannot tell when the server's window began. It began before this answer,
+            # so it resets within one window from now: waiting that long may idle for part of
+            # a window but never draws a 429.
+            self.limiter.block_for(self.limiter.period)

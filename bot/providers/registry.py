@@ -23,6 +23,7 @@ from bot.providers.gumado.adapter import INFO as GUMADO
 from bot.providers.gumado.adapter import GumadoProvider
 from bot.providers.gumado.client import GumadoClient
 from bot.providers.protocol import Provider, ProviderInfo
+from bot.providers.ratelimit import RateBuckets
 
 __all__ = [
     "PLATFORMS",
@@ -39,15 +40,21 @@ SOURCES_TTL_SECONDS = 3600.0
 @dataclass(frozen=True, slots=True)
 class _Platform:
     info: ProviderInfo
-    build: Callable[[Settings, str], Provider]
+    build: Callable[[Settings, str, RateBuckets], Provider]
 
 
-def _gumado(settings: Settings, token: str) -> Provider:
-    return GumadoProvider(GumadoClient(settings.gumado_api_url, token))
+def _gumado(settings: Settings, token: str, buckets: RateBuckets) -> Provider:
+    limiter = buckets.limiter(
+        GUMADO.name, token, max_calls=GumadoClient.default_requests_per_minute
+    )
+    return GumadoProvider(GumadoClient(settings.gumado_api_url, token, limiter=limiter))
 
 
-def _cloutly(settings: Settings, token: str) -> Provider:
-    return CloutlyProvider(CloutlyClient(settings.cloutly_api_url, token))
+def _cloutly(settings: Settings, token: str, buckets: RateBuckets) -> Provider:
+    limiter = buckets.limiter(
+        CLOUTLY.name, token, max_calls=CloutlyClient.default_requests_per_minute
+    )
+    return CloutlyProvider(CloutlyClient(settings.cloutly_api_url, token, limiter=limiter))
 
 
 PLATFORMS: dict[str, _Platform] = {
@@ -98,6 +105,8 @@ class ProviderRegistry:
         self._retired: list[Provider] = []
         # connection id -> (monotonic expiry, the review sites the platform listed)
         self._sources: dict[int, tuple[float, list[Source]]] = {}
+        # One rate-limit bucket per token, shared by every provider of it in this process.
+        self._rate_buckets = RateBuckets()
 
     def __repr__(self) -> str:
         return f"ProviderRegistry(providers={len(self._providers)})"
@@ -121,7 +130,7 @@ class ProviderRegistry:
         found = PLATFORMS.get(platform)
         if found is None:
             raise UnknownPlatform(f"unknown platform {platform!r}")
-        return found.build(self._settings, token)
+        return found.build(self._settings, token, self._rate_buckets)
 
     async def sources(self, connection: ConnectionLike) -> list[Source]:
         """The review sites of ``connection``'s account, asked of the platform once an hour."""

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import random
 import time
 from collections import deque
@@ -59,7 +58,6 @@ def _error(
 @dataclass(slots=True)
 class _Fault:
     status: int | None
-    retry_after: float | None
     delay: float
 
 
@@ -120,15 +118,17 @@ class CloutlySandbox:
         *,
         status: int | None = None,
         count: int = 1,
-        retry_after: float | None = None,
         delay: float = 0.0,
     ) -> None:
-        """Make the next ``count`` API requests wait ``delay`` s and/or answer ``status``."""
+        """Make the next ``count`` API requests wait ``delay`` s and/or answer ``status``.
+
+        A 429 carries no ``Retry-After``: the document never mentions one.
+        """
         if status is not None and not 400 <= status <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
-        if count < 1 or delay < 0 or (retry_after is not None and retry_after < 0):
-            raise ValueError("count must be >= 1; delay and retry_after must be >= 0")
-        self._faults.extend(_Fault(status, retry_after, delay) for _ in range(count))
+        if count < 1 or delay < 0:
+            raise ValueError("count must be >= 1 and delay >= 0")
+        self._faults.extend(_Fault(status, delay) for _ in range(count))
 
     def add_review(self, **fields: Any) -> dict[str, Any]:
         """Add a review (API field names; unspecified ones are generated) and return it."""
@@ -240,10 +240,7 @@ class CloutlySandbox:
     def _fault_response(self, fault: _Fault) -> web.Response:
         status = fault.status or 500
         if status == 429:
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(math.ceil(fault.retry_after))
-            return _error(429, "Too Many Requests", headers)
+            return _error(429, "Too Many Requests")
         if status >= 500:
             return _error(status, "Internal server error")
         return _error(status, _REASONS.get(status, "Error"))
@@ -255,10 +252,9 @@ class CloutlySandbox:
         if now - start >= self.window_seconds:
             start, count = now, 0
         if count >= self.rate_limit:
-            # The document does not mention Retry-After; we send it as a common courtesy
-            # (the client falls back to a bounded default wait when a server omits it).
-            wait = max(1, math.ceil(start + self.window_seconds - now))
-            return _error(429, "Too Many Requests", {"Retry-After": str(wait)})
+            # "You reached a rate-limit of 100 API calls per minute." The document names no
+            # Retry-After (nor any X-RateLimit header), so none is sent: clients must cope.
+            return _error(429, "Too Many Requests")
         self._windows[key] = (start, count + 1)
         return None
 
@@ -362,10 +358,11 @@ class CloutlySandbox:
         try:
             if body is None:
                 raise ValueError("body must be a JSON object")
+            if "retry_after" in body:
+                raise ValueError("Cloutly's 429 carries no Retry-After; retry_after is not a fault")
             self.inject_fault(
                 status=opt_int(body.get("status")),
                 count=opt_int(body.get("count")) or 1,
-                retry_after=opt_float(body.get("retry_after")),
                 delay=opt_float(body.get("delay")) or 0.0,
             )
         except (TypeError, ValueError) as exc:

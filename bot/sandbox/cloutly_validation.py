@@ -26,7 +26,7 @@ def opt_float(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError("retry_after and delay must be numbers")
+        raise TypeError("delay must be a number")
     return float(value)
 
 

@@ -44,7 +44,7 @@ class Fault:
 
     status: int | None = None
     count: int = 1
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     delay: float = 0.0
     path: str | None = None
     body: str | None = None
@@ -144,6 +144,22 @@ class GumadoSandbox(GumadoState):
         """The token's scopes, or ``None`` when the sandbox does not know the token."""
         return None if token is None else self._scopes.get(token)
 
+    @staticmethod
+    def token_bucket(token: str) -> str:
+        """The rate-limit bucket key of a known token (one bucket per token)."""
+        return f"token:{token}"
+
+    def spend(self, name: str, count: int) -> int:
+        """Count ``count`` requests against token ``name``'s window, as another holder of the
+        token would (another replica, another tool); return the requests left in it."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        key = self.token_bucket(self.tokens[name])
+        remaining = 0
+        for _ in range(count):
+            _, remaining, _ = self.consume(key)
+        return remaining
+
     def consume(self, key: str) -> tuple[bool, int, float]:
         """Count one request in ``key``'s fixed window: (allowed, remaining, seconds to reset)."""
         now = time.monotonic()
@@ -167,13 +183,17 @@ class GumadoSandbox(GumadoState):
         *,
         status: int | None = None,
         count: int = 1,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
         delay: float = 0.0,
         path: str | None = None,
         body: str | None = None,
         content_type: str | None = None,
     ) -> Fault:
-        """Make the next ``count`` API requests answer ``status`` and/or wait ``delay`` s first."""
+        """Make the next ``count`` API requests answer ``status`` and/or wait ``delay`` s first.
+
+        A 429's ``Retry-After`` is ``retry_after`` seconds (1 if unset); a string is sent as it
+        is, e.g. the HTTP-date form (RFC 9110) a proxy in front of the API may use.
+        """
         if status is not None and not 200 <= status <= 599:
             raise ValueError("status must be a final HTTP status code (200-599)")
         if count < 1 or delay < 0:

@@ -1,7 +1,8 @@
 """``/_sandbox/…`` control routes of the Gumado sandbox (loopback only, no token).
 
 They drive what the real platform does on its own: reviews arriving and changing, locations
-added, webhooks registered, faults injected; and show what it did (invites, deliveries).
+added, webhooks registered, faults injected, a token's rate-limit budget used up by another
+holder of it; and show what it did (invites, deliveries).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 _FAULT_FIELDS: dict[str, tuple[type, ...]] = {
     "status": (int,),
     "count": (int,),
-    "retry_after": (int, float),
+    "retry_after": (int, float, str),
     "delay": (int, float),
     "path": (str,),
     "body": (str,),
@@ -35,6 +36,9 @@ def _checked_fault(body: dict[str, Any]) -> dict[str, Any]:
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
             errors[name] = [f"The {name} field has the wrong type."]
+    retry_after = body.get("retry_after")
+    if isinstance(retry_after, str) and not (retry_after.isascii() and retry_after.isprintable()):
+        errors["retry_after"] = ["The retry_after field must be printable ASCII."]
     if errors:
         raise SandboxInvalid(errors)
     return {name: value for name, value in body.items() if value is not None}
@@ -115,6 +119,16 @@ def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
         sandbox.clear_faults()
         return web.json_response({"message": "Faults cleared."})
 
+    async def spend(request: web.Request) -> web.Response:
+        # Another holder of the token (a second replica, another tool) uses up its budget.
+        body = await json_object(request)
+        name, count = body.get("token"), body.get("count")
+        if not isinstance(name, str) or name not in sandbox.tokens:
+            raise SandboxInvalid({"token": ["The token field must name a sandbox token."]})
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise SandboxInvalid({"count": ["The count field must be an integer of at least 1."]})
+        return web.json_response({"remaining": sandbox.spend(name, count)})
+
     async def invites(request: web.Request) -> web.Response:
         return web.json_response([invite.as_dict() for invite in sandbox.invites])
 
@@ -129,3 +143,4 @@ def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
     app.router.add_post("/_sandbox/faults", add_fault)
     app.router.add_delete("/_sandbox/faults", clear_faults)
     app.router.add_get("/_sandbox/invites", invites)
+    app.router.add_post("/_sandbox/rate-limit/spend", spend)

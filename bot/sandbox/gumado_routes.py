@@ -278,11 +278,14 @@ async def _guarded(handler: Handler, request: web.Request) -> web.StreamResponse
 
 
 def _fault_response(
-    status: int, retry_after: float | None, body: str | None, ctype: str | None
+    status: int, retry_after: float | str | None, body: str | None, ctype: str | None
 ) -> web.Response:
     headers: dict[str, str] = {}
     if status == 429:
-        headers["Retry-After"] = f"{retry_after if retry_after is not None else 1:g}"
+        if isinstance(retry_after, str):
+            headers["Retry-After"] = retry_after
+        else:
+            headers["Retry-After"] = f"{retry_after if retry_after is not None else 1:g}"
     if body is not None:
         return web.Response(
             text=body, status=status, content_type=ctype or "text/html", headers=headers
@@ -327,7 +330,9 @@ async def _api_request(
     # "All authenticated requests share the same rate limit bucket": one bucket per token;
     # requests without a valid token share a bucket per client address.
     allowed, remaining, reset_in = sandbox.consume(
-        f"token:{token}" if scopes is not None else f"ip:{request.remote}"
+        sandbox.token_bucket(token)
+        if token is not None and scopes is not None
+        else f"ip:{request.remote}"
     )
     headers = {
         "X-RateLimit-Limit": str(sandbox.rate_limit),

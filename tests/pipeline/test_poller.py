@@ -120,20 +120,26 @@ async def test_gumado_is_polled_only_after_24_quiet_hours(database_url: str) -> 
 async def test_poll_failures_are_recorded_and_healed(database_url: str) -> None:
     async with running_service(database_url) as service:
         await service.settle()
-        service.sandboxes.cloutly.inject_fault(status=401)
+        sandbox = service.sandboxes.cloutly
+        sandbox.inject_fault(status=401)
         await _poll(service)
         broken = await connection(service, "cloutly")
         assert broken.healthy is False
         assert broken.last_error and broken.last_error_at is not None
-        # Every attempt of the client (first try and its retries) is answered 429.
-        service.sandboxes.cloutly.inject_fault(status=429, retry_after=0, count=4)
-        await _poll(service)  # rate limited: recorded, the loop carries on
-        limited = await connection(service, "cloutly")
-        assert "rate limited" in (limited.last_error or "")
-        assert not service.sandboxes.cloutly._faults
         await _poll(service)
         healed = await connection(service, "cloutly")
         assert healed.healthy is True and healed.last_poll_at is not None
+        # Cloutly's 429 names no wait: recorded after one request (no burst of retries), and
+        # the connection rests for a whole minute window.
+        sandbox.inject_fault(status=429)
+        sent = len(sandbox.requests)
+        await _poll(service)  # rate limited: recorded, the loop carries on
+        limited = await connection(service, "cloutly")
+        assert limited.healthy is True
+        assert "rate limited" in (limited.last_error or "") and "60 s" in (limited.last_error or "")
+        assert len(sandbox.requests) == sent + 1
+        await _poll(service)
+        assert len(sandbox.requests) == sent + 1, "not polled again within the window"
         assert await rows(service, Delivery) == []
 
 

@@ -64,8 +64,9 @@ async def test_429_waits_retry_after_then_succeeds() -> None:
     await sandbox.start()
     try:
         async with make_client(sandbox) as client:
-            for _ in range(3):
-                await client.me()
+            # Another holder of the token spent this window's budget (our own pacing would
+            # have stopped at "X-RateLimit-Remaining: 0" before a 429).
+            sandbox.spend("full", 3)
             started = time.monotonic()
             me = await client.me()  # the 4th in the window: 429, Retry-After: 1
             elapsed = time.monotonic() - started

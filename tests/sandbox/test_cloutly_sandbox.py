@@ -267,7 +267,8 @@ async def test_rate_limit_fixed_window_per_key() -> None:
             assert statuses == [200, 200, 200, 429]
             limited = await api.get("businesses")
             assert limited.json() == {"statusCode": 429, "message": "Too Many Requests"}
-            assert limited.headers["Retry-After"] == "1"
+            # The document names no Retry-After (nor any X-RateLimit header): none is sent.
+            assert not [h for h in limited.headers if h.lower().startswith(("retry", "x-rate"))]
             await asyncio.sleep(0.55)
             assert (await api.get("businesses")).status_code == 200
     finally:
@@ -281,13 +282,13 @@ async def test_default_rate_limit_is_the_documents_200_per_minute() -> None:
 
 async def test_fault_injection(api: httpx.AsyncClient, sandbox: CloutlySandbox) -> None:
     sandbox.inject_fault(status=503, count=2)
-    sandbox.inject_fault(status=429, retry_after=2)
-    sandbox.inject_fault(status=429)
+    sandbox.inject_fault(status=429, count=2)
     statuses = [await api.get("reviews") for _ in range(5)]
     assert [r.status_code for r in statuses] == [503, 503, 429, 429, 200]
     assert statuses[0].json() == {"statusCode": 503, "message": "Internal server error"}
-    assert statuses[2].headers["Retry-After"] == "2"
-    assert "Retry-After" not in statuses[3].headers
+    assert "Retry-After" not in statuses[2].headers and "Retry-After" not in statuses[3].headers
+    with pytest.raises(TypeError, match="retry_after"):
+        sandbox.inject_fault(status=429, retry_after=2)  # type: ignore[call-arg]
     sandbox.inject_fault(delay=0.3)
     started = asyncio.get_running_loop().time()
     assert (await api.get("businesses")).status_code == 200
@@ -325,6 +326,8 @@ async def test_control_routes(
     assert [(await api.get("businesses")).status_code for _ in range(3)] == [500, 500, 200]
     bad_fault = await control.post("/_sandbox/faults", json={"status": "boom"})
     assert bad_fault.status_code == 400
+    kind_429 = await control.post("/_sandbox/faults", json={"status": 429, "retry_after": 1})
+    assert kind_429.status_code == 400 and "no Retry-After" in str(kind_429.json()["message"])
 
     await api.post("send-review-invite", json=invite_body(sandbox))
     invites = (await control.get("/_sandbox/invites")).json()

@@ -248,6 +248,61 @@ async def test_fixed_window_rate_limit_per_token() -> None:
         await sandbox.stop()
 
 
+async def test_every_api_answer_carries_the_rate_limit_headers(
+    sandbox: GumadoSandbox, http: httpx.AsyncClient
+) -> None:
+    # "Every response includes headers": X-RateLimit-Limit, X-RateLimit-Remaining; Retry-After
+    # "only on 429".
+    campaign = next(iter(sandbox.campaigns))
+    answers = [
+        await http.get("/api/v1/me"),
+        await http.get("/api/v1/me", headers={"Authorization": "Bearer wrong"}),
+        await http.get("/api/v1/request-reviews/campaigns", headers=as_token(sandbox, "no_scopes")),
+        await http.get("/api/v1/organizations/424242"),
+        await http.get("/api/v1/no-such-route"),
+        await http.post(f"/api/v1/request-reviews/campaigns/{campaign}/invite", json={}),
+    ]
+    sandbox.inject_fault(status=500)
+    answers.append(await http.get("/api/v1/me"))
+    assert [a.status_code for a in answers] == [200, 401, 403, 404, 404, 422, 500]
+    for answer in answers:
+        assert answer.headers["X-RateLimit-Limit"] == "60"
+        assert answer.headers["X-RateLimit-Remaining"].isdigit()
+        assert "Retry-After" not in answer.headers
+    sandbox.spend("full", 60)
+    limited = await http.get("/api/v1/me")
+    assert limited.status_code == 429 and limited.headers["Retry-After"].isdigit()
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+
+
+async def test_another_holder_of_the_token_can_spend_its_budget(
+    sandbox: GumadoSandbox, http: httpx.AsyncClient
+) -> None:
+    spent = await http.post("/_sandbox/rate-limit/spend", json={"token": "full", "count": 59})
+    assert spent.json() == {"remaining": 1}
+    last = await http.get("/api/v1/me")
+    assert last.status_code == 200 and last.headers["X-RateLimit-Remaining"] == "0"
+    assert "Retry-After" not in last.headers  # the document has no reset header on a 200
+    assert (await http.get("/api/v1/me")).status_code == 429
+    other = await http.get("/api/v1/me", headers=as_token(sandbox, "read_only"))
+    assert other.headers["X-RateLimit-Remaining"] == "59"  # one bucket per token
+    for bad in ({"token": "nobody", "count": 1}, {"token": "full", "count": 0}, {"token": ["x"]}):
+        refused = await http.post("/_sandbox/rate-limit/spend", json=bad)
+        assert refused.status_code == 422
+
+
+async def test_a_429_fault_can_carry_an_http_date(
+    sandbox: GumadoSandbox, http: httpx.AsyncClient
+) -> None:
+    date = "Mon, 15 Dec 2025 12:00:30 GMT"
+    assert (
+        await http.post("/_sandbox/faults", json={"status": 429, "retry_after": date})
+    ).is_success
+    assert (await http.get("/api/v1/me")).headers["Retry-After"] == date
+    broken = await http.post("/_sandbox/faults", json={"status": 429, "retry_after": "1\r\nX: y"})
+    assert broken.status_code == 422
+
+
 # ---------------------------------------------------------------- invites
 
 

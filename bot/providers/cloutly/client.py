@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 
@@ -28,6 +28,7 @@ from bot.providers.cloutly.parse import (
     source_display_name,
 )
 from bot.providers.http import PlatformHTTP
+from bot.providers.ratelimit import SlidingWindowLimiter
 
 # The converters live in cloutly_parse; re-exported so callers need one import.
 __all__ = [
@@ -61,6 +62,10 @@ class CloutlyClient:
     """Async client of the Cloutly API; every answer is normalized to the ``base`` models."""
 
     platform: Literal["cloutly"] = PLATFORM
+    # The document says both "The default overall requests limit is 200 per minute" and
+    # (under 429) "You reached a rate-limit of 100 API calls per minute". Pacing at the
+    # lower figure means normal use never sees a 429 whichever one the server enforces.
+    default_requests_per_minute: ClassVar[int] = 100
 
     def __init__(
         self,
@@ -68,12 +73,10 @@ class CloutlyClient:
         api_key: str,
         *,
         timeout: float = 10.0,
-        # The document says both "The default overall requests limit is 200 per minute" and
-        # (under 429) "You reached a rate-limit of 100 API calls per minute". Pacing at the
-        # lower figure means normal use never sees a 429 whichever one the server enforces.
-        requests_per_minute: int = 100,
+        requests_per_minute: int = default_requests_per_minute,
         max_retries: int = 3,
         backoff_base: float = 0.5,
+        limiter: SlidingWindowLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not api_key.strip():
@@ -87,6 +90,8 @@ class CloutlyClient:
             requests_per_minute=requests_per_minute,
             max_retries=max_retries,
             backoff_base=backoff_base,
+            # The key's bucket, shared with every other client of it (RateBuckets).
+            limiter=limiter,
             transport=transport,
         )
 

@@ -11,7 +11,7 @@ import enum
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -88,6 +88,8 @@ class GumadoClient:
     """Typed access to every endpoint of the Gumado API document."""
 
     platform: Platform = "gumado"
+    # "Rate Limit: 60 requests / minute"; the server's X-RateLimit-Limit overrides it.
+    default_requests_per_minute: ClassVar[int] = 60
 
     def __init__(
         self,
@@ -95,10 +97,11 @@ class GumadoClient:
         token: str,
         *,
         timeout: float = 10.0,
-        requests_per_minute: int = 60,
+        requests_per_minute: int = default_requests_per_minute,
         max_retries: int = 3,
         backoff_base: float = 0.5,
         rate_window_seconds: float = 60.0,
+        limiter: SlidingWindowLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         token = token.strip() if isinstance(token, str) else ""
@@ -119,11 +122,12 @@ class GumadoClient:
             requests_per_minute=requests_per_minute,
             max_retries=max_retries,
             backoff_base=backoff_base,
+            # The document's window is a minute; tests shrink both sides to stay fast.
+            window_seconds=rate_window_seconds,
+            # The token's bucket, shared with every other client of it (RateBuckets).
+            limiter=limiter,
             transport=transport,
         )
-        if rate_window_seconds != 60.0:
-            # The document's window is a minute; tests shrink both sides to stay fast.
-            self._http.limiter = SlidingWindowLimiter(requests_per_minute, rate_window_seconds)
 
     def __repr__(self) -> str:
         return f"GumadoClient(base_url={str(self._http.base_url)!r})"
