@@ -89,10 +89,14 @@ async def _connect_slack_for_posting(settings: Settings, deps: Deps) -> None:
 
     if settings.oauth_enabled:
         # Many workspaces: each digest is posted with its workspace's installation.
-        deps.installations = open_installations(settings, deps.engine, deps.cipher)
+        deps.installations = open_installations(
+            settings, deps.engine, deps.cipher, metrics=deps.metrics
+        )
     elif settings.slack_bot_token is not None:
         deps.workspace = await connect_workspace(
-            settings.slack_api_url, settings.slack_bot_token.get_secret_value()
+            settings.slack_api_url,
+            settings.slack_bot_token.get_secret_value(),
+            metrics=deps.metrics,
         )
     else:
         raise ConfigError(

@@ -63,10 +63,14 @@ async def build_app(
     deps = await create_deps(settings, clock=clock)
     try:
         if settings.oauth_enabled:
-            deps.installations = open_installations(settings, deps.engine, deps.cipher)
+            deps.installations = open_installations(
+                settings, deps.engine, deps.cipher, metrics=deps.metrics
+            )
         if settings.slack_bot_token is not None and not settings.oauth_enabled:
             deps.workspace = await connect_workspace(
-                settings.slack_api_url, settings.slack_bot_token.get_secret_value()
+                settings.slack_api_url,
+                settings.slack_bot_token.get_secret_value(),
+                metrics=deps.metrics,
             )
             await bootstrap_env_connections(deps, deps.workspace.team_id)
     except BaseException:

@@ -31,6 +31,8 @@ from bot.config import Settings
 from bot.crypto import HOW_TO_MAKE_A_KEY, TokenCipher
 from bot.errors import StartupError
 from bot.log import get_logger
+from bot.metrics import Metrics
+from bot.slack_images import ImageFallbackClient
 from storage.repositories.teams import ForgottenTeam, forget_team_data
 
 if TYPE_CHECKING:
@@ -164,6 +166,7 @@ class SlackInstallations:
         client_secret: str,
         api_url: str,
         rotation_minutes: int = TOKEN_ROTATION_MINUTES,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = EncryptedInstallationStore(client_id, engine, cipher)
         self.state_store = AsyncSQLAlchemyOAuthStateStore(
@@ -172,6 +175,7 @@ class SlackInstallations:
             logger=logging.getLogger("bot.installations"),
         )
         self.api_url = api_url
+        self.metrics = metrics
         self.rotation_minutes = rotation_minutes
         self._rotator = AsyncTokenRotator(
             client_id=client_id,
@@ -236,16 +240,19 @@ class SlackInstallations:
             )
 
 
-class InstallationClient(AsyncWebClient):
+class InstallationClient(ImageFallbackClient):
     """An AsyncWebClient for one team whose bot token comes from the installation store.
 
     Every call first asks :meth:`SlackInstallations.bot_token` (rotating the token when due);
     a team without an installation gets a ``SlackApiError`` with error ``not_installed``,
-    which the sender records as a permanent failure, exactly like a revoked token.
+    which the sender records as a permanent failure, exactly like a revoked token. A call Slack
+    refused over an image goes again without it (:class:`ImageFallbackClient`), with whatever
+    token of this same team the client holds by then.
     """
 
     def __init__(self, installations: SlackInstallations, team_id: str, **kwargs: Any) -> None:
         kwargs.setdefault("base_url", installations.api_url)
+        kwargs.setdefault("metrics", installations.metrics)
         super().__init__(token=None, **kwargs)
         self.installations = installations
         self.installed_team_id = team_id
@@ -295,7 +302,11 @@ class InstallationClient(AsyncWebClient):
 
 
 def open_installations(
-    settings: Settings, engine: AsyncEngine, cipher: TokenCipher | None
+    settings: Settings,
+    engine: AsyncEngine,
+    cipher: TokenCipher | None,
+    *,
+    metrics: Metrics | None = None,
 ) -> SlackInstallations:
     """The OAuth-mode resources for ``settings`` (StartupError without ENCRYPTION_KEY)."""
     if settings.slack_client_id is None or settings.slack_client_secret is None:
@@ -311,6 +322,7 @@ def open_installations(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         api_url=settings.slack_api_url,
+        metrics=metrics,
     )
 
 

@@ -69,6 +69,12 @@ class Metrics:
             ["method"],
             registry=r,
         )
+        self.slack_images_dropped = Counter(
+            "reviewbot_slack_images_dropped_total",
+            "Images Slack could not download, removed from a call sent again, by method.",
+            ["method"],
+            registry=r,
+        )
         self.polls = Counter(
             "reviewbot_polls_total",
             "Platform polls, by platform and outcome (ok, baseline, rate_limited, failed).",

@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.errors import StartupError
 from bot.log import get_logger
 from bot.oauth import oauth_settings
+from bot.slack_images import with_image_fallback
 from bot.slack_web import web_client
 
 __all__ = ["build_bolt_app", "install_socket_mode", "verifies_requests"]
@@ -57,7 +58,7 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
         # OAuth: Bolt's installation-store authorize (with token rotation) on our stores.
         installations = deps.installations
         app = AsyncApp(
-            client=web_client(settings.slack_api_url),
+            client=web_client(settings.slack_api_url, metrics=deps.metrics),
             signing_secret=signing_secret,
             # Given to the app as well as the OAuth settings, so Bolt's authorize and its token
             # rotator use our client (SLACK_API_URL), not a default one on slack.com.
@@ -81,7 +82,7 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
 
     app = AsyncApp(
         # No token here: every request gets a client with the token ``authorize`` returns.
-        client=web_client(settings.slack_api_url),
+        client=web_client(settings.slack_api_url, metrics=deps.metrics),
         signing_secret=signing_secret,
         # Bolt accepts None (authorization failed) though its annotation says otherwise.
         authorize=cast(Callable[..., Awaitable[AuthorizeResult]], authorize),
@@ -105,6 +106,10 @@ def _with_deps(app: AsyncApp, deps: Deps) -> AsyncApp:
     @app.middleware
     async def inject_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps
+        # Bolt gives each request a plain AsyncWebClient copied from app.client
+        # (AsyncApp._init_context): listeners get one that survives an image Slack cannot
+        # download instead. Bolt's authorization has already put the team's token in it.
+        context["client"] = with_image_fallback(context.client, deps.metrics)
         await next()
 
     return app

@@ -13,6 +13,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StartupError
+from bot.metrics import Metrics
+from bot.slack_images import ImageFallbackClient
 
 __all__ = ["SlackWorkspace", "connect_workspace", "web_client"]
 
@@ -20,9 +22,15 @@ __all__ = ["SlackWorkspace", "connect_workspace", "web_client"]
 SLACK_TIMEOUT_SECONDS = 10
 
 
-def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
-    """An AsyncWebClient on ``base_url`` that retries a dropped connection and one 429."""
-    return AsyncWebClient(
+def web_client(
+    base_url: str, token: str | None = None, *, metrics: Metrics | None = None
+) -> AsyncWebClient:
+    """An AsyncWebClient on ``base_url`` that retries a dropped connection and one 429.
+
+    It also sends a message or view again without an image Slack could not download
+    (:class:`bot.slack_images.ImageFallbackClient`, counted in ``metrics``).
+    """
+    return ImageFallbackClient(
         token=token,
         base_url=base_url,
         timeout=SLACK_TIMEOUT_SECONDS,
@@ -30,6 +38,7 @@ def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=1),
         ],
+        metrics=metrics,
     )
 
 
@@ -64,9 +73,11 @@ class SlackWorkspace:
         )
 
 
-async def connect_workspace(base_url: str, token: str) -> SlackWorkspace:
+async def connect_workspace(
+    base_url: str, token: str, *, metrics: Metrics | None = None
+) -> SlackWorkspace:
     """Call ``auth.test`` with the bot token; StartupError with a clear line when Slack refuses."""
-    client = web_client(base_url, token)
+    client = web_client(base_url, token, metrics=metrics)
     try:
         response = await client.auth_test()
     except SlackApiError as exc:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.blocks.images import slack_image_url
 from bot.blocks.text import (
     mrkdwn_link,
     plain,
@@ -128,14 +129,14 @@ def _blocks(
         "text": _mrkdwn(f"*{stars(review.rating)}*"),
         "fields": [_plain_text(f"{source} review")] + ([_plain_text(place)] if place else []),
     }
-    logo = safe_url(review.source_logo_url)
+    logo = slack_image_url(review.source_logo_url)  # Gumado's are SVG: then no logo
     if logo:
         summary["accessory"] = {"type": "image", "image_url": logo, "alt_text": f"{source} logo"}
     blocks.append(summary)
 
     author = plain(review.author, NAME_LIMIT) or "Anonymous"
     author_elements: list[dict[str, Any]] = []
-    avatar = safe_url(review.avatar_url)
+    avatar = slack_image_url(review.avatar_url)
     if avatar:
         author_elements.append({"type": "image", "image_url": avatar, "alt_text": author})
     author_elements.append(_plain_text(author))

@@ -76,7 +76,8 @@ def sender_client(client: AsyncWebClient) -> AsyncWebClient:
 
     An SDK-level retry of ``chat.postMessage`` after a dropped connection could post twice;
     the sender reconciles through message metadata before it posts again instead. A copy,
-    not a new client: in OAuth mode ``client`` finds its team's token on each call.
+    not a new client: in OAuth mode ``client`` finds its team's token on each call; and it
+    keeps resending without an image Slack could not download (that refusal posted nothing).
     """
     copied = copy.copy(client)
     copied.timeout = SLACK_TIMEOUT_SECONDS

@@ -2,7 +2,9 @@
 
 Serves ``/api/<method>`` (arguments from JSON body, form body and query string, merged), the
 file upload URLs it hands out, and response_urls; keeps the workspace in memory; can fail or
-slow down chosen methods so the app's retry logic can be tested.
+slow down chosen methods so the app's retry logic can be tested. Like Slack, it downloads the
+images of messages and views and refuses the call when one fails
+(:mod:`bot.sandbox.slack_images`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import slack_chat, slack_conversations, slack_directory, slack_files, slack_views
+from bot.sandbox.slack_images import ImageDownloads
 from bot.sandbox.slack_oauth import CREDENTIAL_METHODS, SlackOAuthStandIn
 from bot.sandbox.slack_render import render_message
 from bot.sandbox.slack_seed import TEAM_ID, Channel, make_user
@@ -88,6 +91,7 @@ class SlackStandIn:
         scopes: Iterable[str] = DEFAULT_SCOPES,
         clock: Clock = time.time,
         team_name: str = "Demo Co",
+        unreachable_images: Iterable[str] = (),
     ) -> None:
         self.bot_tokens = dict(bot_tokens or {"xoxb-demo": TEAM_ID})
         self.state = SlackState(clock=clock, scopes=scopes, team_name=team_name)
@@ -101,6 +105,8 @@ class SlackStandIn:
         """OAuth v2: the authorize page, oauth.v2.access, app-level tokens."""
         self.socket = SlackSocketStandIn()
         """Socket Mode: the WebSocket apps.connections.open hands out."""
+        self.images = ImageDownloads(set(unreachable_images))
+        """Which image URLs "fail to download" (add hosts to ``images.unreachable``)."""
 
     # -- server ---------------------------------------------------------------------------
 
@@ -223,8 +229,10 @@ class SlackStandIn:
         if team_id is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         origin = str(request.url.origin())
+        # Downloaded first (the handlers are synchronous), refused where Slack checks blocks.
+        image_failure = await self.images.failure(method, args)
         try:
-            body = handler(ApiRequest(self.state, args, team_id, origin))
+            body = handler(ApiRequest(self.state, args, team_id, origin, image_failure))
         except SlackError as exc:
             body = exc.body()
         headers = {"x-oauth-scopes": ",".join(sorted(self.state.scopes))}

@@ -28,6 +28,7 @@ def _content(req: ApiRequest) -> tuple[str, Any, Any]:
     attachments = req.structured("attachments", "invalid_attachments")
     if blocks is not None:
         check_message_blocks(blocks)
+        req.check_images()
     if len(text) > MAX_TEXT:
         raise SlackError("msg_too_long")
     return text, blocks, attachments

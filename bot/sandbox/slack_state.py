@@ -292,6 +292,13 @@ class ApiRequest:
     args: JSON
     team_id: str
     origin: str
+    image_failure: SlackError | None = None
+    """Raised once the call's blocks pass their other checks: an image failed to download."""
+
+    def check_images(self) -> None:
+        """Refuse the call as Slack does when one of its images could not be downloaded."""
+        if self.image_failure is not None:
+            raise self.image_failure
 
     def text(self, name: str) -> str | None:
         """A string argument, or None when absent."""

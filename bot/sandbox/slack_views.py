@@ -41,6 +41,7 @@ def _external_id_taken(state: SlackState, external_id: str, view_id: str | None)
 def _view(req: ApiRequest, surface: str) -> JSON:
     spec = req.structured("view", "invalid_arguments")
     check_view(spec, surface=surface)  # raises unless spec is a dict describing that surface
+    req.check_images()
     return cast(JSON, spec)
 
 
