@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.errors import ConfigError
 from storage.engine import database_kind, normalize_database_url
@@ -66,6 +71,22 @@ class Settings(BaseSettings):
     """Validated configuration. Build it with :func:`load_settings`."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values :func:`load_settings` passes in: no os.environ, .env or secrets dir.
+
+        pydantic-settings would otherwise fill every field the mapping leaves out from the
+        process environment (``PORT=1234`` set in the shell would reach ``load_settings({})``).
+        """
+        return (init_settings,)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -264,12 +285,11 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings from ``environ`` (default: the process environment)."""
+    """Read and validate the settings from exactly ``environ`` (None: the process environment)."""
     source = os.environ if environ is None else environ
     fields = set(Settings.model_fields)
     data = {key.lower(): value for key, value in source.items() if key.lower() in fields}
     try:
-        # model_validate skips pydantic-settings' own env sources: ``environ`` is the only input.
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0])) from None
