@@ -11,7 +11,8 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -58,6 +59,39 @@ EXPECTED: dict[str, str] = {
     "DIGEST_GRACE_HOURS": "an integer number of hours between 0 and 168",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
 }
+
+
+# Variables slack_bolt reads from os.environ by itself when an argument is missing or empty
+# (SLACK_FACTS §1, §8): AsyncApp takes SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN and
+# SLACK_VERIFICATION_TOKEN, and turns OAuth on when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are
+# set; AsyncOAuthSettings takes scopes, redirect URI and paths; the Socket Mode handler the token.
+BOLT_ENV_FALLBACKS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_SCOPES",
+    "SLACK_USER_SCOPES",
+    "SLACK_REDIRECT_URI",
+    "SLACK_INSTALL_PATH",
+    "SLACK_REDIRECT_URI_PATH",
+)
+
+
+@contextmanager
+def hidden_from_bolt() -> Iterator[None]:
+    """Hide Bolt's fallback variables while Bolt objects are built, so only Settings decide.
+
+    Bolt has no switch for these fallbacks; hiding them is what its own tests do
+    (``remove_os_env_temporarily``). Building is synchronous, so no other task sees the gap.
+    """
+    saved = {name: os.environ.pop(name) for name in BOLT_ENV_FALLBACKS if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _http_url(value: str) -> str:
