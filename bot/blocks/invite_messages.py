@@ -1,8 +1,8 @@
 """What the person who sent an invite reads afterwards: the private confirmation.
 
 The customer's email and phone appear only masked (``s•••@e•••.com``); the platform's own
-silent cases are explained: Gumado accepts a repeat within 14 days, or an unsubscribed
-contact, with the same 202 and sends nothing.
+silent cases are explained: Gumado accepts a repeat within the campaign's duplicate window
+(by default 14 days), or an unsubscribed contact, with the same 202 and sends nothing.
 """
 
 from __future__ import annotations
@@ -76,8 +76,10 @@ def receipt_lines(receipt: InviteReceipt) -> list[str]:
         by = f"<@{receipt.earlier_by}>" if receipt.earlier_by else "Someone"
         lines.append(
             f":information_source: {by} already invited this contact through this campaign "
-            f"{slack_date(receipt.earlier_at, '{date_short_pretty}')}. Gumado ignores a repeat "
-            "within 14 days of the last invite, so this one will not be sent again."
+            f"{slack_date(receipt.earlier_at, '{date_short_pretty}')}. Gumado skips a repeat "
+            # The document: "within the campaign's duplicate protection window (default: 14 days)".
+            "within the campaign's duplicate window (by default 14 days), so this one may not "
+            "be sent again."
         )
     if receipt.platform == "gumado":
         lines.append(
