@@ -11,11 +11,17 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.errors import ConfigError
 from storage.engine import database_kind, normalize_database_url
@@ -55,6 +61,39 @@ EXPECTED: dict[str, str] = {
 }
 
 
+# Variables slack_bolt reads from os.environ by itself when an argument is missing or empty
+# (SLACK_FACTS §1, §8): AsyncApp takes SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN and
+# SLACK_VERIFICATION_TOKEN, and turns OAuth on when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are
+# set; AsyncOAuthSettings takes scopes, redirect URI and paths; the Socket Mode handler the token.
+BOLT_ENV_FALLBACKS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_SCOPES",
+    "SLACK_USER_SCOPES",
+    "SLACK_REDIRECT_URI",
+    "SLACK_INSTALL_PATH",
+    "SLACK_REDIRECT_URI_PATH",
+)
+
+
+@contextmanager
+def hidden_from_bolt() -> Iterator[None]:
+    """Hide Bolt's fallback variables while Bolt objects are built, so only Settings decide.
+
+    Bolt has no switch for these fallbacks; hiding them is what its own tests do
+    (``remove_os_env_temporarily``). Building is synchronous, so no other task sees the gap.
+    """
+    saved = {name: os.environ.pop(name) for name in BOLT_ENV_FALLBACKS if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 def _http_url(value: str) -> str:
     value = value.strip()
     if not re.match(r"^https?://[^\s/]+", value):
@@ -66,6 +105,22 @@ class Settings(BaseSettings):
     """Validated configuration. Build it with :func:`load_settings`."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values :func:`load_settings` passes in: no os.environ, .env or secrets dir.
+
+        pydantic-settings would otherwise fill every field the mapping leaves out from the
+        process environment (``PORT=1234`` set in the shell would reach ``load_settings({})``).
+        """
+        return (init_settings,)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -264,12 +319,11 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings from ``environ`` (default: the process environment)."""
+    """Read and validate the settings from exactly ``environ`` (None: the process environment)."""
     source = os.environ if environ is None else environ
     fields = set(Settings.model_fields)
     data = {key.lower(): value for key, value in source.items() if key.lower() in fields}
     try:
-        # model_validate skips pydantic-settings' own env sources: ``environ`` is the only input.
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0])) from None

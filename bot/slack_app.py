@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.config import Settings
+from bot.config import Settings, hidden_from_bolt
 from bot.deps import Deps
 from bot.errors import StartupError
 from bot.log import get_logger
@@ -24,20 +24,6 @@ from bot.slack_web import web_client
 __all__ = ["build_bolt_app", "install_socket_mode", "verifies_requests"]
 
 log = get_logger(__name__)
-
-
-class _EnvTokenNotice(logging.Filter):
-    """Drops Bolt's start-up notice that SLACK_BOT_TOKEN from the environment goes unused.
-
-    AsyncApp reads SLACK_BOT_TOKEN itself when no token is passed; ours comes from ``authorize``
-    on every request, which is the intended set-up, so the warning only confuses operators.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
-_ENV_TOKEN_NOTICE = _EnvTokenNotice()
 
 
 def build_bolt_app(deps: Deps) -> AsyncApp:
@@ -53,22 +39,22 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
         if settings.slack_signing_secret is not None
         else None
     )
-    logging.getLogger("slack_bolt.AsyncApp").addFilter(_ENV_TOKEN_NOTICE)
     if deps.installations is not None:
         # OAuth: Bolt's installation-store authorize (with token rotation) on our stores.
         installations = deps.installations
-        app = AsyncApp(
-            client=web_client(settings.slack_api_url, metrics=deps.metrics),
-            signing_secret=signing_secret,
-            # Given to the app as well as the OAuth settings, so Bolt's authorize and its token
-            # rotator use our client (SLACK_API_URL), not a default one on slack.com.
-            installation_store=installations.store,
-            installation_store_bot_only=True,
-            oauth_settings=oauth_settings(settings, installations),
-            process_before_response=True,
-            request_verification_enabled=verifies_requests(settings),
-            raise_error_for_unhandled_request=False,
-        )
+        with hidden_from_bolt():
+            app = AsyncApp(
+                client=web_client(settings.slack_api_url, metrics=deps.metrics),
+                signing_secret=signing_secret,
+                # Given to the app as well as the OAuth settings, so Bolt's authorize and its
+                # token rotator use our client (SLACK_API_URL), not a default one on slack.com.
+                installation_store=installations.store,
+                installation_store_bot_only=True,
+                oauth_settings=oauth_settings(settings, installations),
+                process_before_response=True,
+                request_verification_enabled=verifies_requests(settings),
+                raise_error_for_unhandled_request=False,
+            )
         return _with_deps(app, deps)
 
     # Bolt passes only the arguments it finds by name with inspect.getfullargspec(...).args:
@@ -80,16 +66,19 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
             return None
         return workspace.authorize_result()
 
-    app = AsyncApp(
-        # No token here: every request gets a client with the token ``authorize`` returns.
-        client=web_client(settings.slack_api_url, metrics=deps.metrics),
-        signing_secret=signing_secret,
-        # Bolt accepts None (authorization failed) though its annotation says otherwise.
-        authorize=cast(Callable[..., Awaitable[AuthorizeResult]], authorize),
-        process_before_response=True,
-        request_verification_enabled=verifies_requests(settings),
-        raise_error_for_unhandled_request=False,
-    )
+    # Hidden: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in os.environ would make Bolt add an
+    # OAuth flow on files in ~ to this single-workspace app (SLACK_FACTS §8).
+    with hidden_from_bolt():
+        app = AsyncApp(
+            # No token here: every request gets a client with the token ``authorize`` returns.
+            client=web_client(settings.slack_api_url, metrics=deps.metrics),
+            signing_secret=signing_secret,
+            # Bolt accepts None (authorization failed) though its annotation says otherwise.
+            authorize=cast(Callable[..., Awaitable[AuthorizeResult]], authorize),
+            process_before_response=True,
+            request_verification_enabled=verifies_requests(settings),
+            raise_error_for_unhandled_request=False,
+        )
     return _with_deps(app, deps)
 
 

@@ -124,3 +124,23 @@ def test_blank_values_count_as_unset_and_secrets_are_hidden() -> None:
 def test_encryption_key_error_says_how_to_make_one() -> None:
     with pytest.raises(ConfigError, match=r"Fernet\.generate_key"):
         load_settings({**BASE, "ENCRYPTION_KEY": "abc"})
+
+
+def test_only_the_given_mapping_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the shell running the tests (or the demo) happens to export reaches nothing.
+    monkeypatch.setenv("PORT", "1234")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-shell")
+    monkeypatch.setenv("ADMIN_USER_IDS", "U0SHELL01")
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shell")
+    empty = load_settings({})
+    assert empty.port == 3000 and empty.slack_bot_token is None
+    assert empty.admin_user_ids == []
+    assert empty.database_url == "sqlite+aiosqlite:///./reviewbot.db"
+    given = load_settings({**BASE, "HOST": "127.0.0.1"})
+    assert given.port == 3000 and given.host == "127.0.0.1"
+    assert given.slack_bot_token is not None
+    assert given.slack_bot_token.get_secret_value() == BASE["SLACK_BOT_TOKEN"]
+    # No mapping at all means the process environment, as ``reviewbot`` reads it.
+    process = load_settings()
+    assert process.port == 1234 and process.admin_user_ids == ["U0SHELL01"]
+    assert process.database_url == "postgresql+asyncpg://postgres@127.0.0.1:5432/shell"

@@ -2,7 +2,8 @@
 
 Email syntax is checked with email-validator (no DNS look-up: the modal must answer within
 Slack's 3 s), phones are parsed to E.164 with phonenumbers, using the country of the user's
-Slack locale (or ``DEFAULT_PHONE_REGION``) for numbers typed without a ``+`` country code.
+Slack locale (or ``DEFAULT_PHONE_REGION``) for numbers typed without a ``+`` country code, and
+accepted when their length is possible in the number's country (an error names that country).
 Nothing here logs a contact; errors quote no value back except its length.
 """
 
@@ -78,19 +79,58 @@ def _email(value: str) -> tuple[str | None, str | None]:
 def _phone(value: str, region: str) -> tuple[str | None, str | None]:
     example = "+1 415 555 0123" if region == "US" else "+44 20 7946 0958"
     try:
-        number = phonenumbers.parse(value, region)
+        number = phonenumbers.parse(value, region, keep_raw_input=True)
     except phonenumbers.NumberParseException:
         return (
             None,
             f"I can't read that as a phone number. Write it with its country code, e.g. {example}.",
         )
-    if not phonenumbers.is_valid_number(number):
-        where = phonenumbers.region_code_for_number(number) or region
-        return None, (
-            f"That isn't a valid phone number for {where}. Numbers from another country need "
-            f"their country code, e.g. {example}."
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+    problem = _phone_problem(number, region)
+    if problem is None:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+    if number.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+        other = "+1 415 555 0123" if number.country_code != 1 else "+44 20 7946 0958"
+        problem += f" Write a foreign number with its country code, e.g. {other}."
+    return None, problem
+
+
+def _phone_problem(number: phonenumbers.PhoneNumber, region: str) -> str | None:
+    """Why ``number`` can't be one of its country's, naming the country (not the number).
+
+    A length the country uses and the shape of its numbering plan are enough; full validity also
+    wants the number's block assigned in phonenumbers' tables, which refuses Gumado's own
+    example ("Phone in E.164 format (e.g. +14275238194)": 427 is no US area code yet).
+    """
+    code = number.country_code or 0  # parse() always sets it
+    # phonenumbers checks lengths against the calling code's main region ("US" for +1, "GB"
+    # for +44, "001" for +800); the message names the user's own region when it shares the code.
+    main = phonenumbers.region_code_for_country_code(code)
+    where = region if phonenumbers.country_code_for_region(region) == code else main
+    place = f"in {where} (+{code})" if where.isalpha() else f"under +{code}"
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(
+        main
+    ) or phonenumbers.PhoneMetadata.metadata_for_nongeo_region(code)
+    plan = metadata.general_desc if metadata is not None else None
+    digits = phonenumbers.national_significant_number(number)
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
+        # The plan's overall pattern ("[2-9]\d{9}" for +1) still refuses "0044 20 7946 0958"
+        # read as a US number (+1 004 420 7946), which has a US length.
+        if plan is None or re.fullmatch(plan.national_number_pattern or ".*", digits):
+            return None
+        return f"That isn't a phone number {place}: check the digits."
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return f"That's only the local part of a number {place}: add its area code."
+    lengths = plan.possible_length if plan is not None else ()
+    if not lengths:
+        return f"That isn't a phone number {place}."
+    count = f"{len(digits)} digits after +{code}"
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        return f"Too long for a number {place}: {count}, at most {lengths[-1]}."
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        return f"Too short for a number {place}: {count}, at least {lengths[0]}."
+    allowed = ", ".join(str(n) for n in lengths[:-1]) + f" or {lengths[-1]}"
+    return f"Numbers {place} have {allowed} digits after +{code}, not {len(digits)}."
 
 
 def _name(value: str | None, label: str) -> tuple[str | None, str | None]:

@@ -182,12 +182,15 @@ def test_confirmation_names_campaign_time_and_invite_id_without_contacts() -> No
     assert "<!here>" not in str(message) and "<@U1>" not in str(message)
 
 
-def test_confirmation_explains_a_repeat_within_14_days() -> None:
+def test_confirmation_explains_a_repeat_within_the_campaigns_window() -> None:
     earlier = datetime(2026, 10, 30, tzinfo=UTC)
     message = build_invite_confirmation(_receipt(earlier_by="U0FRONT", earlier_at=earlier))
     assert_message_within_limits(message)
-    assert "already invited this contact" in render_message(message, users={"U0FRONT": "fatima"})
-    assert "@fatima" in render_message(message, users={"U0FRONT": "fatima"})
+    shown = render_message(message, users={"U0FRONT": "fatima"})
+    assert "@fatima already invited this contact" in shown
+    # The window is the campaign's; 14 days is only Gumado's default.
+    assert "the campaign's duplicate window (by default 14 days)" in shown
+    assert "within 14 days" not in shown
 
 
 def test_cloutly_confirmation_shows_contact_id_and_sms_left() -> None:

@@ -154,7 +154,7 @@ async def test_every_check_answers_on_its_field_before_any_platform_call(
                 {BLOCK_INVITE_EMAIL: "email address or a phone", BLOCK_INVITE_PHONE: "or a phone"},
             ),
             ({"email": "sarah@"}, {BLOCK_INVITE_EMAIL: "isn't a valid email address"}),
-            ({"phone": "12345"}, {BLOCK_INVITE_PHONE: "valid phone number for US"}),
+            ({"phone": "12345"}, {BLOCK_INVITE_PHONE: "Too short for a number in US (+1)"}),
             ({"phone": "call me"}, {BLOCK_INVITE_PHONE: "can't read that as a phone"}),
             ({"first_name": "x" * 256}, {BLOCK_INVITE_FIRST_NAME: "at most 255"}),
             ({"last_name": "y" * 300}, {BLOCK_INVITE_LAST_NAME: "at most 255"}),
@@ -175,6 +175,41 @@ async def test_every_check_answers_on_its_field_before_any_platform_call(
         await service.settle()
         assert not any("invite" in path for _, path, _ in service.sandboxes.gumado.requests)
         assert await invite_rows(service) == []
+
+
+async def test_the_gumado_documents_phone_example_is_sent(database_url: str) -> None:
+    # "Phone in E.164 format (e.g. +14275238194)": 427 is no US area code yet, so a check of
+    # full validity refuses the document's own example; possibility accepts it.
+    async with running_service(database_url) as service:
+        view = await _open(service)
+        values = await _gumado_values(service, phone="+14275238194")
+        assert await _submit(service, view, values) is None
+        await service.settle()
+        [sent] = service.sandboxes.gumado.invites[-1:]
+        assert sent.phone == "+14275238194"
+
+
+async def test_a_phone_of_impossible_length_is_refused_naming_its_country(
+    database_url: str,
+) -> None:
+    cases = {
+        # Cloutly's document example: 11 digits after +44, and UK numbers have at most 10.
+        "+4412321321321": "Too long for a number in GB (+44): 11 digits after +44, at most 10.",
+        "+44 207": "Too short for a number in GB (+44): 3 digits after +44, at least 7.",
+        "(415) 555-012": "Too short for a number in US (+1): 9 digits after +1, at least 10.",
+        "555-0123": "That's only the local part of a number in US (+1): add its area code.",
+    }
+    async with running_service(database_url) as service:
+        view = await _open(service)
+        for phone, message in cases.items():
+            ack = await _submit(service, view, await _gumado_values(service, phone=phone))
+            assert ack is not None and ack["response_action"] == "errors", phone
+            assert set(ack["errors"]) == {BLOCK_INVITE_PHONE}
+            assert ack["errors"][BLOCK_INVITE_PHONE].startswith(message), ack["errors"]
+            digits = "".join(c for c in phone if c.isdigit())
+            assert digits[-6:] not in ack["errors"][BLOCK_INVITE_PHONE]
+        await service.settle()
+        assert not any("invite" in path for _, path, _ in service.sandboxes.gumado.requests)
 
 
 async def test_platform_field_errors_land_on_the_fields(database_url: str) -> None:

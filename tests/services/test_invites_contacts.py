@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from bot.services.contacts import (
@@ -65,8 +66,13 @@ def test_bad_emails_get_a_reason(email: str, reason: str) -> None:
 def test_phone_without_country_code_uses_the_region() -> None:
     uk, errors = _check("GB", phone="020 7946 0958")
     assert errors == {} and uk is not None and uk.phone == "+442079460958"
+    ca, errors = _check("CA", phone="(604) 555-0123")
+    assert errors == {} and ca is not None and ca.phone == "+16045550123"
     us, errors = _check("US", phone="020 7946 0958")
-    assert us is None and "valid phone number for US" in errors["phone"]
+    assert us is None and errors["phone"] == (
+        "Too long for a number in US (+1): 11 digits after +1, at most 10. "
+        "Write a foreign number with its country code, e.g. +44 20 7946 0958."
+    )
 
 
 def test_phone_with_country_code_ignores_the_region() -> None:
@@ -74,11 +80,71 @@ def test_phone_with_country_code_ignores_the_region() -> None:
     assert errors == {} and contact is not None and contact.phone == "+442079460958"
 
 
-@pytest.mark.parametrize("phone", ["call me", "12", "+999 1234", "+1 415 555"])
-def test_bad_phones_are_refused(phone: str) -> None:
+@pytest.mark.parametrize("region", ["US", "GB"])
+def test_a_possible_number_is_enough(region: str) -> None:
+    # Gumado's document: "Phone in E.164 format (e.g. +14275238194)". 427 is no US area code
+    # yet, so phonenumbers calls the number invalid; it has a US length, so it is possible.
+    contact, errors = _check(region, phone="+14275238194")
+    assert errors == {} and contact is not None and contact.phone == "+14275238194"
+
+
+def test_every_countrys_example_numbers_are_accepted() -> None:
+    kinds = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE)
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in kinds:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            typed = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            contact, errors = _check("US", phone=typed)
+            assert errors == {} and contact is not None and contact.phone == e164, (region, kind)
+
+
+@pytest.mark.parametrize(
+    ("region", "phone", "message"),
+    [
+        # Cloutly's document example "+4412321321321": no UK number has 11 digits after +44.
+        (
+            "US",
+            "+4412321321321",
+            "Too long for a number in GB (+44): 11 digits after +44, at most 10.",
+        ),
+        ("US", "+1 415 555", "Too short for a number in US (+1): 6 digits after +1, at least 10."),
+        ("CA", "604 555 012", "Too short for a number in CA (+1): 9 digits after +1, at least 10."),
+        ("US", "555-0123", "That's only the local part of a number in US (+1): add its area code."),
+        # A US length, but no US number starts 004: an international prefix US phones don't use.
+        ("US", "0044 20 7946", "That isn't a phone number in US (+1): check the digits."),
+        (
+            "US",
+            "+800 1234 567",
+            "Too short for a number under +800: 7 digits after +800, at least 8.",
+        ),
+        ("US", "+61 4 1234 567890", "Numbers in AU (+61) have 5, 6, 7, 8, 9, 10 or 12 digits"),
+    ],
+)
+def test_an_impossible_length_names_the_numbers_country(
+    region: str, phone: str, message: str
+) -> None:
+    contact, errors = _check(region, phone=phone)
+    assert contact is None and errors["phone"].startswith(message)
+    assert len(errors["phone"]) <= 150  # what the modal shows inline without cutting
+    digits = "".join(c for c in phone if c.isdigit())
+    assert digits[-7:] not in errors["phone"]  # the number is never echoed back
+
+
+@pytest.mark.parametrize(
+    ("phone", "example"),
+    [
+        ("call me", "+1 415 555 0123"),
+        ("+999 1234", "+1 415 555 0123"),
+        ("12", "+44 20 7946 0958"),  # typed without "+": maybe another country's number
+    ],
+)
+def test_bad_phones_are_refused(phone: str, example: str) -> None:
     contact, errors = _check(phone=phone)
     assert contact is None and set(errors) == {"phone"}
-    assert "+1 415 555 0123" in errors["phone"]
+    assert example in errors["phone"]
 
 
 def test_names_are_at_most_255_characters() -> None:

@@ -85,8 +85,9 @@ INFO = ProviderInfo(
         "set up.",
         when_sent=None,
         receipt_id_label="invite id",
-        duplicate_window="Gumado ignores a repeat within the campaign's duplicate window (by "
-        "default 14 days), so this one will not be sent again.",
+        # The document: "within the campaign's duplicate protection window (default: 14 days)".
+        duplicate_window="Gumado skips a repeat within the campaign's duplicate window (by "
+        "default 14 days), so this one may not be sent again.",
         opt_out_note="If this contact has unsubscribed from your invites, Gumado accepts the "
         "request but sends nothing: their opt-out always wins.",
         unknown_campaign="this campaign",
