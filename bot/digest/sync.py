@@ -74,7 +74,14 @@ class CatchUp:
         deps = self._deps
         async with self._gate.hold(), deps.sessions() as session, session.begin():
             ctx = RouteContext.open(session, deps.clock(), self._names)
+            # The connection row first, as the poller does: on PostgreSQL the two write the same
+            # review rows, and taking this lock first keeps them from deadlocking on those.
+            fresh = await session.get(
+                Connection, connection.id, populate_existing=True, with_for_update=True
+            )
+            if fresh is None:
+                return  # disconnected meanwhile
             for review in reviews:
-                await route_review(ctx, connection, review, cards_if_new=False)
+                await route_review(ctx, fresh, review, cards_if_new=False)
         if ctx.queued:
             deps.signals.outbound.set()
