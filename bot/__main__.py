@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot import __version__
 from bot.config import Settings, load_settings
@@ -18,17 +19,9 @@ from bot.log import configure_logging, get_logger
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = [
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.slack_client_secret,
-        settings.encryption_key,
-        settings.gumado_api_token,
-        settings.gumado_webhook_key,
-        settings.cloutly_api_key,
-    ]
-    return [v.get_secret_value() for v in values if v is not None]
+    """Every secret setting (tokens, keys, signing secret), so logs can redact them."""
+    values = [getattr(settings, name) for name in type(settings).model_fields]
+    return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
 
 
 async def _wait_for_signal() -> None:

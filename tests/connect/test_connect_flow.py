@@ -197,6 +197,27 @@ async def test_missing_scopes_are_saved_with_a_warning_naming_what_will_not_work
             assert f"lacks `{scope}`" in shown
 
 
+async def test_a_scope_the_check_could_not_reach_is_unverified_never_missing(
+    database_url: str,
+) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        gumado = service.sandboxes.gumado
+        # Gumado fails on the organizations probe (every retry): not a 403, so no verdict.
+        gumado.inject_fault(status=500, count=10, path="/api/v1/organizations")
+        url = await _open(service)
+        await submit_connect(service, "gumado", gumado.tokens["full"], "flaky")
+        await service.settle()
+        row = await connection_named(service, "flaky")
+        assert row is not None
+        shown = all_text(service.slack.responses(url))
+        assert "Could not check `organizations:read`" in shown
+        assert "lacks `organizations:read`" not in shown
+        _, url = await slash(service, "status")
+        [status] = service.slack.responses(url)
+        assert "lacks" not in all_text(status), "only a 403 makes a scope missing"
+
+
 async def test_same_name_same_platform_rotates_the_token_and_keeps_the_webhook_url(
     database_url: str,
 ) -> None:

@@ -27,6 +27,7 @@ from bot.blocks.ids import (
     CALLBACK_SUBSCRIBE_NOTICE,
 )
 from bot.filters import Filter
+from bot.sandbox.gumado_models import SourceRecord
 from fakes.signing import selected_value, text_value, view_submission_payload
 from harness import Service, running_service
 from storage.repositories import upsert_locations
@@ -76,6 +77,10 @@ async def test_modal_opens_filled_and_its_submission_creates_the_subscription(
 ) -> None:
     async with running_service(database_url) as service:
         await _add_locations(service)
+        # The review sites come from the platforms (Gumado GET /sources, Cloutly's businesses),
+        # so a site only this account has is offered too.
+        gumado_sources = service.sandboxes.gumado.sources
+        gumado_sources.append(SourceRecord(99, "Kununu", "kununu", "https://kununu.com"))
         ack, posts = await run_slash(service, "subscribe")
         assert ack is None and posts == []
         [opened] = service.slack.calls_to("views.open")
@@ -94,7 +99,15 @@ async def test_modal_opens_filled_and_its_submission_creates_the_subscription(
         location_menu = _block(view, BLOCK_SUB_LOCATION)["element"]
         downtown = next(o for o in location_menu["options"] if o["text"]["text"] == "Downtown")
         sources = [o["value"] for o in _block(view, BLOCK_SUB_SOURCES)["element"]["options"]]
-        assert "Google" in sources and "Yelp" in sources
+        assert "Google" in sources and "Yelp" in sources and "Kununu" in sources
+        cloutly_sites = {
+            site.casefold().replace(" ", "")
+            for business in service.sandboxes.cloutly.businesses
+            for site in business.get("sources") or ()
+        }
+        listed = {s.name.casefold().replace(" ", "") for s in gumado_sources if s.available}
+        shown = {name.casefold().replace(" ", "") for name in sources}
+        assert shown == listed | cloutly_sites
 
         values = _values(
             **{
