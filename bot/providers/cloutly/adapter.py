@@ -13,6 +13,7 @@ from bot.providers.base import Campaign, InviteResult, Organization, Review, Sou
 from bot.providers.cloutly.client import CloutlyClient
 from bot.providers.cursor import PollCursor
 from bot.providers.merge import cut_page
+from bot.providers.paced import ClientProvider
 from bot.providers.protocol import (
     BrowsePage,
     BrowseQuery,
@@ -61,39 +62,17 @@ INFO = ProviderInfo(
 )
 
 
-class CloutlyProvider:
+class CloutlyProvider(ClientProvider):
     """One Cloutly API key, as the app uses it."""
 
     info = INFO
 
     def __init__(self, client: CloutlyClient) -> None:
+        super().__init__(client)
         self.client = client
 
     def __repr__(self) -> str:
         return f"CloutlyProvider({self.client!r})"
-
-    @property
-    def platform(self) -> str:
-        return INFO.name
-
-    @property
-    def display_name(self) -> str:
-        return INFO.display_name
-
-    @property
-    def pacing_delay(self) -> float:
-        return self.client.pacing_delay
-
-    @property
-    def headroom(self) -> int:
-        return self.client.headroom
-
-    @property
-    def rate_limit(self) -> int:
-        return self.client.rate_limit
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def check_token(self, *, probe_scopes: bool = True) -> TokenCheck:
         # GET /businesses is the cheapest call; Cloutly keys carry no scopes.

@@ -11,7 +11,9 @@ from bot.errors import Invalid, ProviderError, ScopeError
 from bot.providers.base import Campaign, InviteResult, Organization, Page, Review, Source
 from bot.providers.cursor import PollCursor
 from bot.providers.gumado.client import UNSET, GumadoClient
+from bot.providers.gumado.parse import WEBHOOK_EVENTS
 from bot.providers.merge import RatingStream, merged_page, single_page
+from bot.providers.paced import ClientProvider
 from bot.providers.patience import patiently
 from bot.providers.protocol import (
     BrowsePage,
@@ -39,17 +41,6 @@ SCOPES: dict[str, str] = {
 }
 """The scopes the app needs (document, "Token Permissions") and what each enables."""
 
-WEBHOOK_EVENTS = (
-    "review-created",
-    "review-updated",
-    "organization-created",
-    "organization-updated",
-    "organization-deleted",
-    "location-created",
-    "location-updated",
-    "location-deleted",
-)
-"""Every event of the document's "Webhook Events" table: the app uses them all."""
 
 INFO = ProviderInfo(
     name="gumado",
@@ -107,39 +98,17 @@ PROBE_PATIENCE = 5.0
 PROBE_DEADLINE = 20.0
 
 
-class GumadoProvider:
+class GumadoProvider(ClientProvider):
     """One Gumado token, as the app uses it."""
 
     info = INFO
 
     def __init__(self, client: GumadoClient) -> None:
+        super().__init__(client)
         self.client = client
 
     def __repr__(self) -> str:
         return f"GumadoProvider({self.client!r})"
-
-    @property
-    def platform(self) -> str:
-        return INFO.name
-
-    @property
-    def display_name(self) -> str:
-        return INFO.display_name
-
-    @property
-    def pacing_delay(self) -> float:
-        return self.client.pacing_delay
-
-    @property
-    def headroom(self) -> int:
-        return self.client.headroom
-
-    @property
-    def rate_limit(self) -> int:
-        return self.client.rate_limit
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # ------------------------------------------------------------ token and names
 

@@ -32,18 +32,17 @@ __all__ = [
 ]
 
 
-WEBHOOK_EVENTS = frozenset(
-    {
-        "review-created",
-        "review-updated",
-        "organization-created",
-        "organization-updated",
-        "organization-deleted",
-        "location-created",
-        "location-updated",
-        "location-deleted",
-    }
+WEBHOOK_EVENTS = (
+    "review-created",
+    "review-updated",
+    "organization-created",
+    "organization-updated",
+    "organization-deleted",
+    "location-created",
+    "location-updated",
+    "location-deleted",
 )
+"""Every event of the document's "Webhook Events" table: the app uses them all."""
 
 
 class GumadoPayloadError(ValueError):
