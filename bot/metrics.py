@@ -41,8 +41,16 @@ class Metrics:
         )
         self.webhooks = Counter(
             "reviewbot_webhooks_total",
-            "Gumado webhooks received, by outcome (accepted, duplicate, rejected_*, unavailable).",
+            "Gumado webhooks received, by outcome (accepted, duplicate, ignored_unknown_event, "
+            "rejected_*, unavailable).",
             ["outcome"],
+            registry=r,
+        )
+        self.webhook_unknown_events = Counter(
+            "reviewbot_webhook_unknown_events_total",
+            "Gumado webhooks of an event type this version does not handle (acknowledged, "
+            "nothing stored), by event name.",
+            ["event"],
             registry=r,
         )
         self.inbound_events = Counter(

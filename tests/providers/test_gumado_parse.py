@@ -18,6 +18,7 @@ from bot.providers.gumado import (
     webhook_event,
     webhook_object_id,
 )
+from bot.providers.gumado.parse import is_known_webhook_event
 
 # The document's "review-created / review-updated" payload, verbatim.
 REVIEW_WEBHOOK: dict[str, Any] = {
@@ -215,5 +216,10 @@ def test_deleted_events_carry_only_an_id() -> None:
         location_from_webhook({"webhook_event": "location-deleted", "id": 3})
     with pytest.raises(GumadoPayloadError, match="name"):
         location_from_webhook({"webhook_event": "location-created", "id": 3})
-    with pytest.raises(GumadoPayloadError, match="webhook_event"):
-        webhook_event({"webhook_event": "review-exploded", "id": 1})
+    # A newer Gumado's event is read (and acknowledged by intake), not refused.
+    assert webhook_event({"webhook_event": "review-exploded", "id": 1}) == "review-exploded"
+    assert not is_known_webhook_event("review-exploded")
+    assert is_known_webhook_event("organization-deleted")
+    for garbage in ({"id": 1}, {"webhook_event": "", "id": 1}, {"webhook_event": 3}):
+        with pytest.raises(GumadoPayloadError, match="webhook_event"):
+            webhook_event(garbage)

@@ -19,6 +19,7 @@ __all__ = [
     "GumadoPayloadError",
     "campaign_from_api",
     "country_from_api",
+    "is_known_webhook_event",
     "location_from_webhook",
     "me_from_api",
     "organization_from_api",
@@ -148,12 +149,21 @@ def review_from_api(payload: object) -> Review:
 
 
 def webhook_event(payload: object) -> str:
-    """The ``webhook_event`` of a payload, checked against the document's event list."""
+    """The ``webhook_event`` of a payload ("All payloads include the webhook_event field").
+
+    Any name is returned, one this version knows or not: Gumado may add events, and an endpoint
+    subscribed to them must still acknowledge them (see :func:`is_known_webhook_event`).
+    """
     data = _mapping(payload, "webhook payload")
     event = data.get("webhook_event")
-    if not isinstance(event, str) or event not in WEBHOOK_EVENTS:
-        raise GumadoPayloadError("Gumado webhook payload has no known 'webhook_event'")
+    if not isinstance(event, str) or not event.strip():
+        raise GumadoPayloadError("Gumado webhook payload has no 'webhook_event'")
     return event
+
+
+def is_known_webhook_event(event: str) -> bool:
+    """Whether ``event`` is in the document's "Webhook Events" table (the ones the app handles)."""
+    return event in WEBHOOK_EVENTS
 
 
 def webhook_object_id(payload: object) -> str:
