@@ -83,6 +83,12 @@ class Metrics:
             ["platform", "outcome"],
             registry=r,
         )
+        self.reviews_skipped = Counter(
+            "reviewbot_reviews_skipped_total",
+            "Reviews a poll could not read (skipped and logged by id), by platform.",
+            ["platform"],
+            registry=r,
+        )
         self.digests = Counter(
             "reviewbot_digests_total",
             "Digests by outcome (sent, failed, skipped).",

@@ -165,9 +165,9 @@ class Poller(Worker):
             client = deps.providers.client_for(connection)
             organizations = await self._organizations(client, connection)
             if isinstance(client, GumadoClient):
-                reviews = await self._gumado_reviews(client, cursor)
+                reviews, skipped = await self._gumado_reviews(client, cursor)
             else:
-                reviews = await self._cloutly_reviews(client, cursor)
+                reviews, skipped = await self._cloutly_reviews(client, cursor)
         except errors.RateLimited as exc:
             self._blocked_until[connection.id] = time.monotonic() + exc.retry_after
             await self._failed(connection, now, f"rate limited: {exc}", healthy=True)
@@ -177,7 +177,9 @@ class Poller(Worker):
             await self._failed(connection, now, str(exc), healthy=False)
             deps.metrics.polls.labels(connection.platform, "failed").inc()
             return
-        baseline = await self._store(connection, cursor, organizations, reviews, now)
+        if skipped:
+            deps.metrics.reviews_skipped.labels(connection.platform).inc(skipped)
+        baseline = await self._store(connection, cursor, organizations, reviews, now, skipped)
         deps.metrics.polls.labels(connection.platform, "baseline" if baseline else "ok").inc()
 
     async def _failed(
@@ -205,27 +207,37 @@ class Poller(Worker):
         except errors.ScopeError:
             return None  # a token without organizations:read: names come from webhooks only
 
-    async def _gumado_reviews(self, client: GumadoClient, cursor: PollCursor) -> list[Review]:
-        """Newest first, page after page, until the pages are older than the cursor."""
+    async def _gumado_reviews(
+        self, client: GumadoClient, cursor: PollCursor
+    ) -> tuple[list[Review], int]:
+        """Newest first, page after page, until the pages are older than the cursor.
+
+        Also returns how many reviews the pages held that could not be read (skipped).
+        """
         reviews: list[Review] = []
+        skipped = 0
         stop_before = cursor.scan_from()
         page_number = 1
         while page_number <= MAX_GUMADO_PAGES:
             page = await client.list_reviews(page=page_number)
             reviews.extend(page.items)
+            skipped += int(page.extra.get("skipped", 0))
             if stop_before is None or not page.items or not page.has_next:
                 break  # a baseline reads one page
             if min(r.published_at for r in page.items) <= stop_before:
                 break
             page_number += 1
-        return reviews
+        return reviews, skipped
 
-    async def _cloutly_reviews(self, client: CloutlyClient, cursor: PollCursor) -> list[Review]:
+    async def _cloutly_reviews(
+        self, client: CloutlyClient, cursor: PollCursor
+    ) -> tuple[list[Review], int]:
         """Every review comes at once; keep the recent ones and those changed since the cursor."""
         page = await client.list_reviews(sort="desc")
+        skipped = int(page.extra.get("skipped", 0))
         everything = sorted(page.items, key=lambda r: r.published_at, reverse=True)
         if cursor.horizon is None:
-            return everything[:BASELINE_LIMIT]
+            return everything[:BASELINE_LIMIT], skipped
         scan_from = cursor.scan_from()
         return [
             review
@@ -236,7 +248,7 @@ class Poller(Worker):
                 and cursor.updated is not None
                 and review.updated_at > cursor.updated
             )
-        ]
+        ], skipped
 
     async def _store(
         self,
@@ -245,6 +257,7 @@ class Poller(Worker):
         organizations: list[Organization] | None,
         reviews: list[Review],
         now: datetime,
+        skipped: int = 0,
     ) -> bool:
         """Route the reviews and move the cursor in one transaction; True for a baseline."""
         deps = self._deps
@@ -277,6 +290,7 @@ class Poller(Worker):
                 connection_id=connection.id,
                 now=now,
                 cursor=cursor.advanced(reviews).to_json(),
+                skipped=skipped,
             )
         if ctx.queued:
             deps.signals.outbound.set()

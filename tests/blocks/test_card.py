@@ -226,7 +226,10 @@ def test_missing_optional_fields() -> None:
     )
     payload = card(review, organization_name=None, location_name=None)
     ids = [b["block_id"] for b in payload["blocks"]]
-    assert ids == ["card_summary", "card_author", "card_actions"]
+    assert ids == ["card_summary", "card_author", "card_no_text", "card_actions"]
+    assert block(payload, "card_no_text")["elements"][0]["text"] == (
+        "No written review: only the rating."
+    )
     summary = block(payload, "card_summary")
     assert "accessory" not in summary
     assert [f["text"] for f in summary["fields"]] == ["Facebook review"]
@@ -247,7 +250,7 @@ def test_empty_strings_are_treated_as_missing() -> None:
     )
     payload = card(review)
     ids = [b["block_id"] for b in payload["blocks"]]
-    assert ids == ["card_summary", "card_author", "card_actions"]
+    assert ids == ["card_summary", "card_author", "card_no_text", "card_actions"]
 
 
 def test_review_link_is_used_when_the_review_has_no_url() -> None:
