@@ -102,12 +102,13 @@ def _summary_text(stats: DigestStats, org: str) -> str:
             else ""
         )
         return f"Weekly digest for {org}: no new reviews this week{running}."
-    average = _stars_average(stats.current.average)
+    reviews = f"{stats.current.count} reviews ({_count_change(stats.count_change)})"
+    if stats.current.average is None:
+        return f"Weekly digest for {org}: {reviews}, none with a rating."
     change = format_change(stats.average_change)
     return (
-        f"Weekly digest for {org}: average {average}"
-        f"{f' ({change})' if change else ''}, {stats.current.count} reviews "
-        f"({_count_change(stats.count_change)})."
+        f"Weekly digest for {org}: average {stats.current.average:.2f}★"
+        f"{f' ({change})' if change else ''}, {reviews}."
     )
 
 

@@ -17,12 +17,15 @@ from zoneinfo import ZoneInfo
 from admin_helpers import all_text, slash
 from pipeline_helpers import (
     InboundEvent,
+    MovableClock,
+    Review,
     block_texts,
     cards,
     cards_of,
     connection,
     count,
     post_webhook,
+    rows,
     subscribe,
     wait_cards,
 )
@@ -87,6 +90,30 @@ async def test_a_hidden_edited_gumado_review_says_so_and_its_changes_are_noted(
         assert any("Reply published" in n for n in notes[1:]), notes
         label = block(answered, "card_reply_label")["elements"][0]["text"]
         assert f"<{created['url']}|View reply>" in label
+
+
+async def test_a_poll_which_does_not_carry_the_review_state_keeps_it(database_url: str) -> None:
+    clock = MovableClock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        created = gumado.add_review(rating=2, message="Slow", hidden=True, verified=True)
+        (card,) = await wait_cards(service, 1)
+        assert "Hidden on your widget" in block_texts(card)
+        # Webhooks stop; a day later the poller reads GET /reviews, whose items (the
+        # document's "Example Response") say nothing of hidden, verified or edits.
+        gumado.webhooks.subscriptions.clear()
+        clock.advance(hours=25)
+        await _poll(service)
+        (row,) = await rows(service, Review, Review.platform_id == str(created["id"]))
+        assert (row.hidden, row.verified, row.source_logo_url is not None) == (True, True, True)
+        (after,) = cards_of(service, created["id"])
+        assert "🙈 Hidden on your widget" in block_texts(after) and "✓ Verified" in block_texts(
+            after
+        )
+        assert service.slack.thread("C0REVIEWS", card["ts"]) == []  # nothing changed to note
 
 
 async def test_a_review_without_stars_gets_a_card_but_no_low_rating_alert(
