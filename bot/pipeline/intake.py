@@ -132,6 +132,11 @@ class IntakeWriter:
             self._queue.put_nowait(None)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        # Key lookups nobody waits for any more (their requests were answered 503).
+        lookups = list(self._lookups.values())
+        for lookup in lookups:
+            lookup.cancel()
+        await asyncio.gather(*lookups, return_exceptions=True)
 
     def busy(self) -> bool:
         """True while events wait to be committed."""

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import pytest
 from pipeline_helpers import (
     Delivery,
     InboundEvent,
@@ -230,6 +231,39 @@ async def test_a_locked_database_is_answered_503_within_gumados_five_seconds(
         await wait_cards(service, 1)
         assert len(cards_of(service, payload["id"])) == 1
         assert await count(service, InboundEvent) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_webhook_key_lookup_that_waits_on_a_lock_is_answered_503_in_time(
+    database_url: str,
+) -> None:
+    # SQLite readers never wait for a writer (WAL); on PostgreSQL a lock can hold a read.
+    async with running_service(database_url) as service:
+        await service.settle()
+        url = make_url(database_url).set(drivername="postgresql")
+        blocker = await asyncpg.connect(url.render_as_string(hide_password=False))
+        locked = asyncio.Event()
+
+        async def hold_the_lock() -> None:
+            async with blocker.transaction():
+                await blocker.execute("LOCK TABLE connections IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                await asyncio.sleep(8)  # longer than Gumado's 5 s, then let go regardless
+
+        holder = asyncio.create_task(hold_the_lock())
+        try:
+            await locked.wait()
+            started = time.monotonic()
+            status, _ = await post_webhook(service, REVIEW)
+            elapsed = time.monotonic() - started
+            await holder
+        finally:
+            await blocker.close()
+        assert status == 503 and DATABASE_WAIT_SECONDS - 0.5 <= elapsed < 4.8, (status, elapsed)
+        # The lookup went on and filled the cache: the retry is answered at once.
+        status, _ = await post_webhook(service, REVIEW)
+        assert status == 200
 
 
 async def test_an_event_type_this_version_does_not_know_is_acknowledged_not_kept(
