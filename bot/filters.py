@@ -173,8 +173,14 @@ class Filter:
         organization_name: str | None = None,
         location_name: str | None = None,
     ) -> bool:
-        """True when ``review`` passes every filter (``connection`` is applied by the caller)."""
-        if not self.rating_min <= review.rating <= self.rating_max:
+        """True when ``review`` passes every filter (``connection`` is applied by the caller).
+
+        An unrated review passes only a filter that does not narrow the rating.
+        """
+        if review.rating is None:
+            if (self.rating_min, self.rating_max) != (1, 5):
+                return False
+        elif not self.rating_min <= review.rating <= self.rating_max:
             return False
         if self.sources and source_key(review.source) not in {source_key(s) for s in self.sources}:
             return False
@@ -192,7 +198,12 @@ class Filter:
 
     def wants_mentions(self, review: Review) -> bool:
         """True when this review is low enough to mention the subscription's people."""
-        return bool(self.mentions) and review.rating <= self.alert_threshold
+        # No stars, no alert: there is no rating to be low.
+        return (
+            bool(self.mentions)
+            and review.rating is not None
+            and review.rating <= self.alert_threshold
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict for storage; :meth:`from_json` reads it back."""

@@ -41,8 +41,16 @@ class Metrics:
         )
         self.webhooks = Counter(
             "reviewbot_webhooks_total",
-            "Gumado webhooks received, by outcome (accepted, duplicate, rejected_*, unavailable).",
+            "Gumado webhooks received, by outcome (accepted, duplicate, ignored_unknown_event, "
+            "rejected_*, unavailable).",
             ["outcome"],
+            registry=r,
+        )
+        self.webhook_unknown_events = Counter(
+            "reviewbot_webhook_unknown_events_total",
+            "Gumado webhooks of an event type this version does not handle (acknowledged, "
+            "nothing stored), by event name.",
+            ["event"],
             registry=r,
         )
         self.inbound_events = Counter(
@@ -79,6 +87,12 @@ class Metrics:
             "reviewbot_polls_total",
             "Platform polls, by platform and outcome (ok, baseline, rate_limited, failed).",
             ["platform", "outcome"],
+            registry=r,
+        )
+        self.reviews_skipped = Counter(
+            "reviewbot_reviews_skipped_total",
+            "Reviews a poll could not read (skipped and logged by id), by platform.",
+            ["platform"],
             registry=r,
         )
         self.digests = Counter(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -118,6 +119,8 @@ class Connection(Base):
     last_error_at: Mapped[datetime | None]
     last_webhook_at: Mapped[datetime | None]
     last_poll_at: Mapped[datetime | None]
+    # Reviews the last poll could not read (skipped, logged by id): /reviews status shows it.
+    last_poll_skipped: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     poll_cursor: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
@@ -168,7 +171,8 @@ class Review(Base):
     organization_platform_id: Mapped[str | None] = mapped_column(String(64))
     location_platform_id: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))
-    rating: Mapped[int] = mapped_column(SmallInteger)
+    # NULL: the review has no stars (Cloutly's fields are nullable; some sources rate nothing).
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
     author: Mapped[str | None] = mapped_column(String(255))
     avatar_url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
@@ -177,8 +181,18 @@ class Review(Base):
     source_logo_url: Mapped[str | None] = mapped_column(Text)
     reply: Mapped[str | None] = mapped_column(Text)
     reply_at: Mapped[datetime | None]
+    # A reply known only by its day (Cloutly "date": "2021-02-04"): not an instant.
+    reply_on: Mapped[date | None] = mapped_column(Date)
     published_at: Mapped[datetime]
     platform_updated_at: Mapped[datetime | None]
+    # Review state (NULL: the platform's answer did not say): see bot.providers.base.Review.
+    hidden: Mapped[bool | None] = mapped_column(Boolean)
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    original_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    edited_at: Mapped[datetime | None]
+    replied: Mapped[bool | None] = mapped_column(Boolean)
+    reply_url: Mapped[str | None] = mapped_column(Text)
+    archived: Mapped[bool | None] = mapped_column(Boolean)
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)

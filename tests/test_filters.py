@@ -461,6 +461,16 @@ def test_rating_matching(text: str, rating: int, expected: bool) -> None:
     assert parse(text).matches(review(rating=rating)) is expected
 
 
+def test_an_unrated_review_passes_only_filters_that_do_not_narrow_the_rating() -> None:
+    unrated = review(rating=None)
+    assert Filter().matches(unrated)
+    assert parse("source:Google org:12").matches(unrated)
+    for text in ("rating:<=2", "rating:>=4", "rating:5", "rating:1-3"):
+        assert not parse(text).matches(unrated), text
+    # No stars, nothing low: nobody is mentioned.
+    assert not parse("mention:@U0ONCALL alert:<=5").wants_mentions(unrated)
+
+
 def test_source_matching_ignores_case() -> None:
     f = parse("source:Google,Yelp")
     assert f.matches(review(source="google"))

@@ -11,6 +11,7 @@ from bot.blocks.images import slack_image_url
 from bot.blocks.text import (
     mrkdwn_link,
     plain,
+    plain_date,
     safe_mrkdwn,
     safe_url,
     slack_date,
@@ -39,9 +40,11 @@ ACTION_MARK_HANDLED = "card_mark_handled"
 BLOCK_MENTIONS = "card_mentions"
 BLOCK_SUMMARY = "card_summary"
 BLOCK_AUTHOR = "card_author"
+BLOCK_STATE = "card_state"
 BLOCK_TITLE = "card_title"
 BLOCK_TEXT = "card_text"
 BLOCK_MORE = "card_more"
+BLOCK_NO_TEXT = "card_no_text"
 BLOCK_REPLY_LABEL = "card_reply_label"
 BLOCK_REPLY = "card_reply"
 BLOCK_HANDLED = "card_handled"
@@ -96,6 +99,33 @@ def _place(review: Review, organization_name: str | None, location_name: str | N
     return truncate(joined, NAME_LIMIT * 2 + 3) or None
 
 
+def _state_line(review: Review, source: str) -> str | None:
+    """What the platform says about the review besides its words, in one short line."""
+    parts: list[str] = []
+    if review.hidden:
+        # Hidden from the business's review widget: still a review someone wrote, so shown.
+        parts.append("🙈 Hidden on your widget")
+    if review.archived:
+        parts.append("🗄️ Archived")
+    if review.edited_by_reviewer:
+        edited = "✏️ Edited by the reviewer"
+        if review.edited_at is not None and review.edited_at > review.published_at:
+            edited += f" {slack_date(review.edited_at, '{date_short_pretty}')}"
+        was = review.original_rating
+        if was is not None and review.rating is not None and was != review.rating:
+            edited += f": was {was}★"
+        parts.append(edited)
+    reply_link = safe_url(review.reply_url)
+    if review.replied and not plain(review.reply, 1):
+        replied = f"↩️ Replied on {safe_mrkdwn(source)}"
+        parts.append(
+            f"{replied} · {mrkdwn_link(reply_link, 'View reply')}" if reply_link else replied
+        )
+    if review.verified:
+        parts.append("✓ Verified")
+    return " · ".join(parts) or None
+
+
 def _button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
     return {"type": "button", "text": _plain_text(text), "action_id": action_id, **extra}
 
@@ -143,6 +173,10 @@ def _blocks(
     author_elements.append(_mrkdwn(slack_date(review.published_at)))
     blocks.append({"type": "context", "block_id": BLOCK_AUTHOR, "elements": author_elements})
 
+    state = _state_line(review, source)
+    if state:
+        blocks.append({"type": "context", "block_id": BLOCK_STATE, "elements": [_mrkdwn(state)]})
+
     title = plain(review.title, TITLE_LIMIT)
     if title:
         blocks.append({"type": "header", "block_id": BLOCK_TITLE, "text": _plain_text(title)})
@@ -151,6 +185,15 @@ def _blocks(
     body = plain(full_text, text_limit)
     if body:
         blocks.append({"type": "section", "block_id": BLOCK_TEXT, "text": _plain_text(body)})
+    elif not title:
+        missing = (
+            "No written review: only the rating."
+            if review.rating is not None
+            else "No rating and no written review."
+        )
+        blocks.append(
+            {"type": "context", "block_id": BLOCK_NO_TEXT, "elements": [_plain_text(missing)]}
+        )
     if body != full_text:
         more = (
             _mrkdwn(f"… {mrkdwn_link(link, 'Read the full review')}")
@@ -164,6 +207,11 @@ def _blocks(
         label = "*Reply from the business:*"
         if review.reply_at is not None:
             label += f" {slack_date(review.reply_at)}"
+        elif review.reply_on is not None:
+            label += f" {plain_date(review.reply_on)}"  # a day, shown as that day everywhere
+        reply_link = safe_url(review.reply_url)
+        if reply_link:
+            label += f" · {mrkdwn_link(reply_link, 'View reply')}"
         blocks.append(
             {"type": "context", "block_id": BLOCK_REPLY_LABEL, "elements": [_mrkdwn(label)]}
         )
@@ -201,7 +249,8 @@ def _blocks(
 def _fallback_text(review: Review, place: str | None, mention_tokens: Sequence[str]) -> str:
     """The notification / screen-reader line; every untrusted part escaped."""
     source = plain(review.source, NAME_LIMIT) or "Review"
-    line = f"{stars(review.rating)} {safe_mrkdwn(source)} review"
+    rated = stars(review.rating) if review.rating is not None else "Unrated"
+    line = f"{rated} {safe_mrkdwn(source)} review"
     if place:
         line += f" of {safe_mrkdwn(place)}"
     author = plain(review.author, NAME_LIMIT)
@@ -291,6 +340,17 @@ def _norm(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _stars_short(rating: int | None) -> str:
+    return f"{rating}★" if rating is not None else "no rating"
+
+
+def _flipped(before: bool | None, after: bool | None, on: str, off: str) -> str | None:
+    """A note for a state that changed; None when it did not or was not known before."""
+    if before is None or after is None or before == after:
+        return None
+    return on if after else off
+
+
 def build_update_note(before: Review, after: Review) -> str | None:
     """The thread reply saying what changed ("Reply published · Rating 2★ → 4★"), or None."""
     changes: list[str] = []
@@ -301,12 +361,22 @@ def build_update_note(before: Review, after: Review) -> str | None:
         changes.append("Reply removed")
     elif old_reply != new_reply:
         changes.append("Reply edited")
+    elif not new_reply and before.replied is False and after.replied:
+        changes.append("Replied")  # on the review site, with no text the platform passes on
     if before.rating != after.rating:
-        changes.append(f"Rating {before.rating}★ → {after.rating}★")
+        changes.append(f"Rating {_stars_short(before.rating)} → {_stars_short(after.rating)}")
     if _norm(before.text) != _norm(after.text):
         changes.append("Review text edited")
     if _norm(before.title) != _norm(after.title):
         changes.append("Title edited")
+    changes += [
+        note
+        for note in (
+            _flipped(before.hidden, after.hidden, "Hidden on your widget", "Shown on your widget"),
+            _flipped(before.archived, after.archived, "Archived", "Unarchived"),
+        )
+        if note
+    ]
     return " · ".join(changes) or None
 
 

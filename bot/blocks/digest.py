@@ -81,6 +81,11 @@ def _review_line(review: DigestReview, limit: int) -> str:
     return line
 
 
+def _stars_average(average: float | None) -> str:
+    # None: every review of the week came without a rating.
+    return f"{average:.2f}★" if average is not None else "no ratings"
+
+
 def _trend_line(stats: DigestStats) -> str | None:
     averages = [week.average for week in stats.trend]
     if all(value is None for value in averages):
@@ -97,12 +102,13 @@ def _summary_text(stats: DigestStats, org: str) -> str:
             else ""
         )
         return f"Weekly digest for {org}: no new reviews this week{running}."
-    average = stats.current.average or 0.0
+    reviews = f"{stats.current.count} reviews ({_count_change(stats.count_change)})"
+    if stats.current.average is None:
+        return f"Weekly digest for {org}: {reviews}, none with a rating."
     change = format_change(stats.average_change)
     return (
-        f"Weekly digest for {org}: average {average:.2f}★"
-        f"{f' ({change})' if change else ''}, {stats.current.count} reviews "
-        f"({_count_change(stats.count_change)})."
+        f"Weekly digest for {org}: average {stats.current.average:.2f}★"
+        f"{f' ({change})' if change else ''}, {reviews}."
     )
 
 
@@ -126,7 +132,7 @@ def build_digest(
             )
         blocks.append(_section(body))
     else:
-        average = stats.current.average or 0.0
+        average = _stars_average(stats.current.average)
         change = format_change(stats.average_change)
         if stats.previous.count == 0:
             change = "no reviews the week before"
@@ -135,7 +141,7 @@ def build_digest(
             {
                 "type": "section",
                 "fields": [
-                    _mrkdwn(f"*Average rating*\n{average:.2f}★ {change}".rstrip()),
+                    _mrkdwn(f"*Average rating*\n{average} {change}".rstrip()),
                     _mrkdwn(
                         f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})"
                     ),
@@ -149,7 +155,7 @@ def build_digest(
         blocks.append(_section(f"*Ratings*\n```{rating_bars(stats.distribution)}```"))
         lines = [
             f"• {safe_mrkdwn(plain(s.source, NAME_LIMIT) or 'Unknown')}: "
-            f"{s.count} review{'s' if s.count != 1 else ''}, {s.average:.2f}★"
+            f"{s.count} review{'s' if s.count != 1 else ''}, {_stars_average(s.average)}"
             for s in stats.sources[:SOURCE_LINES]
         ]
         if len(stats.sources) > SOURCE_LINES:

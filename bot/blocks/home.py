@@ -75,7 +75,7 @@ class HomeCard:
     """A review card the app posted."""
 
     channel_id: str
-    rating: int
+    rating: int | None
     source: str
     author: str | None
     sent_at: datetime

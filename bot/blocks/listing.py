@@ -85,10 +85,21 @@ def _review_blocks(item: ListedReview, position: int) -> list[dict[str, Any]]:
     link = safe_url(review.url)
     if link:
         parts.append(mrkdwn_link(link, "View"))
+    state = [
+        word
+        for shown, word in (
+            (review.hidden, "hidden on your widget"),
+            (review.archived, "archived"),
+            (review.edited_by_reviewer, "edited by the reviewer"),
+        )
+        if shown
+    ]
+    if state:
+        parts.append(f"_{', '.join(state)}_")
     author = plain(review.author, NAME) or "Anonymous"
     words = plain(" ".join((review.text or review.title or "").split()), EXCERPT)
     said = f"{author}: “{words}”" if words else f"{author} (no text)"
-    if review.reply:
+    if review.reply or review.replied:
         said += "  ↩ replied"
     return [
         {

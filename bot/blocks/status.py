@@ -54,6 +54,8 @@ class ConnectionStatus:
     headroom: tuple[int, int] | None = None
     """(requests left, per minute) of our pacing, once the app has called the platform."""
     missing_scopes: Sequence[str] = ()
+    skipped_reviews: int = 0
+    """Reviews the last poll could not read (skipped; the log names their ids)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,12 @@ def _connection_block(
     if connection.missing_scopes:
         scopes = ", ".join(f"`{escape_mrkdwn(s)}`" for s in connection.missing_scopes[:6])
         lines.append(f":warning: The token lacks {scopes}; reconnect with a token that has them.")
+    if connection.skipped_reviews:
+        n = connection.skipped_reviews
+        lines.append(
+            f":warning: The last poll skipped {n} review{'s' if n != 1 else ''} it could not "
+            "read (the log names their ids); every other review came through."
+        )
     if connection.last_error:
         lines.append(
             f"Last error: `{_error_text(connection.last_error)}` "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote, urlsplit
 
 __all__ = [
     "escape_mrkdwn",
     "mrkdwn_link",
     "plain",
+    "plain_date",
     "safe_mrkdwn",
     "safe_url",
     "slack_date",
@@ -96,8 +97,10 @@ def plain(text: str | None, limit: int) -> str:
     return truncate(cleaned.strip(), limit)
 
 
-def stars(rating: int) -> str:
-    """Render a 1–5 rating as ``★★☆☆☆ 2/5``."""
+def stars(rating: int | None) -> str:
+    """Render a 1–5 rating as ``★★☆☆☆ 2/5`` (``No rating`` for a review without one)."""
+    if rating is None:
+        return "No rating"
     filled = max(0, min(5, int(rating)))
     return f"{'★' * filled}{'☆' * (5 - filled)} {filled}/5"
 
@@ -140,3 +143,12 @@ def slack_date(
     target = safe_url(link)
     link_part = f"^{escape_mrkdwn(target)}" if target else ""
     return f"<!date^{int(moment.timestamp())}^{fmt}{link_part}|{_utc_fallback(moment)}>"
+
+
+def plain_date(day: date) -> str:
+    """A calendar day as ``Feb 4, 2021``: no Slack date token.
+
+    A token renders an instant in the reader's timezone, and no instant falls on the same day
+    from UTC−12 to UTC+14; a date the platform gave without a time must read as that date.
+    """
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"

@@ -1,7 +1,9 @@
 """A digest's figures, computed with grouped SQL over the app's own ``reviews`` table.
 
 A week is the 168 hours before ``now`` (start inclusive, ``now`` exclusive), compared with the
-168 hours before that; the trend is twelve such weeks, oldest first.
+168 hours before that; the trend is twelve such weeks, oldest first. A review without a rating
+counts as a review but not in averages or the star distribution (``COUNT(rating)`` and
+``SUM(rating)`` skip NULLs).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class WeekFigures:
     end: datetime
     count: int
     average: float | None
+    """Over the rated reviews; None when none was rated."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class SourceFigures:
 
     source: str
     count: int
-    average: float
+    average: float | None
+    """Over the rated reviews; None when none was rated."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,9 @@ def _average(total: int, count: int) -> float | None:
 
 
 def _has_reply() -> ColumnElement[bool]:
-    return and_(Review.reply.is_not(None), Review.reply != "")
+    # A reply text, or the platform saying the business replied (Gumado "replied",
+    # Cloutly "status": "Responded") even when it passes no text on.
+    return or_(and_(Review.reply.is_not(None), Review.reply != ""), Review.replied.is_(True))
 
 
 def _scope(keys: Sequence[OrganizationKey]) -> ColumnElement[bool]:
@@ -134,6 +140,7 @@ async def _trend_rows(
             Review.organization_platform_id,
             week,
             func.count().label("n"),
+            func.count(Review.rating).label("rated"),
             func.sum(Review.rating).label("total"),
         )
         .where(_scope(keys), Review.published_at >= starts[-1], Review.published_at < now)
@@ -175,6 +182,7 @@ async def _running_rows(
             Review.connection_id,
             Review.organization_platform_id,
             func.count().label("n"),
+            func.count(Review.rating).label("rated"),
             func.sum(Review.rating).label("total"),
         )
         .where(_scope(keys), Review.published_at < now)
@@ -241,24 +249,30 @@ async def compute_digest_stats_many(
     keys = list(dict.fromkeys(organizations))
     if not keys:
         return {}
-    trend: dict[OrganizationKey, dict[int, tuple[int, int]]] = defaultdict(dict)
+    # (reviews, rated reviews, sum of ratings) per week index.
+    trend: dict[OrganizationKey, dict[int, tuple[int, int, int]]] = defaultdict(dict)
     for row in await _trend_rows(session, keys, now):
         trend[(row.connection_id, row.organization_platform_id)][row.week] = (
             int(row.n),
-            int(row.total),
+            int(row.rated),
+            int(row.total or 0),
         )
     detail: dict[OrganizationKey, list[Any]] = defaultdict(list)
     for row in await _week_detail_rows(session, keys, now):
         detail[(row.connection_id, row.organization_platform_id)].append(row)
     running = {
-        (row.connection_id, row.organization_platform_id): (int(row.n), int(row.total))
+        (row.connection_id, row.organization_platform_id): (
+            int(row.n),
+            int(row.rated),
+            int(row.total or 0),
+        )
         for row in await _running_rows(session, keys, now)
     }
     unreplied = await _ranked_reviews(
         session,
         keys,
         now,
-        where=and_(Review.rating <= LOW_RATING, or_(Review.reply.is_(None), Review.reply == "")),
+        where=and_(Review.rating <= LOW_RATING, ~_has_reply()),
         order_by=(Review.published_at.desc(), Review.id.desc()),
         limit=UNREPLIED_LIMIT,
     )
@@ -283,8 +297,8 @@ async def compute_digest_stats_many(
             WeekFigures(
                 start=starts[i],
                 end=starts[i] + WEEK,
-                count=counts.get(i, (0, 0))[0],
-                average=_average(counts.get(i, (0, 0))[1], counts.get(i, (0, 0))[0]),
+                count=counts.get(i, (0, 0, 0))[0],
+                average=_average(counts.get(i, (0, 0, 0))[2], counts.get(i, (0, 0, 0))[1]),
             )
             for i in reversed(range(TREND_WEEKS))
         )
@@ -293,7 +307,7 @@ async def compute_digest_stats_many(
             now,
             weeks,
             detail.get(key, []),
-            running.get(key, (0, 0)),
+            running.get(key, (0, 0, 0)),
             unreplied.get(key, []),
             highlights.get(key, []),
         )
@@ -305,24 +319,29 @@ def _assemble(
     now: datetime,
     weeks: tuple[WeekFigures, ...],
     detail: list[Any],
-    running: tuple[int, int],
+    running: tuple[int, int, int],
     unreplied: list[DigestReview],
     highlights: list[DigestReview],
 ) -> DigestStats:
     current, previous = weeks[-1], weeks[-2]
     distribution = [0, 0, 0, 0, 0]
-    per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    # source → [reviews, rated reviews, sum of ratings]
+    per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     replied = 0
     for row in detail:
         n = int(row.n)
-        if 1 <= row.rating <= 5:
-            distribution[row.rating - 1] += n
         per_source[row.source][0] += n
-        per_source[row.source][1] += n * row.rating
+        if row.rating is not None:
+            if 1 <= row.rating <= 5:
+                distribution[row.rating - 1] += n
+            per_source[row.source][1] += n
+            per_source[row.source][2] += n * row.rating
         replied += n * int(row.replied)
     sources = tuple(
-        SourceFigures(source=name, count=n, average=total / n)
-        for name, (n, total) in sorted(per_source.items(), key=lambda item: (-item[1][0], item[0]))
+        SourceFigures(source=name, count=n, average=_average(total, rated))
+        for name, (n, rated, total) in sorted(
+            per_source.items(), key=lambda item: (-item[1][0], item[0])
+        )
     )
     average_change = (
         current.average - previous.average
@@ -351,7 +370,7 @@ def _assemble(
         highlight=highlights[0] if highlights else None,
         trend=weeks,
         running_count=running[0],
-        running_average=_average(running[1], running[0]),
+        running_average=_average(running[2], running[1]),
     )
 
 

@@ -130,7 +130,8 @@ def match_channels(
             continue
         first = matches.get(subscription.channel_id)
         mentions = list(first.mentions) if first else []
-        if review.rating <= subscription.alert_threshold:
+        # An unrated review mentions nobody: there is no rating to be low.
+        if review.rating is not None and review.rating <= subscription.alert_threshold:
             mentions += [m for m in subscription.mentions or () if m not in mentions]
         matches[subscription.channel_id] = ChannelMatch(
             first.subscription_id if first else subscription.id, tuple(mentions)

@@ -2,7 +2,9 @@
 
 Gumado does not sign webhooks: the key in the URL is the secret. An event is answered 200
 only once it is committed, so a crash loses nothing Gumado was told we have; its retries
-of the same event carry the same dedupe key and are no-ops.
+of the same event carry the same dedupe key and are no-ops. A database that keeps us waiting
+gets a 503 within Gumado's 5 seconds (so it retries); an event type this version does not
+know is acknowledged, counted and dropped (so it is not retried ten times).
 
 One writer task commits whatever has queued each time it is free (group commit, no fixed
 wait): on SQLite, a session per request makes writers fight over the one write lock.
@@ -28,7 +30,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.worker import WriteGate
-from bot.providers.gumado.parse import GumadoPayloadError, webhook_event, webhook_object_id
+from bot.providers.gumado.parse import (
+    GumadoPayloadError,
+    is_known_webhook_event,
+    webhook_event,
+    webhook_object_id,
+)
 from storage.repositories import get_connection_by_webhook_key
 from storage.repositories.connections import touch_webhook
 from storage.repositories.events import NewInboundEvent, insert_inbound_events
@@ -47,13 +54,18 @@ log = get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 # Keys we issue are 32 url-safe characters; GUMADO_WEBHOOK_KEY allows 22–64.
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,128}")
-# Gumado gives up on an attempt after 30 s; answer 503 well before so it retries.
-SUBMIT_TIMEOUT_SECONDS = 15.0
+# Gumado: "Respond quickly (within 5 seconds)" and "Up to 10 retries over 5 minutes". After
+# this much waiting for the database, answer 503: the retry carries the same payload, so the
+# same dedupe key (an attempt committed after its 503 just makes the retry a duplicate).
+DATABASE_WAIT_SECONDS = 4.0
 # last_webhook_at only decides whether to poll (24 h); writing it once in a while is enough.
 TOUCH_EVERY = timedelta(seconds=10)
 KEY_CACHE_SECONDS = 10.0
 KEY_CACHE_SIZE = 1000
 MAX_BATCH = 256
+# Event names of unknown events become a metric label: only name-shaped ones, and few of them.
+_EVENT_LABEL = re.compile(r"[a-z][a-z0-9_.-]{0,47}")
+MAX_UNKNOWN_EVENT_LABELS = 20
 
 
 class DatabaseUnavailable(Exception):
@@ -99,7 +111,8 @@ class IntakeWriter:
         self._closed = True
         self._touched: dict[int, datetime] = {}
         self._keys: dict[str, tuple[int, float]] = {}
-        self._lookups: dict[str, asyncio.Future[int | None]] = {}
+        self._lookups: dict[str, asyncio.Task[int | None]] = {}
+        self._unknown_events: set[str] = set()
 
     def start(self) -> None:
         """Start the writer task(s)."""
@@ -119,6 +132,11 @@ class IntakeWriter:
             self._queue.put_nowait(None)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        # Key lookups nobody waits for any more (their requests were answered 503).
+        lookups = list(self._lookups.values())
+        for lookup in lookups:
+            lookup.cancel()
+        await asyncio.gather(*lookups, return_exceptions=True)
 
     def busy(self) -> bool:
         """True while events wait to be committed."""
@@ -137,29 +155,47 @@ class IntakeWriter:
         finally:
             self._requests -= 1
 
-    async def connection_for_key(self, webhook_key: str) -> int | None:
-        """The Gumado connection a webhook key belongs to (None if none)."""
+    async def connection_for_key(self, webhook_key: str, *, deadline: float) -> int | None:
+        """The Gumado connection a webhook key belongs to (None if none).
+
+        ``deadline`` (event-loop time): DatabaseUnavailable once it passes without an answer.
+        """
         digest = hashlib.sha256(webhook_key.encode()).hexdigest()
         cached = self._keys.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         # One lookup per key at a time: a burst must not send every request to the database.
-        pending = self._lookups.get(digest)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        lookup: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._lookups[digest] = lookup
+        # A request that stops waiting does not cancel it: a late answer still fills the cache.
+        lookup = self._lookups.get(digest)
+        if lookup is None:
+            lookup = asyncio.create_task(self._lookup(webhook_key, digest))
+            self._lookups[digest] = lookup
+            lookup.add_done_callback(lambda done: self._lookup_done(digest, done))
         try:
-            found = await self._lookup(webhook_key, digest)
-        except DatabaseUnavailable as exc:
-            lookup.set_exception(exc)
-            lookup.exception()  # marked retrieved: each waiter re-raises it itself
-            raise
-        else:
-            lookup.set_result(found)
-            return found
-        finally:
+            async with asyncio.timeout_at(deadline):
+                return await asyncio.shield(lookup)
+        except TimeoutError:
+            raise DatabaseUnavailable("timed out waiting for the database") from None
+
+    def _lookup_done(self, digest: str, lookup: asyncio.Task[int | None]) -> None:
+        if self._lookups.get(digest) is lookup:
             del self._lookups[digest]
+        if not lookup.cancelled():
+            lookup.exception()  # marked retrieved: each waiter re-raises it itself
+
+    def ignore_unknown_event(self, event: str, connection_id: int) -> str:
+        """Log and count an event this version does not handle; returns its label."""
+        label = event if _EVENT_LABEL.fullmatch(event) else "other"
+        first = label not in self._unknown_events
+        if first and len(self._unknown_events) >= MAX_UNKNOWN_EVENT_LABELS:
+            label, first = "other", False
+        self._unknown_events.add(label)
+        self.deps.metrics.webhook_unknown_events.labels(label).inc()
+        # A newer Gumado than this version: worth a warning once, then a quieter line.
+        (log.warning if first else log.info)(
+            "webhook_event_unknown", webhook_event=label, connection_id=connection_id
+        )
+        return label
 
     async def _lookup(self, webhook_key: str, digest: str) -> int | None:
         try:
@@ -179,15 +215,19 @@ class IntakeWriter:
         self._keys[digest] = (connection.id, time.monotonic() + KEY_CACHE_SECONDS)
         return connection.id
 
-    async def submit(self, event: NewInboundEvent) -> bool:
-        """Commit ``event``; True if new, False if the same event was already recorded."""
+    async def submit(self, event: NewInboundEvent, *, deadline: float) -> bool:
+        """Commit ``event``; True if new, False if the same event was already recorded.
+
+        ``deadline`` (event-loop time): DatabaseUnavailable once it passes uncommitted.
+        """
         if self._closed:
             raise DatabaseUnavailable("shutting down")
         submission = _Submission(event)
         self._queue.put_nowait(submission)
         try:
-            async with asyncio.timeout(SUBMIT_TIMEOUT_SECONDS):
-                # On timeout the future is cancelled; the writer then skips answering it.
+            async with asyncio.timeout_at(deadline):
+                # On timeout the future is cancelled; the writer still commits the event
+                # but skips answering it (Gumado's retry then finds it: a duplicate).
                 return await submission.future
         except TimeoutError:
             raise DatabaseUnavailable("timed out waiting for the database") from None
@@ -290,13 +330,14 @@ async def gumado_webhook(request: web.Request) -> web.Response:
 
 async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
     deps = intake.deps
+    deadline = asyncio.get_running_loop().time() + DATABASE_WAIT_SECONDS
     webhook_key = request.match_info["webhook_key"]
     if not _KEY_SHAPE.fullmatch(webhook_key):
         return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return _answer(deps, "rejected_too_large", 413, "body over 1 MB")
     try:
-        connection_id = await intake.connection_for_key(webhook_key)
+        connection_id = await intake.connection_for_key(webhook_key, deadline=deadline)
     except DatabaseUnavailable:
         return _answer(deps, "unavailable", 503, "database unavailable, retry later")
     if connection_id is None:
@@ -311,6 +352,10 @@ async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
     try:
         payload = json.loads(body)
         event = webhook_event(payload)
+        if not is_known_webhook_event(event):
+            # Gumado retries anything but a 2xx ten times: acknowledge what we cannot use.
+            label = intake.ignore_unknown_event(event, connection_id)
+            return _answer(deps, "ignored_unknown_event", 200, f"ignored: {label} events")
         object_id = webhook_object_id(payload)
     except (ValueError, RecursionError) as exc:
         # GumadoPayloadError is a ValueError; so are JSON and UTF-8 decoding errors.
@@ -323,7 +368,7 @@ async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
         payload=payload,
     )
     try:
-        new = await intake.submit(new_event)
+        new = await intake.submit(new_event, deadline=deadline)
     except UnknownConnection:
         return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
     except DatabaseUnavailable:

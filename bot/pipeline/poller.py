@@ -106,7 +106,8 @@ class Poller(Worker):
         try:
             provider = deps.providers.provider_for(connection)
             organizations = await self._organizations(provider, connection)
-            reviews = await provider.changes(cursor)
+            changes = await provider.changes(cursor)
+            reviews, skipped = changes.reviews, changes.skipped
         except errors.RateLimited as exc:
             self._blocked_until[connection.id] = time.monotonic() + exc.retry_after
             await self._failed(connection, now, f"rate limited: {exc}", healthy=True)
@@ -116,7 +117,9 @@ class Poller(Worker):
             await self._failed(connection, now, str(exc), healthy=False)
             deps.metrics.polls.labels(connection.platform, "failed").inc()
             return
-        baseline = await self._store(connection, cursor, organizations, reviews, now)
+        if skipped:
+            deps.metrics.reviews_skipped.labels(connection.platform).inc(skipped)
+        baseline = await self._store(connection, cursor, organizations, reviews, now, skipped)
         deps.metrics.polls.labels(connection.platform, "baseline" if baseline else "ok").inc()
 
     async def _failed(
@@ -146,6 +149,7 @@ class Poller(Worker):
         organizations: list[Organization] | None,
         reviews: list[Review],
         now: datetime,
+        skipped: int = 0,
     ) -> bool:
         """Route the reviews and move the cursor in one transaction; True for a baseline."""
         deps = self._deps
@@ -180,6 +184,7 @@ class Poller(Worker):
                 connection_id=connection.id,
                 now=now,
                 cursor=cursor.advanced(reviews).to_json(),
+                skipped=skipped,
             )
         if ctx.queued:
             deps.signals.outbound.set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,8 @@ from storage import models
 from storage.repositories import location_names, organization_names
 
 __all__ = ["CardNames", "NameCache", "card_for_delivery", "fill_gaps", "review_from_row"]
+
+T = TypeVar("T")
 
 
 def review_from_row(row: models.Review, platform: str) -> Review:
@@ -34,25 +36,47 @@ def review_from_row(row: models.Review, platform: str) -> Review:
         source_logo_url=row.source_logo_url,
         reply=row.reply,
         reply_at=row.reply_at,
+        reply_on=row.reply_on,
         updated_at=row.platform_updated_at,
+        hidden=row.hidden,
+        verified=row.verified,
+        original_rating=row.original_rating,
+        edited_at=row.edited_at,
+        replied=row.replied,
+        reply_url=row.reply_url,
+        archived=row.archived,
     )
 
 
 def fill_gaps(incoming: Review, stored: models.Review | None) -> Review:
     """Keep what one shape of a review never carries but another did.
 
-    Gumado webhooks have ``url`` and ``updated_at`` but no ``source_logo``; ``GET /reviews``
-    has the logo but neither of the others. Without this, every poll after a webhook would
-    look like a change.
+    Gumado webhooks have ``url``, ``updated_at`` and the review state (``hidden``, ``verified``,
+    ``original_rating``, ``review_updated_on``, ``replied``, ``reply_url``) but no
+    ``source_logo``; ``GET /reviews`` has the logo but none of the others. Without this, every
+    poll after a webhook would look like a change.
     """
     if stored is None:
         return incoming
+    replied = _known(incoming.replied, stored.replied)
     return replace(
         incoming,
         url=incoming.url or stored.url,
         source_logo_url=incoming.source_logo_url or stored.source_logo_url,
         updated_at=incoming.updated_at or stored.platform_updated_at,
+        hidden=_known(incoming.hidden, stored.hidden),
+        verified=_known(incoming.verified, stored.verified),
+        original_rating=_known(incoming.original_rating, stored.original_rating),
+        edited_at=_known(incoming.edited_at, stored.edited_at),
+        replied=replied,
+        # A webhook saying "not replied" (reply_url null) drops the link; silence keeps it.
+        reply_url=incoming.reply_url or (stored.reply_url if replied else None),
+        archived=_known(incoming.archived, stored.archived),
     )
+
+
+def _known(incoming: T | None, stored: T | None) -> T | None:
+    return incoming if incoming is not None else stored
 
 
 NameMaps = tuple[dict[str, str], dict[str, str]]

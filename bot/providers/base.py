@@ -8,7 +8,7 @@ care whether a review came from Gumado or Cloutly. Platform ids are strings ever
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from bot.errors import (
@@ -48,11 +48,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """One review as the app sees it, whatever platform it came from."""
+    """One review as the app sees it, whatever platform it came from.
+
+    The review-state fields (``hidden`` … ``archived``) are None when the platform's answer
+    does not say (Gumado's ``GET /reviews`` carries none of them; its webhooks carry them all).
+    """
 
     platform: Platform
     id: str
-    rating: int
+    rating: int | None
+    """1–5 stars, or None: a review may have none (Cloutly: "Most fields a nullable")."""
     source: str
     """Display name of the review site, e.g. ``Google`` (webhooks say ``google``: normalized)."""
     published_at: datetime
@@ -66,7 +71,33 @@ class Review:
     source_logo_url: str | None = None
     reply: str | None = None
     reply_at: datetime | None = None
+    reply_on: date | None = None
+    """The reply's day when the platform gives a date without a time (Cloutly ``2021-02-04``)."""
     updated_at: datetime | None = None
+    hidden: bool | None = None
+    """Hidden on the business's review widget (Gumado ``hidden``); the review still counts."""
+    verified: bool | None = None
+    original_rating: int | None = None
+    """The rating first given, before the reviewer edited it (Gumado ``original_rating``)."""
+    edited_at: datetime | None = None
+    """When the reviewer edited the review (Gumado ``review_updated_on``)."""
+    replied: bool | None = None
+    """The business replied (Gumado ``replied``; Cloutly ``status`` "Responded")."""
+    reply_url: str | None = None
+    archived: bool | None = None
+    """Archived in the platform's inbox (Cloutly ``isArchived``)."""
+
+    @property
+    def edited_by_reviewer(self) -> bool:
+        """True when the reviewer changed the review after writing it."""
+        changed_rating = (
+            self.original_rating is not None
+            and self.rating is not None
+            and self.original_rating != self.rating
+        )
+        # A source may stamp review_updated_on at publication too: that is not an edit.
+        edited_later = self.edited_at is not None and self.edited_at > self.published_at
+        return edited_later or changed_rating
 
 
 @dataclass(frozen=True, slots=True)

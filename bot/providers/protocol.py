@@ -18,6 +18,7 @@ from bot.providers.cursor import PollCursor
 __all__ = [
     "BrowsePage",
     "BrowseQuery",
+    "Changes",
     "InviteFormInfo",
     "InviteRequest",
     "PagePosition",
@@ -118,6 +119,14 @@ class TokenCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class Changes:
+    """What a poll read: the reviews, and how many the platform sent that could not be read."""
+
+    reviews: list[Review]
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class InviteRequest:
     """A validated invite, platform-neutral (contact values already normalized)."""
 
@@ -210,7 +219,7 @@ class Provider(Protocol):
         """The review sites this account can have reviews from (names for filters)."""
         ...
 
-    async def changes(self, cursor: PollCursor) -> list[Review]:
+    async def changes(self, cursor: PollCursor) -> Changes:
         """New and changed reviews since ``cursor`` (the newest reviews for a first poll)."""
         ...
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.providers.base import Page, Review
+from bot.providers.protocol import Changes
 
 __all__ = ["PageFetcher", "read_since"]
 
@@ -31,25 +32,30 @@ def _oldest(page: Page[Review]) -> datetime | None:
     return min((r.published_at for r in page.items), default=None)
 
 
-async def read_since(fetch: PageFetcher, since: datetime | None, *, max_pages: int) -> list[Review]:
+def _skipped(*pages: Page[Review]) -> int:
+    return sum(int(page.extra.get("skipped", 0)) for page in pages)
+
+
+async def read_since(fetch: PageFetcher, since: datetime | None, *, max_pages: int) -> Changes:
     """Reviews of every page that may hold one published at or after ``since``.
 
     ``since=None`` is a first look (a polling baseline): the pages at both ends, where the
     newest reviews are whichever way the list runs. The result may include older reviews from
-    the pages read; callers filter by date.
+    the pages read (callers filter by date), and counts the items no page could read.
     """
     first = await fetch(1)
     last_number = max(1, first.last_page)
     if last_number == 1 or not first.items:
-        return list(first.items)
+        return Changes(list(first.items), _skipped(first))
     last = await fetch(last_number)
     if since is None:
-        return [*first.items, *last.items]
+        return Changes([*first.items, *last.items], _skipped(first, last))
     first_newest, last_newest = _newest(first), _newest(last)
     newest_first = last_newest is None or (first_newest is not None and first_newest >= last_newest)
     numbers = range(1, last_number + 1) if newest_first else range(last_number, 0, -1)
     known = {1: first, last_number: last}
     found: list[Review] = []
+    skipped = 0
     sorted_so_far = True
     floor: datetime | None = None  # the oldest review of the pages read so far
     for read, number in enumerate(numbers, start=1):
@@ -60,11 +66,12 @@ async def read_since(fetch: PageFetcher, since: datetime | None, *, max_pages: i
         if not page.items:
             break
         found.extend(page.items)
+        skipped += _skipped(page)
         page_newest, page_oldest = _newest(page), _oldest(page)
         assert page_newest is not None and page_oldest is not None
         if floor is not None and page_newest > floor:
             sorted_so_far = False  # this page has something newer than an earlier page
         floor = page_oldest if floor is None else min(floor, page_oldest)
-        if sorted_so_far and page_newest < since:
-            break
-    return found
+        if sorted_so_far and page_oldest < since:
+            break  # pages run newest to oldest: the next one is older still
+    return Changes(found, skipped)

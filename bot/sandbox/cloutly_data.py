@@ -3,6 +3,8 @@
 Everything is derived from a ``random.Random`` and a "now", so the same seed gives the same
 account. Reviews carry every field of the document's ``GET /reviews`` example, including the
 reviewer's ``email`` and ``phoneNumber`` (fictional: ``example.com`` and ``+1 555`` numbers).
+"Most fields a nullable", says the document, so some seeded reviews have no rating, no author,
+no text or no source, some are archived, and some are "Responded" with no response passed on.
 """
 
 from __future__ import annotations
@@ -301,6 +303,30 @@ def make_review(
     }
 
 
+def _nulled(review: dict[str, Any]) -> dict[str, Any]:
+    """Null or flip some fields of a generated review, as the document allows.
+
+    Decided by the review's own random ``sourceFeedbackId`` (not by drawing from the seed's
+    generator), so every other seeded value stays what it was.
+    """
+    roll = int(review["sourceFeedbackId"][:8], 16)
+    if roll % 23 == 0:
+        review["rating"] = None
+    if roll % 29 == 1:
+        review["authorName"] = review["name"] = None
+    if roll % 31 == 2:
+        review["text"] = None
+    if roll % 61 == 3:
+        review["source"] = None
+    if roll % 13 == 4:
+        review["isArchived"] = True
+    if roll % 19 == 5 and review["response"] is None:
+        review["status"] = "Responded"  # answered on the review site; Cloutly has no text
+    if roll % 37 == 6:
+        review["showOnWidget"] = review["shield"] = review["status"] = None
+    return review
+
+
 def seed_reviews(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
     """About 150–250 reviews over the last 16 weeks: every business, source and rating."""
     plan: list[tuple[BusinessSeed, str, int]] = []
@@ -311,11 +337,12 @@ def seed_reviews(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
         business = rng.choice(SEED_BUSINESSES)
         rating = rng.choices(range(1, 6), weights=_RATING_WEIGHTS)[0]
         plan.append((business, rng.choice(business.sources), rating))
+    first_pass = sum(len(b.sources) for b in SEED_BUSINESSES)
     reviews = []
-    for business, source, rating in plan:
+    for index, (business, source, rating) in enumerate(plan):
         created = now - timedelta(seconds=rng.uniform(600, 16 * 7 * 86400))
         created = created.replace(microsecond=created.microsecond // 1000 * 1000)
-        reviews.append(
-            make_review(rng, business, source=source, rating=rating, created=created, now=now)
-        )
+        review = make_review(rng, business, source=source, rating=rating, created=created, now=now)
+        # The first pass stays whole: it is what guarantees every source and rating.
+        reviews.append(review if index < first_pass else _nulled(review))
     return reviews

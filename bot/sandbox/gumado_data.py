@@ -275,5 +275,12 @@ def _reviews(
             review.reply_published_on = replied.replace(microsecond=0)
             review.reply_url = review.url
             review.updated_at = review.reply_published_on
+        # Every few reviews is hidden on the widget or was edited by its reviewer (decided
+        # by position, not by drawing from ``rng``, so every other seeded value stays put).
+        review.hidden = index % 37 == 5
+        if index % 29 == 3 and now - published > timedelta(days=1):
+            review.original_rating = rating - 2 if rating >= 3 else rating + 2
+            review.review_updated_on = published + timedelta(hours=20)
+            review.updated_at = max(review.updated_at, review.review_updated_on)
         reviews.append(review)
     return reviews

@@ -309,7 +309,9 @@ class GumadoState:
                 checked[name] = _optional_str(value, name)
         stamp = self.now()
         if "rating" in checked:
-            review.rating = review.original_rating = checked["rating"]
+            # "original_rating" keeps the rating first given; "rating" is the current one.
+            review.original_rating = review.original_rating or review.rating
+            review.rating = checked["rating"]
         if "rating" in checked or "message" in checked:
             review.review_updated_on = stamp  # the reviewer edited their review
         for name in ("message", "title", "author", "avatar", "hidden", "verified"):

@@ -63,6 +63,7 @@ def connection_status(
         subscriptions=subscriptions,
         headroom=headroom,
         missing_scopes=missing_scopes(connection),
+        skipped_reviews=connection.last_poll_skipped,
     )
 
 

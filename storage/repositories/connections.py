@@ -127,13 +127,18 @@ async def claim_poll(
 
 
 async def record_poll_success(
-    session: AsyncSession, *, connection_id: int, now: datetime, cursor: dict[str, Any]
+    session: AsyncSession,
+    *,
+    connection_id: int,
+    now: datetime,
+    cursor: dict[str, Any],
+    skipped: int = 0,
 ) -> None:
-    """Store the poll cursor and mark the connection healthy."""
+    """Store the poll cursor, how many reviews it could not read, and mark it healthy."""
     await session.execute(
         update(Connection)
         .where(Connection.id == connection_id)
-        .values(poll_cursor=cursor, last_poll_at=now, healthy=True)
+        .values(poll_cursor=cursor, last_poll_at=now, healthy=True, last_poll_skipped=skipped)
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, select
@@ -30,7 +30,7 @@ class ReviewLike(Protocol):
     @property
     def id(self) -> str: ...
     @property
-    def rating(self) -> int: ...
+    def rating(self) -> int | None: ...
     @property
     def source(self) -> str: ...
     @property
@@ -56,7 +56,23 @@ class ReviewLike(Protocol):
     @property
     def reply_at(self) -> datetime | None: ...
     @property
+    def reply_on(self) -> date | None: ...
+    @property
     def updated_at(self) -> datetime | None: ...
+    @property
+    def hidden(self) -> bool | None: ...
+    @property
+    def verified(self) -> bool | None: ...
+    @property
+    def original_rating(self) -> int | None: ...
+    @property
+    def edited_at(self) -> datetime | None: ...
+    @property
+    def replied(self) -> bool | None: ...
+    @property
+    def reply_url(self) -> str | None: ...
+    @property
+    def archived(self) -> bool | None: ...
 
 
 class ReviewUpsert(NamedTuple):
@@ -89,6 +105,22 @@ def review_content_hash(review: ReviewLike) -> str:
         "reply": review.reply,
         "reply_at": _utc_iso(review.reply_at) if review.reply_at else None,
     }
+    # Review state joined the hash later: only what a card shows of it, and only when set,
+    # so the hash of a review without any (every row stored before) did not move.
+    state = {
+        "reply_on": review.reply_on.isoformat() if review.reply_on else None,
+        "hidden": review.hidden or None,
+        "verified": review.verified or None,
+        "original_rating": review.original_rating
+        if review.original_rating != review.rating
+        else None,
+        "edited_at": _utc_iso(review.edited_at) if review.edited_at else None,
+        # A card shows "replied" only when it has no reply text to show.
+        "replied": (review.replied and not review.reply) or None,
+        "reply_url": review.reply_url,
+        "archived": review.archived or None,
+    }
+    shown.update({key: value for key, value in state.items() if value is not None})
     canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -107,8 +139,16 @@ def _review_values(review: ReviewLike) -> dict[str, Any]:
         "source_logo_url": review.source_logo_url,
         "reply": review.reply,
         "reply_at": review.reply_at,
+        "reply_on": review.reply_on,
         "published_at": review.published_at,
         "platform_updated_at": review.updated_at,
+        "hidden": review.hidden,
+        "verified": review.verified,
+        "original_rating": review.original_rating,
+        "edited_at": review.edited_at,
+        "replied": review.replied,
+        "reply_url": review.reply_url,
+        "archived": review.archived,
         "content_hash": review_content_hash(review),
     }
 

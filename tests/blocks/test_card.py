@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -226,7 +226,10 @@ def test_missing_optional_fields() -> None:
     )
     payload = card(review, organization_name=None, location_name=None)
     ids = [b["block_id"] for b in payload["blocks"]]
-    assert ids == ["card_summary", "card_author", "card_actions"]
+    assert ids == ["card_summary", "card_author", "card_no_text", "card_actions"]
+    assert block(payload, "card_no_text")["elements"][0]["text"] == (
+        "No written review: only the rating."
+    )
     summary = block(payload, "card_summary")
     assert "accessory" not in summary
     assert [f["text"] for f in summary["fields"]] == ["Facebook review"]
@@ -247,7 +250,7 @@ def test_empty_strings_are_treated_as_missing() -> None:
     )
     payload = card(review)
     ids = [b["block_id"] for b in payload["blocks"]]
-    assert ids == ["card_summary", "card_author", "card_actions"]
+    assert ids == ["card_summary", "card_author", "card_no_text", "card_actions"]
 
 
 def test_review_link_is_used_when_the_review_has_no_url() -> None:
@@ -265,6 +268,74 @@ def test_unsafe_urls_are_dropped() -> None:
     assert ACTION_VIEW_REVIEW not in buttons(payload)
     assert "accessory" not in block(payload, "card_summary")
     assert block(payload, "card_author")["elements"][0]["type"] == "plain_text"
+
+
+def test_a_date_only_reply_is_a_plain_date_not_a_date_token() -> None:
+    # Cloutly "date": "2021-02-04": a token would render midnight UTC, Feb 3 in New York.
+    payload = card(make_review(reply_at=None, reply_on=date(2021, 2, 4)))
+    label = block(payload, "card_reply_label")["elements"][0]["text"]
+    assert label == "*Reply from the business:* Feb 4, 2021"
+
+
+def test_review_state_line() -> None:
+    review = make_review(
+        rating=4,
+        original_rating=2,
+        edited_at=datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+        hidden=True,
+        archived=True,
+        verified=True,
+        replied=True,
+        reply_url="https://gumado.test/reviews/4711#reply",
+    )
+    payload = card(review)
+    ids = [b["block_id"] for b in payload["blocks"]]
+    assert ids.index("card_state") == ids.index("card_author") + 1
+    state = block(payload, "card_state")["elements"]
+    assert len(state) == 1 and state[0]["type"] == "mrkdwn"
+    assert state[0]["text"] == (
+        "🙈 Hidden on your widget · 🗄️ Archived · ✏️ Edited by the reviewer "
+        "<!date^1795507200^{date_short_pretty}|Nov 24, 2026 08:00 UTC>: was 2★ · ✓ Verified"
+    )
+    # The reply text is on the card, so its link goes on the reply's label.
+    label = block(payload, "card_reply_label")["elements"][0]["text"]
+    assert label.endswith(" · <https://gumado.test/reviews/4711#reply|View reply>")
+
+
+def test_replied_without_a_reply_text_and_nothing_else_to_say() -> None:
+    replied = card(make_review(reply=None, replied=True, reply_url="https://g.test/r?a=1&b=2"))
+    line = block(replied, "card_state")["elements"][0]["text"]
+    assert line == "↩️ Replied on Google · <https://g.test/r?a=1&amp;b=2|View reply>"
+    assert not has_block(replied, "card_reply_label")
+    plain_card = card(make_review(hidden=False, verified=False, archived=False, replied=False))
+    assert not has_block(plain_card, "card_state")
+    hostile = card(make_review(source=HOSTILE, reply=None, replied=True))
+    assert not LIVE_ENTITY.search(block(hostile, "card_state")["elements"][0]["text"])
+    # review_updated_on stamped at publication and an unchanged rating: not an edit.
+    same = card(make_review(edited_at=PUBLISHED, original_rating=2))
+    assert not has_block(same, "card_state")
+
+
+def test_a_review_without_rating_author_or_text() -> None:
+    review = make_review(
+        rating=None, author=None, title=None, text=None, reply=None, avatar_url=None
+    )
+    payload = card(review)
+    assert block(payload, "card_summary")["text"]["text"] == "*No rating*"
+    assert block(payload, "card_author")["elements"][0]["text"] == "Anonymous"
+    missing = block(payload, "card_no_text")["elements"][0]
+    assert missing == {
+        "type": "plain_text",
+        "text": "No rating and no written review.",
+        "emoji": True,
+    }
+    assert payload["text"] == "Unrated Google review of Acme Dental › Downtown"
+    stars_only = card(make_review(title=None, text=None))
+    assert block(stars_only, "card_no_text")["elements"][0]["text"] == (
+        "No written review: only the rating."
+    )
+    titled = card(make_review(text=None))
+    assert not has_block(titled, "card_no_text")
 
 
 def test_reply_without_date() -> None:
@@ -410,6 +481,15 @@ def test_handled_by_something_that_is_not_a_user_id_is_plain_text() -> None:
         ({}, {"updated_at": PUBLISHED, "avatar_url": "https://cdn.test/b.png"}, None),
         ({"text": "same  words"}, {"text": "same words\n"}, None),
         ({"reply": ""}, {"reply": None}, None),
+        ({"rating": 3}, {"rating": None}, "Rating 3★ → no rating"),
+        ({"hidden": False}, {"hidden": True}, "Hidden on your widget"),
+        ({"hidden": True}, {"hidden": False}, "Shown on your widget"),
+        ({"archived": False}, {"archived": True}, "Archived"),
+        ({"reply": None, "replied": False}, {"reply": None, "replied": True}, "Replied"),
+        # A state first learned (a row stored before the platform said) is no change to note.
+        ({"hidden": None}, {"hidden": True}, None),
+        ({"reply": None, "replied": None}, {"reply": None, "replied": True}, None),
+        ({"verified": None}, {"verified": True}, None),
     ],
 )
 def test_build_update_note(before: dict[str, Any], after: dict[str, Any], note: str | None) -> None:

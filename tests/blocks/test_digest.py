@@ -89,6 +89,32 @@ def test_a_week_with_reviews_shows_every_figure() -> None:
     assert payload["metadata"]["event_payload"]["week"] == "2026-W48"
 
 
+def test_a_week_of_unrated_reviews_shows_no_average_rather_than_zero_stars() -> None:
+    unrated = _week(11, 2, None)
+    stats = make_stats(
+        current=unrated,
+        trend=(*make_stats().trend[:-1], unrated),
+        average_change=None,
+        count_change=-1,
+        distribution=(0, 0, 0, 0, 0),
+        sources=(SourceFigures("Facebook", 2, None),),
+        replied=0,
+        reply_rate=0.0,
+        unreplied_low=(),
+        highlight=None,
+    )
+    payload = build_digest(
+        stats, organization_name="Blue Bottle", connection_name="cloutly", week_label="2026-W48"
+    )
+    assert_message_within_limits(payload)
+    text = _all_text(payload)
+    assert payload["text"] == (
+        "Weekly digest for Blue Bottle: 2 reviews (−1 vs last week), none with a rating."
+    )
+    assert "*Average rating*\nno ratings" in text and "0.00" not in text
+    assert "• Facebook: 2 reviews, no ratings" in text
+
+
 def test_rating_bars_scale_to_the_largest_count() -> None:
     assert rating_bars((0, 0, 0, 1, 4)).splitlines() == [
         "5★ ████████████ 4",

@@ -112,6 +112,26 @@ def test_reviews_without_text_or_names_still_read_well() -> None:
     assert "Anonymous (no text)" in render_message(message)
 
 
+def test_an_unrated_hidden_edited_review_is_listed_as_such() -> None:
+    review = Review(
+        platform="cloutly",
+        id="r1",
+        rating=None,
+        source="Google",
+        published_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
+        hidden=True,
+        archived=True,
+        edited_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        replied=True,
+    )
+    message = build_listing(_page([ListedReview(review)]))
+    assert_message_within_limits(message)
+    shown = render_message(message)
+    assert "*No rating* · Google" in shown
+    assert "hidden on your widget, archived, edited by the reviewer" in shown
+    assert "Anonymous (no text)  ↩ replied" in shown
+
+
 def test_a_problem_is_one_sentence() -> None:
     message = build_list_problem("Gumado is rate-limiting us; try again in 23 s.")
     assert_message_within_limits(message)

@@ -20,7 +20,7 @@ WEEK = timedelta(hours=168)
 def review_row(
     connection_id: int,
     platform_id: str,
-    rating: int,
+    rating: int | None,
     published_at: datetime,
     *,
     org: str = "org-1",
@@ -29,6 +29,7 @@ def review_row(
     reply: str | None = None,
     url: str | None = None,
     author: str | None = "Ada",
+    replied: bool | None = None,
 ) -> dict[str, Any]:
     """One ``reviews`` row as a dict for a bulk insert."""
     return {
@@ -41,6 +42,7 @@ def review_row(
         "text": text,
         "url": url,
         "reply": reply,
+        "replied": replied,
         "published_at": published_at,
         "content_hash": hashlib.sha256(platform_id.encode()).hexdigest(),
         "first_seen_at": published_at,

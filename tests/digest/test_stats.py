@@ -74,6 +74,39 @@ async def test_every_figure_of_a_seeded_week(
     assert not stats.empty
 
 
+async def test_unrated_reviews_count_but_are_not_averaged(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    conn = await add_connection(session_factory, "main")
+    await add_reviews(
+        session_factory,
+        [
+            review_row(conn, "r1", 5, NOW - HOUR, text="Lovely"),
+            # Answered on the review site: the platform says so, with no text passed on.
+            review_row(conn, "r2", None, NOW - 2 * HOUR, replied=True),
+            review_row(conn, "r3", 2, NOW - 3 * HOUR, source="Yelp"),
+            review_row(conn, "r4", None, NOW - 4 * HOUR, source="Yelp"),
+            review_row(conn, "r5", 1, NOW - 5 * HOUR, reply="Sorry!"),
+            review_row(conn, "r6", None, NOW - 6 * HOUR, source="Facebook"),
+            review_row(conn, "p1", None, NOW - WEEK - HOUR),
+        ],
+    )
+    stats = await _stats(session_factory, conn, "org-1")
+    assert stats.current.count == 6
+    assert stats.current.average == pytest.approx(8 / 3)  # 5, 2, 1: the unrated are not 0★
+    assert stats.distribution == (1, 1, 0, 0, 1)
+    assert stats.sources == (
+        SourceFigures("Google", 3, 3.0),
+        SourceFigures("Yelp", 2, 2.0),
+        SourceFigures("Facebook", 1, None),
+    )
+    assert stats.replied == 2 and stats.reply_rate == pytest.approx(2 / 6)
+    assert [r.platform_id for r in stats.unreplied_low] == ["r3"]
+    assert stats.highlight is not None and stats.highlight.platform_id == "r1"
+    assert (stats.previous.count, stats.previous.average, stats.average_change) == (1, None, None)
+    assert stats.running_count == 7 and stats.running_average == pytest.approx(8 / 3)
+
+
 async def test_window_boundaries_are_168_hours(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -7,9 +7,11 @@ import contextlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import pytest
 from pipeline_helpers import (
     Delivery,
     InboundEvent,
@@ -22,7 +24,7 @@ from pipeline_helpers import (
 )
 from sqlalchemy.engine import make_url
 
-from bot.pipeline.intake import MAX_BODY_BYTES, event_dedupe_key
+from bot.pipeline.intake import DATABASE_WAIT_SECONDS, MAX_BODY_BYTES, event_dedupe_key
 from harness import running_service, wait_for
 
 REVIEW = {
@@ -203,3 +205,94 @@ async def test_database_unavailable_is_503(database_url: str) -> None:
             status, answer = await post_webhook(service, REVIEW)
         assert status == 503, answer
         assert answer["ok"] is False
+
+
+async def test_a_locked_database_is_answered_503_within_gumados_five_seconds(
+    database_url: str,
+) -> None:
+    # Gumado: "Respond quickly (within 5 seconds)"; "Up to 10 retries over 5 minutes".
+    async with running_service(database_url) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        gumado.webhooks.retry_scale = 0.01
+        async with _database_writes_blocked(database_url):
+            started = time.time()
+            payload = gumado.add_review(rating=2, message="Locked out")
+            await wait_for(lambda: len(gumado.deliveries) >= 1, timeout=20, what="first attempt")
+        first = gumado.deliveries[0]
+        assert first.status == 503, first
+        assert DATABASE_WAIT_SECONDS - 0.5 <= first.at - started < 4.8
+        # The retry carries the same payload: one event, one card.
+        await gumado.wait_for_deliveries(timeout=20)
+        attempts = [d for d in gumado.deliveries if d.payload_id == payload["id"]]
+        assert attempts[-1].status == 200 and len(attempts) >= 2
+        await wait_cards(service, 1)
+        assert len(cards_of(service, payload["id"])) == 1
+        assert await count(service, InboundEvent) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_webhook_key_lookup_that_waits_on_a_lock_is_answered_503_in_time(
+    database_url: str,
+) -> None:
+    # SQLite readers never wait for a writer (WAL); on PostgreSQL a lock can hold a read.
+    async with running_service(database_url) as service:
+        await service.settle()
+        url = make_url(database_url).set(drivername="postgresql")
+        blocker = await asyncpg.connect(url.render_as_string(hide_password=False))
+        locked = asyncio.Event()
+
+        async def hold_the_lock() -> None:
+            async with blocker.transaction():
+                await blocker.execute("LOCK TABLE connections IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                await asyncio.sleep(8)  # longer than Gumado's 5 s, then let go regardless
+
+        holder = asyncio.create_task(hold_the_lock())
+        try:
+            await locked.wait()
+            started = time.monotonic()
+            status, _ = await post_webhook(service, REVIEW)
+            elapsed = time.monotonic() - started
+            await holder
+        finally:
+            await blocker.close()
+        assert status == 503 and DATABASE_WAIT_SECONDS - 0.5 <= elapsed < 4.8, (status, elapsed)
+        # The lookup went on and filled the cache: the retry is answered at once.
+        status, _ = await post_webhook(service, REVIEW)
+        assert status == 200
+
+
+async def test_an_event_type_this_version_does_not_know_is_acknowledged_not_kept(
+    database_url: str,
+) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        gumado.webhooks.retry_scale = 0.001
+        # A newer Gumado adds events; an endpoint subscribed to "all" receives them.
+        gumado.webhooks.dispatch({"webhook_event": "review-deleted", "id": 1001})
+        gumado.webhooks.dispatch(
+            {"webhook_event": "contact-created", "id": 7, "email": "sam@example.com"}
+        )
+        gumado.webhooks.dispatch({"webhook_event": "contact-created", "id": 8})
+        assert await gumado.wait_for_deliveries(timeout=10)
+        assert [d.status for d in gumado.deliveries] == [200, 200, 200]
+        await service.settle()
+        assert await count(service, InboundEvent) == 0
+        assert service.slack.messages("C0REVIEWS") == []
+        async with service.http.get(f"{service.base_url}/metrics") as response:
+            metrics = await response.text()
+        assert 'reviewbot_webhooks_total{outcome="ignored_unknown_event"} 3.0' in metrics
+        assert 'reviewbot_webhook_unknown_events_total{event="contact-created"} 2.0' in metrics
+        assert 'reviewbot_webhook_unknown_events_total{event="review-deleted"} 1.0' in metrics
+        # A known event still needs its id, and a body must be a JSON object with an event.
+        status, _ = await post_webhook(service, {"webhook_event": "review-updated"})
+        assert status == 400
+        status, _ = await post_webhook(service, {"webhook_event": None, "id": 1})
+        assert status == 400

@@ -34,15 +34,15 @@ async def test_an_unreadable_event_fails_at_once_and_the_next_one_still_routes(
     async with running_service(database_url) as service:
         await service.settle()
         await subscribe(service, "C0REVIEWS")
-        # A known event name and an id pass intake; the review itself lacks its rating.
-        broken = {key: value for key, value in REVIEW.items() if key != "rating"}
+        # A known event name and an id pass intake; the review itself lacks its date.
+        broken = {key: value for key, value in REVIEW.items() if key != "published_on"}
         assert (await post_webhook(service, {**broken, "id": 76}))[0] == 200
         assert (await post_webhook(service, REVIEW))[0] == 200
         await wait_cards(service, 1)
         assert len(cards_of(service, 77)) == 1
         failed = await rows(service, InboundEvent, InboundEvent.status == "failed")
         assert len(failed) == 1
-        assert failed[0].payload["id"] == 76 and "rating" in (failed[0].error or "")
+        assert failed[0].payload["id"] == 76 and "published_on" in (failed[0].error or "")
         async with service.http.get(f"{service.base_url}/metrics") as response:
             metrics = await response.text()
         assert 'reviewbot_inbound_events_total{outcome="failed"} 1.0' in metrics

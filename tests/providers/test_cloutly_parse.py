@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -65,7 +65,10 @@ def test_document_example() -> None:
     assert review.text == "Fantastic. Couldn't be more satisfied."
     assert review.url is None  # "reviewUrl": "" // or null
     assert review.reply == "Thank you for the wonderful feedback Tim. Thanks Tara"
-    assert review.reply_at == datetime(2021, 2, 4, tzinfo=UTC)  # date-only in the document
+    # "date": "2021-02-04" is a day, not midnight UTC (the evening before in New York).
+    assert review.reply_at is None and review.reply_on == date(2021, 2, 4)
+    assert review.replied is True  # "status": "Responded"
+    assert review.archived is False  # "isArchived": false
 
 
 def test_reviewer_contact_details_never_leave_the_converter() -> None:
@@ -94,12 +97,42 @@ def test_every_nullable_field_null() -> None:
         "status",
         "sourceFeedbackId",
         "isArchived",
+        "rating",
+        "source",
     ]
     review = review_from_api(doc_review(**dict.fromkeys(nullable)))
     assert (review.author, review.avatar_url, review.text, review.url) == (None,) * 4
     assert (review.reply, review.reply_at, review.updated_at, review.organization_id) == (None,) * 4
+    # "Most fields a nullable": no stars, no source, still a review.
+    assert (review.rating, review.source, review.replied, review.archived) == (
+        None,
+        "Cloutly",
+        None,
+        None,
+    )
     minimal = {"id": "r1", "rating": 3, "source": "google", "createdAt": "2024-01-01T10:00:00Z"}
     assert review_from_api(minimal).rating == 3
+    bare = review_from_api({"id": "r2", "createdAt": "2024-01-01T10:00:00Z"})
+    assert (bare.rating, bare.author, bare.text) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "replied", "archived"),
+    [
+        ({"status": "New", "isArchived": True}, False, True),
+        ({"status": "Responded", "response": None}, True, False),
+        ({"status": "Snoozed"}, None, False),
+    ],
+)
+def test_status_and_archive(changes: dict[str, Any], replied: bool | None, archived: bool) -> None:
+    review = review_from_api(doc_review(**changes))
+    assert (review.replied, review.archived) == (replied, archived)
+
+
+def test_a_reply_with_a_time_stays_an_instant() -> None:
+    response = {"name": "B", "date": "2021-02-04T15:00:00.000Z", "comment": "Thanks"}
+    review = review_from_api(doc_review(response=response))
+    assert review.reply_at == datetime(2021, 2, 4, 15, tzinfo=UTC) and review.reply_on is None
 
 
 @pytest.mark.parametrize(
@@ -140,10 +173,8 @@ def test_rating_forms(rating: object, stars: int) -> None:
         ({"rating": "6"}, "rating"),
         ({"rating": 4.5}, "rating"),
         ({"rating": True}, "rating"),
-        ({"rating": None}, "rating"),
         ({"id": None}, "id"),
         ({"id": 12}, "id"),
-        ({"source": None}, "source"),
         ({"createdAt": None}, "createdAt"),
         ({"createdAt": "yesterday"}, "createdAt"),
         ({"updatedAt": 5}, "updatedAt"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from bot.errors import (
     AuthError,
@@ -142,10 +144,8 @@ async def test_unreadable_answers_are_provider_errors(
     sandbox.inject_fault(status=200, body="<html>maintenance</html>")
     with pytest.raises(ProviderError, match="not JSON"):
         await client.me()
-    sandbox.inject_fault(
-        status=200, body='{"data": [{"id": 1}], "meta": {}}', content_type="application/json"
-    )
-    with pytest.raises(ProviderError, match=r"cannot read.*rating"):
+    sandbox.inject_fault(status=200, body='{"items": []}', content_type="application/json")
+    with pytest.raises(ProviderError, match="without a 'data' list"):
         await client.list_reviews()
     sandbox.inject_fault(status=200, body='{"items": []}', content_type="application/json")
     with pytest.raises(ProviderError, match="without a 'data' list"):
@@ -208,3 +208,35 @@ async def test_the_token_never_shows_in_errors_reprs_or_logs(
             chain = chain.__cause__ or chain.__context__
     assert token not in caplog.text
     assert sandbox.tokens["full"] not in caplog.text
+
+
+async def test_a_review_that_cannot_be_read_is_skipped_and_counted_not_a_failed_page(
+    sandbox: GumadoSandbox, client: GumadoClient
+) -> None:
+    good = (await client.list_reviews()).items[0]
+    body = {
+        "data": [
+            {"id": 9001, "author": "Secret Name", "message": "private words", "source": None},
+            {
+                "id": int(good.id),
+                "author": good.author,
+                "date": "2025-12-15T10:30:00.000000Z",
+                "rating": None,
+                "message": None,
+                "source": good.source,
+            },
+            ["not", "an", "object"],
+        ],
+        "meta": {"current_page": 1, "last_page": 1, "per_page": 10, "total": 3},
+    }
+    sandbox.inject_fault(status=200, body=json.dumps(body), content_type="application/json")
+    with capture_logs() as logs:
+        page = await client.list_reviews()
+    # The unrated review without text is a review; the source-less one and the list are not.
+    assert [r.id for r in page.items] == [good.id]
+    assert page.items[0].rating is None
+    assert page.extra == {"skipped": "2"} and page.total == 3
+    logged = repr(logs)
+    assert [entry["id"] for entry in logs] == ["9001", "?"]
+    assert "source" in logs[0]["reason"]
+    assert "Secret Name" not in logged and "private words" not in logged

@@ -18,6 +18,7 @@ from bot.providers.gumado import (
     webhook_event,
     webhook_object_id,
 )
+from bot.providers.gumado.parse import is_known_webhook_event
 
 # The document's "review-created / review-updated" payload, verbatim.
 REVIEW_WEBHOOK: dict[str, Any] = {
@@ -76,6 +77,51 @@ def test_review_from_the_document_webhook_example() -> None:
     assert review.published_at == datetime(2025, 12, 15, 10, 30, tzinfo=UTC)
     assert review.updated_at == datetime(2025, 12, 15, 10, 35, tzinfo=UTC)
     assert review.reply is None and review.reply_at is None
+    # The review state the API example lacks: "verified", "hidden", "original_rating"...
+    assert (review.hidden, review.verified, review.replied) == (False, True, False)
+    assert (review.original_rating, review.edited_at, review.reply_url) == (5, None, None)
+    assert not review.edited_by_reviewer
+
+
+def test_review_webhook_of_a_hidden_review_edited_by_its_reviewer() -> None:
+    payload = {
+        **REVIEW_WEBHOOK,
+        "webhook_event": "review-updated",
+        "rating": 4,
+        "original_rating": 2,
+        "hidden": True,
+        "verified": 0,  # Laravel's uncast boolean
+        "replied": True,
+        "reply_url": "https://maps.google.com/review/reply",
+        "review_updated_on": "2025-12-20T08:00:00+00:00",
+    }
+    review = review_from_webhook(payload)
+    assert (review.hidden, review.verified, review.replied) == (True, False, True)
+    assert review.original_rating == 2 and review.edited_by_reviewer
+    assert review.edited_at == datetime(2025, 12, 20, 8, tzinfo=UTC)
+    assert review.reply_url == "https://maps.google.com/review/reply"
+
+
+def test_an_odd_review_state_field_never_costs_the_review() -> None:
+    payload = {
+        **REVIEW_WEBHOOK,
+        "hidden": "no",
+        "original_rating": "lots",
+        "review_updated_on": "later",
+        "reply_url": 5,
+    }
+    review = review_from_webhook(payload)
+    assert (review.hidden, review.original_rating, review.edited_at, review.reply_url) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_review_without_stars_is_a_review() -> None:
+    assert review_from_webhook({**REVIEW_WEBHOOK, "rating": None}).rating is None
+    assert review_from_api({**REVIEW_API, "rating": None}).rating is None
 
 
 def test_review_webhook_with_a_reply() -> None:
@@ -99,6 +145,9 @@ def test_review_from_the_document_api_example() -> None:
     assert review.reply_at == datetime(2025, 12, 16, 9, 0, tzinfo=UTC)
     assert review.source_logo_url == "https://example.com/logos/google.svg"
     assert review.url is None  # the API example carries no review URL
+    # ...nor any review state: None means "not said", not "false".
+    state = ("hidden", "verified", "original_rating", "edited_at", "replied", "reply_url")
+    assert all(getattr(review, name) is None for name in state)
     from_webhook = review_from_webhook(REVIEW_WEBHOOK)
     shared = ("id", "rating", "source", "published_at", "organization_id", "location_id")
     shared += ("author", "avatar_url", "title", "text")
@@ -136,7 +185,6 @@ def test_ratings_are_clamped_to_one_to_five(raw: object, stars: int) -> None:
     ("change", "field"),
     [
         ({"rating": "five"}, "rating"),
-        ({"rating": None}, "rating"),
         ({"rating": True}, "rating"),
         ({"rating": float("nan")}, "rating"),
         ({"id": None}, "id"),
@@ -213,5 +261,10 @@ def test_deleted_events_carry_only_an_id() -> None:
         location_from_webhook({"webhook_event": "location-deleted", "id": 3})
     with pytest.raises(GumadoPayloadError, match="name"):
         location_from_webhook({"webhook_event": "location-created", "id": 3})
-    with pytest.raises(GumadoPayloadError, match="webhook_event"):
-        webhook_event({"webhook_event": "review-exploded", "id": 1})
+    # A newer Gumado's event is read (and acknowledged by intake), not refused.
+    assert webhook_event({"webhook_event": "review-exploded", "id": 1}) == "review-exploded"
+    assert not is_known_webhook_event("review-exploded")
+    assert is_known_webhook_event("organization-deleted")
+    for garbage in ({"id": 1}, {"webhook_event": "", "id": 1}, {"webhook_event": 3}):
+        with pytest.raises(GumadoPayloadError, match="webhook_event"):
+            webhook_event(garbage)

@@ -97,6 +97,30 @@ async def test_review_events_in_the_documented_shape(
     assert review.location_id is not None
 
 
+async def test_review_state_fields_follow_the_reviewer_and_the_business(
+    sandbox: GumadoSandbox, receiver: Receiver
+) -> None:
+    sandbox.register_webhook(receiver.url)
+    created = sandbox.add_review(rating=2, message="Slow.", hidden=True)
+    sandbox.update_review(created["id"], rating=4, message="Slow, but they fixed it.")
+    sandbox.update_review(created["id"], reply_message="Thank you!")
+    assert await sandbox.wait_for_deliveries()
+    first, edited, answered = (body for _, body in receiver.received)
+    assert (first["hidden"], first["original_rating"], first["review_updated_on"]) == (
+        True,
+        2,
+        None,
+    )
+    # The reviewer edited: "rating" is the new one, "original_rating" the first one.
+    assert (edited["rating"], edited["original_rating"]) == (4, 2)
+    assert edited["review_updated_on"] == "2025-12-15T12:00:00+00:00"
+    assert (answered["replied"], answered["reply_url"]) == (True, created["url"])
+    seeded = [review.webhook("review-updated") for review in sandbox.reviews.values()]
+    assert any(r["hidden"] for r in seeded) and not all(r["hidden"] for r in seeded)
+    assert any(r["original_rating"] != r["rating"] and r["review_updated_on"] for r in seeded)
+    assert any(r["verified"] is False for r in seeded)
+
+
 async def test_organization_events_fire_from_the_api(
     sandbox: GumadoSandbox, receiver: Receiver
 ) -> None:

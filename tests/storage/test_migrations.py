@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -108,3 +110,65 @@ async def test_replicas_starting_together_migrate_once(empty_database_url: str) 
 async def test_upgrade_of_an_unreachable_database_is_a_startup_error() -> None:
     with pytest.raises(StartupError, match=r"postgresql://postgres:\*\*\*@127.0.0.1:1/x"):
         await upgrade("postgresql://postgres:hunter2@127.0.0.1:1/x")
+
+
+async def test_0003_keeps_reviews_and_cards_and_lets_a_review_go_unrated(
+    empty_database_url: str,
+) -> None:
+    cfg = migrations_config(empty_database_url)
+    engine = create_engine(empty_database_url, sqlite_foreign_keys=False)
+
+    def migrate(target: str) -> Callable[[SyncConnection], None]:
+        def run(sync_conn: SyncConnection) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, target)
+
+        return run
+
+    at = {"at": datetime(2026, 11, 20, 9, 30, tzinfo=UTC)}
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("0002"))
+            await conn.execute(
+                text(
+                    "INSERT INTO connections (id, team_id, platform, name, token_encrypted, "
+                    "healthy, created_at, updated_at) VALUES (1, 'T1', 'gumado', 'g', 'x', "
+                    "true, :at, :at)"
+                ),
+                at,
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO reviews (id, connection_id, platform_id, source, rating, "
+                    "published_at, content_hash, first_seen_at, updated_at) VALUES "
+                    "(1, 1, '142', 'Google', 4, :at, 'h', :at, :at)"
+                ),
+                at,
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO deliveries (id, team_id, channel_id, review_id, status, "
+                    "attempts, mentions, update_pending, created_at) VALUES "
+                    "(1, 'T1', 'C1', 1, 'sent', 1, '[]', false, :at)"
+                ),
+                at,
+            )
+        await upgrade(empty_database_url)
+        async with engine.begin() as conn:
+            # The table rebuild (SQLite) kept the review and the card that points at it.
+            assert (await conn.execute(text("SELECT rating, hidden FROM reviews"))).all() == [
+                (4, None)
+            ]
+            assert (await conn.execute(text("SELECT review_id FROM deliveries"))).all() == [(1,)]
+            skipped = await conn.execute(text("SELECT last_poll_skipped FROM connections"))
+            assert skipped.all() == [(0,)]
+            await conn.execute(
+                text(
+                    "INSERT INTO reviews (id, connection_id, platform_id, source, rating, "
+                    "published_at, content_hash, first_seen_at, updated_at) VALUES "
+                    "(2, 1, '143', 'Google', NULL, :at, 'h', :at, :at)"
+                ),
+                at,
+            )
+    finally:
+        await engine.dispose()

@@ -149,6 +149,32 @@ async def test_review_hash_ignores_the_offset_an_instant_is_written_with() -> No
     assert repo.review_content_hash(replace(review, rating=1)) != repo.review_content_hash(review)
 
 
+async def test_review_hash_of_a_review_without_state_did_not_move_and_state_shows() -> None:
+    review = FakeReview("1", reply="Thanks", reply_at=NOW)
+    # The hash every stored row had before review state joined it: no card looks changed.
+    before = "92c059593a77a482008a158331c9c62db2d57f139867b4644580adff9014bb6f"
+    assert repo.review_content_hash(review) == before
+    quiet = replace(review, hidden=False, verified=False, archived=False, original_rating=5)
+    assert repo.review_content_hash(quiet) == before
+    # A replied flag beside a reply text the card shows anyway changes nothing shown.
+    assert repo.review_content_hash(replace(review, replied=True)) == before
+    for shown in (
+        {"hidden": True},
+        {"verified": True},
+        {"archived": True},
+        {"original_rating": 2},
+        {"edited_at": LATER},
+        {"reply_url": "https://g.test/r"},
+        {"reply_at": None, "reply_on": NOW.date()},
+        {"rating": None},
+    ):
+        assert repo.review_content_hash(replace(review, **shown)) != before, shown
+    unanswered = replace(review, reply=None)
+    assert repo.review_content_hash(replace(unanswered, replied=True)) != (
+        repo.review_content_hash(unanswered)
+    )
+
+
 async def test_upsert_review_ignores_an_older_version(
     session: AsyncSession, connection_id: int
 ) -> None:

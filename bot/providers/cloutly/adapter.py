@@ -17,6 +17,7 @@ from bot.providers.paced import ClientProvider
 from bot.providers.protocol import (
     BrowsePage,
     BrowseQuery,
+    Changes,
     InviteFormInfo,
     InviteRequest,
     PagePosition,
@@ -91,21 +92,23 @@ class CloutlyProvider(ClientProvider):
                 )
         return sorted(names.values(), key=lambda s: s.name.casefold())
 
-    async def _everything(self) -> list[Review]:
+    async def _everything(self) -> Changes:
         page = await self.client.list_reviews(sort="desc")
         # The document says desc is newest first; sorted here all the same (cheap, and safe).
-        return sorted(page.items, key=lambda r: r.published_at, reverse=True)
+        reviews = sorted(page.items, key=lambda r: r.published_at, reverse=True)
+        return Changes(reviews, int(page.extra.get("skipped", 0)))
 
-    async def changes(self, cursor: PollCursor) -> list[Review]:
+    async def changes(self, cursor: PollCursor) -> Changes:
         everything = await self._everything()
         if cursor.horizon is None:
-            return everything[:BASELINE_LIMIT]
-        return [review for review in everything if cursor.changed_since(review)]
+            return Changes(everything.reviews[:BASELINE_LIMIT], everything.skipped)
+        changed = [review for review in everything.reviews if cursor.changed_since(review)]
+        return Changes(changed, everything.skipped)
 
     async def recent(self, organization_id: str | None, since: datetime) -> list[Review]:
         return [
             r
-            for r in await self._everything()
+            for r in (await self._everything()).reviews
             if r.published_at >= since and organization_id in (None, r.organization_id)
         ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from bot.providers.base import Organization, Review
@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 PLATFORM: Literal["cloutly"] = "cloutly"
+# A review whose "source" is null still needs a name on its card: it came through Cloutly.
+UNKNOWN_SOURCE = "Cloutly"
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # Leading property name of a 400 message (NestJS class-validator style: "firstName should not
@@ -76,20 +79,33 @@ def _optional_url(data: Mapping[str, Any], key: str, what: str) -> str | None:
     return value if value and value.startswith(("https://", "http://")) else None
 
 
-def _optional_time(data: Mapping[str, Any], key: str, what: str) -> datetime | None:
+def _optional_time(data: Mapping[str, Any], key: str, what: str) -> datetime | date | None:
+    """A timestamp, or a :class:`date` when the value has no time (``response.date``)."""
     value = _optional_text(data, key, what)
     if value is None:
         return None
     try:
-        # "2021-02-03T00:00:00.000Z" for createdAt, but a bare "2021-02-04" for response.date.
+        # "2021-02-03T00:00:00.000Z" for createdAt, but a bare "2021-02-04" for response.date:
+        # a day, not midnight UTC (which is the evening before in the Americas).
+        if _DATE_ONLY.fullmatch(value):
+            return date.fromisoformat(value)
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise CloutlyPayloadError(f"Cloutly {what}: {key!r} is not an ISO 8601 date") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _rating(data: Mapping[str, Any], what: str) -> int:
+def _timestamp(data: Mapping[str, Any], key: str, what: str) -> datetime | None:
+    moment = _optional_time(data, key, what)
+    if isinstance(moment, datetime) or moment is None:
+        return moment
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+def _rating(data: Mapping[str, Any], what: str) -> int | None:
     value = data.get("rating")  # a string in the document's example: "rating": "5"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # "Most fields a nullable": a review without stars is still a review
     if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.0+)?\s*", value):
         value = int(float(value))
     if isinstance(value, float) and value.is_integer():
@@ -99,23 +115,38 @@ def _rating(data: Mapping[str, Any], what: str) -> int:
     return value
 
 
+def _replied(data: Mapping[str, Any]) -> bool | None:
+    # "status": "Responded" in the document's example (a review with a response); "New" before.
+    status = data.get("status")
+    if not isinstance(status, str):
+        return None
+    return {"responded": True, "new": False}.get(status.strip().casefold())
+
+
 def review_from_api(payload: object) -> Review:
-    """Normalize one item of ``GET /reviews`` ``reviews``; the reviewer's email/phone are dropped."""
+    """Normalize one item of ``GET /reviews`` ``reviews``; the reviewer's email/phone are dropped.
+
+    Only ``id`` and ``createdAt`` are required: "Most fields a nullable", so a review without
+    a rating, author, text or source still becomes a card.
+    """
     what = "review"
     if not isinstance(payload, Mapping):
         raise CloutlyPayloadError(f"Cloutly {what} is not a JSON object")
-    published_at = _optional_time(payload, "createdAt", what)
+    published_at = _timestamp(payload, "createdAt", what)
     if published_at is None:
         raise CloutlyPayloadError(f"Cloutly {what} has no 'createdAt'")
     response = payload.get("response")
     if response is not None and not isinstance(response, Mapping):
         raise CloutlyPayloadError(f"Cloutly {what}: 'response' must be an object or null")
     response = response or {}
+    replied_on = _optional_time(response, "date", "review response")
+    archived = payload.get("isArchived")
+    source = _optional_text(payload, "source", what)
     return Review(
         platform=PLATFORM,
         id=_required_text(payload, "id", what),
         rating=_rating(payload, what),
-        source=source_display_name(_required_text(payload, "source", what)),
+        source=source_display_name(source) if source else UNKNOWN_SOURCE,
         published_at=published_at,
         organization_id=_optional_text(payload, "businessId", what),
         location_id=None,
@@ -124,8 +155,11 @@ def review_from_api(payload: object) -> Review:
         text=_optional_text(payload, "text", what),
         url=_optional_url(payload, "reviewUrl", what),
         reply=_optional_text(response, "comment", "review response"),
-        reply_at=_optional_time(response, "date", "review response"),
-        updated_at=_optional_time(payload, "updatedAt", what),
+        reply_at=replied_on if isinstance(replied_on, datetime) else None,
+        reply_on=None if isinstance(replied_on, datetime) else replied_on,
+        updated_at=_timestamp(payload, "updatedAt", what),
+        replied=_replied(payload),
+        archived=archived if isinstance(archived, bool) else None,
     )
 
 

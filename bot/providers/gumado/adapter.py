@@ -18,6 +18,7 @@ from bot.providers.patience import patiently
 from bot.providers.protocol import (
     BrowsePage,
     BrowseQuery,
+    Changes,
     InviteFormInfo,
     InviteRequest,
     PagePosition,
@@ -213,7 +214,7 @@ class GumadoProvider(ClientProvider):
 
         return fetch
 
-    async def changes(self, cursor: PollCursor) -> list[Review]:
+    async def changes(self, cursor: PollCursor) -> Changes:
         # The list API has no "changed since": edits show up while the review is in the
         # cursor's late window (webhooks carry the rest).
         return await read_since(self._fetcher(), cursor.scan_from(), max_pages=MAX_POLL_PAGES)
@@ -222,7 +223,7 @@ class GumadoProvider(ClientProvider):
         found = await read_since(
             self._fetcher(organization_id=organization_id), since, max_pages=MAX_RECENT_PAGES
         )
-        return [r for r in found if r.published_at >= since]
+        return [r for r in found.reviews if r.published_at >= since]
 
     async def browse(self, query: BrowseQuery, position: PagePosition) -> BrowsePage:
         if query.sort is not None or query.widget is not None:

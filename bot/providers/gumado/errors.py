@@ -13,11 +13,14 @@ from typing import Any, Final, TypeVar
 import httpx
 
 from bot.errors import AuthError, Invalid, NotFound, ProviderError, ScopeError
+from bot.log import get_logger
 from bot.providers.base import Page
 from bot.providers.gumado.parse import GumadoPayloadError
 
 T = TypeVar("T")
 PLATFORM: Final = "gumado"
+
+log = get_logger(__name__)
 
 # The invite endpoint requires request:read + request:create; a token allowed to list
 # campaigns but refused an invite lacks request:create, so that is the scope we name.
@@ -137,16 +140,35 @@ def parse_or_fail(parse: Callable[[object], T], payload: object, endpoint: str) 
         ) from exc
 
 
+def _safe_id(item: object) -> str:
+    """The id of a raw item for a log line (never another field: reviews are personal)."""
+    raw = item.get("id") if isinstance(item, dict) else None
+    return str(raw)[:64] if isinstance(raw, str | int) and not isinstance(raw, bool) else "?"
+
+
 def page_from_body(
     body: Any, parse: Callable[[object], T], endpoint: str, requested: int
 ) -> Page[T]:
-    """A :class:`Page` from the document's "Paginated Response Structure" (``data``/``meta``)."""
+    """A :class:`Page` from the document's "Paginated Response Structure" (``data``/``meta``).
+
+    An item that cannot be read is skipped, logged by id and counted in
+    ``extra["skipped"]``: one odd review must not cost the other nine (or the whole poll).
+    """
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise ProviderError(
             f"Gumado answered '{ACTIONS[endpoint]}' without a 'data' list", platform=PLATFORM
         )
-    items = tuple(parse_or_fail(parse, item, endpoint) for item in data)
+    items: list[T] = []
+    for item in data:
+        try:
+            items.append(parse(item))
+        except GumadoPayloadError as exc:
+            # The message names the field, never its value.
+            log.warning(
+                "gumado_item_skipped", endpoint=endpoint, id=_safe_id(item), reason=str(exc)
+            )
+    skipped = len(data) - len(items)
     raw_meta = body.get("meta")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
 
@@ -156,9 +178,10 @@ def page_from_body(
 
     page = number("current_page", requested)
     return Page(
-        items=items,
+        items=tuple(items),
         page=page,
         last_page=max(number("last_page", page), 1),
-        per_page=number("per_page", len(items) or 10),
-        total=number("total", len(items)),
+        per_page=number("per_page", len(data) or 10),
+        total=number("total", len(data)),
+        extra={"skipped": str(skipped)} if skipped else {},
     )

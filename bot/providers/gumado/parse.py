@@ -8,9 +8,9 @@ or ``TypeError`` on garbage. Messages name fields and types, never values (they 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.providers.base import Campaign, Country, Location, Me, Organization, Review, Source
 from bot.providers.sources import source_display_name
@@ -19,6 +19,7 @@ __all__ = [
     "GumadoPayloadError",
     "campaign_from_api",
     "country_from_api",
+    "is_known_webhook_event",
     "location_from_webhook",
     "me_from_api",
     "organization_from_api",
@@ -31,6 +32,8 @@ __all__ = [
     "webhook_object_id",
 ]
 
+
+T = TypeVar("T")
 
 WEBHOOK_EVENTS = (
     "review-created",
@@ -108,27 +111,53 @@ def _optional_timestamp(payload: Mapping[str, Any], key: str, what: str) -> date
     return _timestamp(payload, key, what)
 
 
-def _rating(payload: Mapping[str, Any], what: str) -> int:
-    value = payload.get("rating")
+def _rating(payload: Mapping[str, Any], key: str, what: str) -> int | None:
+    value = payload.get(key)
+    if value is None or value == "":
+        # Not every source has stars (a Facebook recommendation): a card says "No rating".
+        return None
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise GumadoPayloadError(f"Gumado {what}: 'rating' must be a number") from None
+            raise GumadoPayloadError(f"Gumado {what}: {key!r} must be a number") from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise GumadoPayloadError(f"Gumado {what}: 'rating' must be a number from 1 to 5")
+        raise GumadoPayloadError(f"Gumado {what}: {key!r} must be a number from 1 to 5")
     # Stars are 1..5; a source scoring 0 or 10 is clamped rather than dropping the review.
     return min(5, max(1, round(value)))
 
 
+def _flag(payload: Mapping[str, Any], key: str) -> bool | None:
+    """A true/false field; None when absent or unreadable (a badge never costs the review)."""
+    value = payload.get(key)
+    if isinstance(value, bool):
+        return value
+    # Laravel serializes an uncast boolean column as 0/1.
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return None
+
+
+def _lenient(read: Callable[[], T]) -> T | None:
+    """A review-state field, or None when unreadable: a badge never costs the review."""
+    try:
+        return read()
+    except GumadoPayloadError:
+        return None
+
+
 def review_from_api(payload: object) -> Review:
-    """Normalize one item of ``GET /reviews`` ``data`` (the document's "Example Response")."""
+    """Normalize one item of ``GET /reviews`` ``data`` (the document's "Example Response").
+
+    The example has none of the webhook's review-state fields (``hidden``, ``verified``,
+    ``original_rating``, ``review_updated_on``, ``replied``, ``reply_url``): taken if present.
+    """
     what = "review"
     data = _mapping(payload, what)
     return Review(
         platform="gumado",
         id=_id(data, "id", what),
-        rating=_rating(data, what),
+        rating=_rating(data, "rating", what),
         source=source_display_name(_text(data, "source", what)),
         published_at=_timestamp(data, "date", what),
         organization_id=_optional_id(data, "organization_id", what),
@@ -143,16 +172,31 @@ def review_from_api(payload: object) -> Review:
         reply=_optional_text(data, "reply", what),
         reply_at=_optional_timestamp(data, "reply_date", what),
         updated_at=_optional_timestamp(data, "updated_at", what),
+        hidden=_flag(data, "hidden"),
+        verified=_flag(data, "verified"),
+        original_rating=_lenient(lambda: _rating(data, "original_rating", what)),
+        edited_at=_lenient(lambda: _optional_timestamp(data, "review_updated_on", what)),
+        replied=_flag(data, "replied"),
+        reply_url=_lenient(lambda: _optional_text(data, "reply_url", what)),
     )
 
 
 def webhook_event(payload: object) -> str:
-    """The ``webhook_event`` of a payload, checked against the document's event list."""
+    """The ``webhook_event`` of a payload ("All payloads include the webhook_event field").
+
+    Any name is returned, one this version knows or not: Gumado may add events, and an endpoint
+    subscribed to them must still acknowledge them (see :func:`is_known_webhook_event`).
+    """
     data = _mapping(payload, "webhook payload")
     event = data.get("webhook_event")
-    if not isinstance(event, str) or event not in WEBHOOK_EVENTS:
-        raise GumadoPayloadError("Gumado webhook payload has no known 'webhook_event'")
+    if not isinstance(event, str) or not event.strip():
+        raise GumadoPayloadError("Gumado webhook payload has no 'webhook_event'")
     return event
+
+
+def is_known_webhook_event(event: str) -> bool:
+    """Whether ``event`` is in the document's "Webhook Events" table (the ones the app handles)."""
+    return event in WEBHOOK_EVENTS
 
 
 def webhook_object_id(payload: object) -> str:
@@ -174,7 +218,7 @@ def review_from_webhook(payload: object) -> Review:
     return Review(
         platform="gumado",
         id=_id(data, "id", what),
-        rating=_rating(data, what),
+        rating=_rating(data, "rating", what),
         source=source_display_name(_text(data, "source_name", what)),
         published_at=_timestamp(data, "published_on", what),
         organization_id=_optional_id(data, "organization_id", what),
@@ -187,6 +231,12 @@ def review_from_webhook(payload: object) -> Review:
         reply=_optional_text(data, "reply_message", what),
         reply_at=_optional_timestamp(data, "reply_published_on", what),
         updated_at=_optional_timestamp(data, "updated_at", what),
+        hidden=_flag(data, "hidden"),
+        verified=_flag(data, "verified"),
+        original_rating=_lenient(lambda: _rating(data, "original_rating", what)),
+        edited_at=_lenient(lambda: _optional_timestamp(data, "review_updated_on", what)),
+        replied=_flag(data, "replied"),
+        reply_url=_lenient(lambda: _optional_text(data, "reply_url", what)),
     )
 
 
