@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.oauth import INSTALL_PATH, REDIRECT_PATH
-from bot.pipeline.intake import gumado_webhook
+from bot.pipeline.intake import platform_webhook
 from bot.slack_app import verifies_requests
 from storage.engine import ping
 
@@ -98,7 +98,8 @@ def build_web_app(deps: Deps, bolt: AsyncApp | None = None) -> web.Application:
         if bolt.oauth_flow is not None:
             app.router.add_get(INSTALL_PATH, slack_install)
             app.router.add_get(REDIRECT_PATH, slack_oauth_redirect)
-    app.router.add_post("/webhooks/gumado/{webhook_key}", gumado_webhook)
+    # /webhooks/gumado/{webhook_key} for Gumado; a platform without webhooks answers 404.
+    app.router.add_post("/webhooks/{platform}/{webhook_key}", platform_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

@@ -1,4 +1,7 @@
-"""Webhook intake: ``POST /webhooks/gumado/{webhook_key}`` → ``inbound_events``, then 200.
+"""Webhook intake: ``POST /webhooks/{platform}/{webhook_key}`` → ``inbound_events``, then 200.
+
+The route serves every platform whose provider reads webhooks (today Gumado:
+``/webhooks/gumado/{webhook_key}``); other platforms, and keys of another platform, are 404.
 
 Gumado does not sign webhooks: the key in the URL is the secret. An event is answered 200
 only once it is committed, so a crash loses nothing Gumado was told we have; its retries
@@ -30,12 +33,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.worker import WriteGate
-from bot.providers.gumado.parse import (
-    GumadoPayloadError,
-    is_known_webhook_event,
-    webhook_event,
-    webhook_object_id,
-)
+from bot.providers.base import PayloadError
+from bot.providers.protocol import WebhookFormat
+from bot.providers.registry import PLATFORMS
 from storage.repositories import get_connection_by_webhook_key
 from storage.repositories.connections import touch_webhook
 from storage.repositories.events import NewInboundEvent, insert_inbound_events
@@ -46,7 +46,7 @@ __all__ = [
     "DatabaseUnavailable",
     "IntakeWriter",
     "event_dedupe_key",
-    "gumado_webhook",
+    "platform_webhook",
 ]
 
 log = get_logger(__name__)
@@ -155,12 +155,14 @@ class IntakeWriter:
         finally:
             self._requests -= 1
 
-    async def connection_for_key(self, webhook_key: str, *, deadline: float) -> int | None:
-        """The Gumado connection a webhook key belongs to (None if none).
+    async def connection_for_key(
+        self, platform: str, webhook_key: str, *, deadline: float
+    ) -> int | None:
+        """The ``platform`` connection a webhook key belongs to (None if none).
 
         ``deadline`` (event-loop time): DatabaseUnavailable once it passes without an answer.
         """
-        digest = hashlib.sha256(webhook_key.encode()).hexdigest()
+        digest = hashlib.sha256(f"{platform}/{webhook_key}".encode()).hexdigest()
         cached = self._keys.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
@@ -168,7 +170,7 @@ class IntakeWriter:
         # A request that stops waiting does not cancel it: a late answer still fills the cache.
         lookup = self._lookups.get(digest)
         if lookup is None:
-            lookup = asyncio.create_task(self._lookup(webhook_key, digest))
+            lookup = asyncio.create_task(self._lookup(platform, webhook_key, digest))
             self._lookups[digest] = lookup
             lookup.add_done_callback(lambda done: self._lookup_done(digest, done))
         try:
@@ -197,7 +199,7 @@ class IntakeWriter:
         )
         return label
 
-    async def _lookup(self, webhook_key: str, digest: str) -> int | None:
+    async def _lookup(self, platform: str, webhook_key: str, digest: str) -> int | None:
         try:
             async with self.deps.sessions() as session:
                 connection = await get_connection_by_webhook_key(session, webhook_key)
@@ -205,7 +207,7 @@ class IntakeWriter:
             raise DatabaseUnavailable(type(exc).__name__) from exc
         if (
             connection is None
-            or connection.platform != "gumado"
+            or connection.platform != platform
             or connection.webhook_key is None
             or not hmac.compare_digest(connection.webhook_key.encode(), webhook_key.encode())
         ):
@@ -319,8 +321,8 @@ def _masked(webhook_key: str) -> str:
     return webhook_key[:4] + "…"
 
 
-async def gumado_webhook(request: web.Request) -> web.Response:
-    """Validate, commit and acknowledge one Gumado webhook."""
+async def platform_webhook(request: web.Request) -> web.Response:
+    """Validate, commit and acknowledge one webhook (``/webhooks/{platform}/{webhook_key}``)."""
     intake = request.app.get(INTAKE_KEY)
     if intake is None:
         return web.json_response({"ok": False, "message": "not accepting webhooks"}, status=503)
@@ -331,13 +333,16 @@ async def gumado_webhook(request: web.Request) -> web.Response:
 async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
     deps = intake.deps
     deadline = asyncio.get_running_loop().time() + DATABASE_WAIT_SECONDS
+    platform = request.match_info["platform"]
     webhook_key = request.match_info["webhook_key"]
-    if not _KEY_SHAPE.fullmatch(webhook_key):
+    known = PLATFORMS.get(platform)
+    webhooks: WebhookFormat | None = known.info.webhooks if known is not None else None
+    if webhooks is None or not _KEY_SHAPE.fullmatch(webhook_key):
         return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return _answer(deps, "rejected_too_large", 413, "body over 1 MB")
     try:
-        connection_id = await intake.connection_for_key(webhook_key, deadline=deadline)
+        connection_id = await intake.connection_for_key(platform, webhook_key, deadline=deadline)
     except DatabaseUnavailable:
         return _answer(deps, "unavailable", 503, "database unavailable, retry later")
     if connection_id is None:
@@ -351,15 +356,15 @@ async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
         return _answer(deps, "rejected_too_large", 413, "body over 1 MB")
     try:
         payload = json.loads(body)
-        event = webhook_event(payload)
-        if not is_known_webhook_event(event):
+        event = webhooks.event_type(payload)
+        if not webhooks.handles(event):
             # Gumado retries anything but a 2xx ten times: acknowledge what we cannot use.
             label = intake.ignore_unknown_event(event, connection_id)
             return _answer(deps, "ignored_unknown_event", 200, f"ignored: {label} events")
-        object_id = webhook_object_id(payload)
+        object_id = webhooks.object_id(payload)
     except (ValueError, RecursionError) as exc:
-        # GumadoPayloadError is a ValueError; so are JSON and UTF-8 decoding errors.
-        reason = str(exc) if isinstance(exc, GumadoPayloadError) else "body is not JSON"
+        # PayloadError is a ValueError; so are JSON and UTF-8 decoding errors.
+        reason = str(exc) if isinstance(exc, PayloadError) else "body is not JSON"
         return _answer(deps, "rejected_bad_request", 400, reason)
     new_event = NewInboundEvent(
         connection_id=connection_id,

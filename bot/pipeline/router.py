@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,13 +21,8 @@ from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import Worker, WriteGate
-from bot.providers.gumado.parse import (
-    GumadoPayloadError,
-    location_from_webhook,
-    organization_from_webhook,
-    review_from_webhook,
-    webhook_object_id,
-)
+from bot.providers.base import PayloadError
+from bot.providers.registry import PLATFORMS
 from storage.models import Connection, InboundEvent
 from storage.repositories import claim_pending_events, upsert_locations, upsert_organizations
 from storage.repositories.catalog import mark_location_deleted, mark_organization_deleted
@@ -49,48 +43,50 @@ class _RouteCarefully(Exception):
 
 
 async def route_event(ctx: RouteContext, connection: Connection, event: InboundEvent) -> None:
-    """Apply one Gumado webhook event (GumadoPayloadError when its payload is unreadable)."""
-    payload: Any = event.payload
-    kind = event.event_type
-    if kind in ("review-created", "review-updated"):
-        review = review_from_webhook(payload)
+    """Apply one webhook event (PayloadError when its payload is unreadable)."""
+    known = PLATFORMS.get(connection.platform)
+    webhooks = known.info.webhooks if known is not None else None
+    if webhooks is None:
+        raise PayloadError("the event's connection is of a platform without webhooks")
+    change = webhooks.change(event.event_type, event.payload)
+    if change.review is not None:
+        review = change.review
         # An update of a review we never saw is news only if the review is recent.
-        cards = kind == "review-created" or review.published_at >= ctx.now - RECENT
+        cards = change.review_created or review.published_at >= ctx.now - RECENT
         await route_review(ctx, connection, review, cards_if_new=cards)
-    elif kind in ("organization-created", "organization-updated"):
-        organization = organization_from_webhook(payload)
+    elif change.organization is not None:
         await upsert_organizations(
-            ctx.session, connection_id=connection.id, organizations=[organization], now=ctx.now
+            ctx.session,
+            connection_id=connection.id,
+            organizations=[change.organization],
+            now=ctx.now,
         )
         ctx.names.forget(connection.id)
-    elif kind in ("location-created", "location-updated"):
-        location = location_from_webhook(payload)
+    elif change.location is not None:
         await upsert_locations(
-            ctx.session, connection_id=connection.id, locations=[location], now=ctx.now
+            ctx.session, connection_id=connection.id, locations=[change.location], now=ctx.now
         )
         ctx.names.forget(connection.id)
-    elif kind == "organization-deleted":
+    elif change.deleted_organization_id is not None:
         await mark_organization_deleted(
             ctx.session,
             connection_id=connection.id,
-            platform_id=webhook_object_id(payload),
+            platform_id=change.deleted_organization_id,
             now=ctx.now,
         )
-    elif kind == "location-deleted":
+    elif change.deleted_location_id is not None:
         await mark_location_deleted(
             ctx.session,
             connection_id=connection.id,
-            platform_id=webhook_object_id(payload),
+            platform_id=change.deleted_location_id,
             now=ctx.now,
         )
-    else:
-        raise GumadoPayloadError(f"Gumado event {kind[:40]!r} is not one the app handles")
 
 
 async def _route_with_connection(ctx: RouteContext, event: InboundEvent) -> None:
     connection = await ctx.connection(event.connection_id)
     if connection is None:
-        raise GumadoPayloadError("the event's connection no longer exists")
+        raise PayloadError("the event's connection no longer exists")
     await route_event(ctx, connection, event)
 
 
@@ -182,7 +178,7 @@ class Router(Worker):
         try:
             async with session.begin_nested():
                 await _route_with_connection(ctx, event)
-        except GumadoPayloadError as exc:
+        except PayloadError as exc:
             await fail_event(
                 session, event_id=event.id, error=str(exc), now=now, max_attempts=1, permanent=True
             )

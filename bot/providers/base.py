@@ -32,6 +32,7 @@ __all__ = [
     "NotFound",
     "Organization",
     "Page",
+    "PayloadError",
     "Platform",
     "ProviderError",
     "RateLimited",
@@ -44,6 +45,13 @@ __all__ = [
 Platform = str
 """A platform's key (``connections.platform``): see ``bot.providers.registry.PLATFORMS``."""
 T = TypeVar("T")
+
+
+class PayloadError(ValueError):
+    """A platform's answer or webhook payload is not what its document describes.
+
+    Messages name fields and types, never values (they may be personal).
+    """
 
 
 @dataclass(frozen=True, slots=True)

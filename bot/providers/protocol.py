@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.providers.base import Campaign, InviteResult, Organization, Review, Source
+from bot.providers.base import Campaign, InviteResult, Location, Organization, Review, Source
 from bot.providers.cursor import PollCursor
 
 __all__ = [
@@ -26,7 +26,42 @@ __all__ = [
     "ProviderInfo",
     "QueryNotSupported",
     "TokenCheck",
+    "WebhookChange",
+    "WebhookFormat",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChange:
+    """What one webhook event means for the app (exactly one field is set)."""
+
+    review: Review | None = None
+    review_created: bool = False
+    """A new review (cards always), rather than an edit (cards only if the review is recent)."""
+    organization: Organization | None = None
+    location: Location | None = None
+    deleted_organization_id: str | None = None
+    deleted_location_id: str | None = None
+
+
+class WebhookFormat(Protocol):
+    """How a platform's webhook payloads read (ValueError, e.g. a PayloadError, when they don't)."""
+
+    def event_type(self, payload: object) -> str:
+        """The event's type as the platform names it (any string: new ones appear)."""
+        ...
+
+    def handles(self, event_type: str) -> bool:
+        """Whether this version knows what ``event_type`` means (unknown ones are acknowledged)."""
+        ...
+
+    def object_id(self, payload: object) -> str:
+        """The id of the object the event is about (part of the event's dedupe key)."""
+        ...
+
+    def change(self, event_type: str, payload: object) -> WebhookChange:
+        """The event, normalized."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +126,8 @@ class ProviderInfo:
     webhook_events: tuple[str, ...] = ()
     webhook_key_setting: str | None = None
     """The Settings field that fixes the env connection's webhook key, if the platform has one."""
+    webhooks: WebhookFormat | None = None
+    """How its webhook payloads read (``POST /webhooks/{name}/{key}``); None: no webhooks."""
 
     @property
     def scope_settings(self) -> str:

@@ -68,6 +68,13 @@ async def test_rejections_say_why_and_store_nothing(database_url: str) -> None:
         assert status == 400
         status, answer = await post_webhook(service, {"event": "order-paid", "id": 1})
         assert status == 400 and "webhook_event" in answer["message"]
+        # The right key under another platform's path: Cloutly has no webhooks, and an unknown
+        # platform is no route of ours.
+        key = service.webhook_url.rsplit("/", 1)[-1]
+        for platform in ("cloutly", "acme"):
+            url = f"{service.base_url}/webhooks/{platform}/{key}"
+            async with service.http.post(url, json=REVIEW) as response:
+                assert response.status == 404
         status, _ = await post_webhook(service, {"webhook_event": "review-created"})
         assert status == 400
         status, _ = await post_webhook(service, json.dumps([REVIEW]).encode())
@@ -75,7 +82,7 @@ async def test_rejections_say_why_and_store_nothing(database_url: str) -> None:
         assert await count(service, InboundEvent) == 0
         async with service.http.get(f"{service.base_url}/metrics") as response:
             metrics = await response.text()
-        assert 'reviewbot_webhooks_total{outcome="rejected_unknown_key"} 2.0' in metrics
+        assert 'reviewbot_webhooks_total{outcome="rejected_unknown_key"} 4.0' in metrics
         assert 'reviewbot_webhooks_total{outcome="rejected_too_large"} 1.0' in metrics
         assert 'reviewbot_webhooks_total{outcome="rejected_bad_request"} 5.0' in metrics
         # The key is a secret: never in the metrics (routes are labelled by pattern).

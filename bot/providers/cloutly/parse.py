@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from bot.providers.base import Organization, Review
+from bot.providers.base import Organization, PayloadError, Review
 from bot.providers.sources import source_display_name
 
 __all__ = [
@@ -52,7 +52,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 _LEADING_NAME = re.compile(r"^\s*(?:property\s+)?([A-Za-z_][\w.]*)")
 
 
-class CloutlyPayloadError(ValueError):
+class CloutlyPayloadError(PayloadError):
     """A Cloutly answer lacks a field or has one of the wrong type (messages name no values)."""
 
 

@@ -12,6 +12,7 @@ from bot.providers.base import Campaign, InviteResult, Organization, Page, Revie
 from bot.providers.cursor import PollCursor
 from bot.providers.gumado.client import UNSET, GumadoClient
 from bot.providers.gumado.parse import WEBHOOK_EVENTS
+from bot.providers.gumado.webhooks import GumadoWebhooks
 from bot.providers.merge import RatingStream, merged_page, single_page
 from bot.providers.paced import ClientProvider
 from bot.providers.patience import patiently
@@ -63,6 +64,7 @@ INFO = ProviderInfo(
         "Save. New and edited reviews then arrive at once.",
     ),
     webhook_events=WEBHOOK_EVENTS,
+    webhooks=GumadoWebhooks(),
     webhook_hint="Settings → API & Webhooks; tick review-created, review-updated, "
     "organization-* and location-*",
     invite=InviteFormInfo(

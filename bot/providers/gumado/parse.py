@@ -12,7 +12,16 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.providers.base import Campaign, Country, Location, Me, Organization, Review, Source
+from bot.providers.base import (
+    Campaign,
+    Country,
+    Location,
+    Me,
+    Organization,
+    PayloadError,
+    Review,
+    Source,
+)
 from bot.providers.sources import source_display_name
 
 __all__ = [
@@ -48,7 +57,7 @@ WEBHOOK_EVENTS = (
 """Every event of the document's "Webhook Events" table: the app uses them all."""
 
 
-class GumadoPayloadError(ValueError):
+class GumadoPayloadError(PayloadError):
     """A Gumado API answer or webhook payload lacks a field or has one of the wrong type."""
 
 
