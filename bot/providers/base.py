@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from bot.errors import (
     AuthError,
@@ -196,11 +196,3 @@ class Page(Generic[T]):
     @property
     def has_prev(self) -> bool:
         return self.page > 1
-
-
-class ReviewSource(Protocol):
-    """What the pipeline needs from any platform client (poller, browse)."""
-
-    platform: Platform
-
-    async def aclose(self) -> None: ...
