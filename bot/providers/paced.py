@@ -32,6 +32,9 @@ class ClientProvider:
     def __init__(self, client: PacedClient) -> None:
         self._paced = client
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._paced!r})"
+
     @property
     def platform(self) -> str:
         return self.info.name

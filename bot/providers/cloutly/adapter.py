@@ -72,9 +72,6 @@ class CloutlyProvider(ClientProvider):
         super().__init__(client)
         self.client = client
 
-    def __repr__(self) -> str:
-        return f"CloutlyProvider({self.client!r})"
-
     async def check_token(self, *, probe_scopes: bool = True) -> TokenCheck:
         # GET /businesses is the cheapest call; Cloutly keys carry no scopes.
         return TokenCheck(None, await self.client.list_businesses())

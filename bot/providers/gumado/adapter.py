@@ -110,9 +110,6 @@ class GumadoProvider(ClientProvider):
         super().__init__(client)
         self.client = client
 
-    def __repr__(self) -> str:
-        return f"GumadoProvider({self.client!r})"
-
     # ------------------------------------------------------------ token and names
 
     async def _probe(self, call: Callable[[], Coroutine[Any, Any, Any]]) -> str:
