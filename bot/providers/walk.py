@@ -60,7 +60,8 @@ async def read_since(fetch: PageFetcher, since: datetime | None, *, max_pages: i
     floor: datetime | None = None  # the oldest review of the pages read so far
     for read, number in enumerate(numbers, start=1):
         if read > max_pages:
-            log.warning("review walk stopped after %d pages (list not sorted by date)", max_pages)
+            state = "sorted" if sorted_so_far else "not sorted by date"
+            log.warning("review walk stopped after %d pages (list %s)", max_pages, state)
             break
         page = known.get(number) or await fetch(number)
         if not page.items:
