@@ -39,6 +39,7 @@ from bot.pipeline.slack_calls import (
     sender_client,
 )
 from bot.pipeline.worker import WriteGate
+from storage.conflicts import retry_conflicts
 from storage.models import Subscription
 from storage.repositories.digests import (
     claim_digest_run,
@@ -278,24 +279,29 @@ class DigestService:
 
     async def _claim(self, target: DigestTarget, iso_week: str) -> bool:
         assert target.subscription_id is not None
+        subscription_id = target.subscription_id
         now = self.deps.clock()
-        async with self.gate.hold(), self.deps.sessions() as session, session.begin():
-            if await claim_digest_run(
-                session,
-                subscription_id=target.subscription_id,
-                organization_key=target.organization_key,
-                iso_week=iso_week,
-                now=now,
-            ):
-                return True
-            return await take_over_stale_run(
-                session,
-                subscription_id=target.subscription_id,
-                organization_key=target.organization_key,
-                iso_week=iso_week,
-                claimed_before=now - STALE_CLAIM,
-                now=now,
-            )
+
+        async def transaction() -> bool:
+            async with self.gate.hold(), self.deps.sessions() as session, session.begin():
+                if await claim_digest_run(
+                    session,
+                    subscription_id=subscription_id,
+                    organization_key=target.organization_key,
+                    iso_week=iso_week,
+                    now=now,
+                ):
+                    return True
+                return await take_over_stale_run(
+                    session,
+                    subscription_id=subscription_id,
+                    organization_key=target.organization_key,
+                    iso_week=iso_week,
+                    claimed_before=now - STALE_CLAIM,
+                    now=now,
+                )
+
+        return await retry_conflicts(transaction)
 
     async def _run_one(
         self, target: DigestTarget, iso_week: str, zone: tzinfo, synced: bool

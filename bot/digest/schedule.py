@@ -44,6 +44,8 @@ log = get_logger(__name__)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESYNC_SECONDS = 300.0
+MISSED_RETRY_DELAYS = (2.0, 10.0, 30.0, 120.0, 300.0, 600.0)
+"""Waits before the missed weeks that failed are tried again (about 18 minutes in all)."""
 
 
 def schedules_changed(deps: Deps) -> None:
@@ -121,6 +123,7 @@ class DigestScheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         )
         self._watcher: asyncio.Task[None] | None = None
+        self._missed: asyncio.Task[Any] | None = None
         self._running = 0
 
     def busy(self) -> bool:
@@ -132,10 +135,12 @@ class DigestScheduler:
         self.scheduler.start()
         await self.rebuild()
         self._watcher = asyncio.create_task(self._watch(), name="digest_schedule_watch")
-        self.deps.spawn(self.run_missed(), name="digest_missed_runs")
+        self._missed = self.deps.spawn(self.run_missed(), name="digest_missed_runs")
 
     async def stop(self) -> None:
         """Stop firing (a digest being posted finishes through the app's drain)."""
+        if self._missed is not None and not self._missed.done():
+            self._missed.cancel()  # waiting to try again: the next start does it
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -207,26 +212,59 @@ class DigestScheduler:
             self._running -= 1
 
     async def run_missed(self) -> None:
-        """Weeks whose fire time passed while no process was running: send or skip them."""
+        """Weeks whose fire time passed while no process was running: send or skip them.
+
+        A subscription whose run fails (the database went away, a deadlock) is tried again
+        after ``MISSED_RETRY_DELAYS``; its week's key keeps a retry from sending twice.
+        """
+        failed: set[int] | None = None
+        for delay in (0.0, *MISSED_RETRY_DELAYS):
+            await asyncio.sleep(delay)
+            try:
+                failed = await self._run_missed_once(failed)
+            except Exception as exc:  # e.g. the subscriptions could not be read at all
+                log.warning("digest_missed_runs_failed", error=type(exc).__name__, retry=True)
+                continue
+            if not failed:
+                return
+        log.error("digest_missed_runs_gave_up", subscriptions=sorted(failed or ()))
+
+    async def _run_missed_once(self, only: set[int] | None) -> set[int]:
+        """One pass over the subscriptions (``only`` those, when given); the ones that failed."""
         now = self.deps.clock()
         grace = timedelta(hours=self.deps.settings.digest_grace_hours)
+        failed: set[int] = set()
         for subscription in await self._enabled():
+            if only is not None and subscription.id not in only:
+                continue
             fire = last_fire_time(_trigger_of(subscription), now)
             if fire is None or fire < _as_utc(subscription.updated_at):
                 continue  # the schedule did not exist (in this form) at that moment
-            if now - fire <= grace:
-                # Weeks already done (or being done by another replica) are refused by their key.
-                await self.service.run_week(subscription.id, fire_time=fire)
-            else:
-                skipped = await self.service.skip_week(
-                    subscription.id,
-                    fire_time=fire,
-                    reason=f"missed while the app was down for more than {grace}",
+            try:
+                await self._send_or_skip(subscription.id, fire, now - fire <= grace, grace)
+            except Exception as exc:
+                log.warning(
+                    "digest_missed_run_failed",
+                    subscription_id=subscription.id,
+                    error=type(exc).__name__,
                 )
-                if skipped:
-                    log.warning(
-                        "digest_skipped", subscription_id=subscription.id, organizations=skipped
-                    )
+                failed.add(subscription.id)
+        return failed
+
+    async def _send_or_skip(
+        self, subscription_id: int, fire: datetime, within_grace: bool, grace: timedelta
+    ) -> None:
+        if within_grace:
+            # Weeks already done (or being done by another replica) are refused by their key.
+            await self.service.run_week(subscription_id, fire_time=fire)
+            return
+        skipped = await self.service.skip_week(
+            subscription_id,
+            fire_time=fire,
+            reason=f"missed while the app was down for more than {grace}",
+        )
+        if skipped:
+            log.warning("digest_skipped", subscription_id=subscription_id, organizations=skipped)
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -18,6 +18,7 @@ from bot.pipeline.fanout import RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import WriteGate
 from bot.providers.base import Review
+from storage.conflicts import retry_conflicts
 from storage.models import Connection
 
 __all__ = ["CATCH_UP_WINDOW", "CatchUp"]
@@ -72,16 +73,21 @@ class CatchUp:
 
     async def _store(self, connection: Connection, reviews: list[Review]) -> None:
         deps = self._deps
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            ctx = RouteContext.open(session, deps.clock(), self._names)
-            # The connection row first, as the poller does: on PostgreSQL the two write the same
-            # review rows, and taking this lock first keeps them from deadlocking on those.
-            fresh = await session.get(
-                Connection, connection.id, populate_existing=True, with_for_update=True
-            )
-            if fresh is None:
-                return  # disconnected meanwhile
-            for review in reviews:
-                await route_review(ctx, fresh, review, cards_if_new=False)
+        ordered = sorted(reviews, key=lambda r: r.id)  # the poller's key order
+
+        async def transaction() -> RouteContext:
+            async with self._gate.hold(), deps.sessions() as session, session.begin():
+                ctx = RouteContext.open(session, deps.clock(), self._names)
+                # The connection row first, as the poller does: on PostgreSQL the two write the
+                # same review rows, and taking this lock first keeps them from deadlocking.
+                fresh = await session.get(
+                    Connection, connection.id, populate_existing=True, with_for_update=True
+                )
+                if fresh is not None:  # else disconnected meanwhile
+                    for review in ordered:
+                        await route_review(ctx, fresh, review, cards_if_new=False)
+            return ctx
+
+        ctx = await retry_conflicts(transaction)
         if ctx.queued:
             deps.signals.outbound.set()

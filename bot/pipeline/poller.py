@@ -28,6 +28,7 @@ from bot.providers.base import Organization, Review
 from bot.providers.cursor import PollCursor
 from bot.providers.protocol import Provider
 from bot.providers.registry import UnknownPlatform, platform_info
+from storage.conflicts import retry_conflicts
 from storage.models import Connection
 from storage.repositories import upsert_organizations
 from storage.repositories.connections import (
@@ -151,41 +152,54 @@ class Poller(Worker):
         now: datetime,
         skipped: int = 0,
     ) -> bool:
-        """Route the reviews and move the cursor in one transaction; True for a baseline."""
+        """Route the reviews and move the cursor in one transaction; True for a baseline.
+
+        Reviews are written in a stable key order (their platform id), as the digest catch-up
+        writes them, and a transaction PostgreSQL aborts as a deadlock runs again.
+        """
         deps = self._deps
-        baseline = False
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            ctx = RouteContext.open(session, now, self._names)
-            # The connection row first, as start-up's refresh does: the same lock order on
-            # PostgreSQL, so a replica starting while another polls cannot deadlock with it.
-            fresh = await session.get(
-                Connection, connection.id, populate_existing=True, with_for_update=True
-            )
-            if fresh is None:
-                return False
-            if organizations:
-                await upsert_organizations(
-                    session, connection_id=connection.id, organizations=organizations, now=now
+        ordered = sorted(reviews, key=lambda r: r.id)
+
+        async def transaction() -> tuple[RouteContext, bool]:
+            baseline = False
+            async with self._gate.hold(), deps.sessions() as session, session.begin():
+                ctx = RouteContext.open(session, now, self._names)
+                # The connection row first, as start-up's refresh does: the same lock order on
+                # PostgreSQL, so a replica starting while another polls cannot deadlock with it.
+                fresh = await session.get(
+                    Connection, connection.id, populate_existing=True, with_for_update=True
                 )
-                ctx.names.forget(connection.id)
-            horizon = cursor.horizon
-            if horizon is None:
-                stored_newest = await newest_review_at(session, connection_id=connection.id)
-                baseline = stored_newest is None
-                # The newest review seen, whatever order the platform listed them in: anything
-                # newer arrived after the baseline.
-                horizon = stored_newest or max((r.published_at for r in reviews), default=now)
-                cursor = PollCursor(horizon=horizon)
-            for review in reviews:
-                new_enough = review.published_at > horizon and review.published_at >= now - RECENT
-                await route_review(ctx, fresh, review, cards_if_new=not baseline and new_enough)
-            await record_poll_success(
-                session,
-                connection_id=connection.id,
-                now=now,
-                cursor=cursor.advanced(reviews).to_json(),
-                skipped=skipped,
-            )
+                if fresh is None:
+                    return ctx, False
+                if organizations:
+                    await upsert_organizations(
+                        session, connection_id=connection.id, organizations=organizations, now=now
+                    )
+                    ctx.names.forget(connection.id)
+                horizon = cursor.horizon
+                start = cursor
+                if horizon is None:
+                    stored_newest = await newest_review_at(session, connection_id=connection.id)
+                    baseline = stored_newest is None
+                    # The newest review seen, whatever order the platform listed them in:
+                    # anything newer arrived after the baseline.
+                    horizon = stored_newest or max((r.published_at for r in reviews), default=now)
+                    start = PollCursor(horizon=horizon)
+                for review in ordered:
+                    new_enough = (
+                        review.published_at > horizon and review.published_at >= now - RECENT
+                    )
+                    await route_review(ctx, fresh, review, cards_if_new=not baseline and new_enough)
+                await record_poll_success(
+                    session,
+                    connection_id=connection.id,
+                    now=now,
+                    cursor=start.advanced(reviews).to_json(),
+                    skipped=skipped,
+                )
+            return ctx, baseline
+
+        ctx, baseline = await retry_conflicts(transaction)
         if ctx.queued:
             deps.signals.outbound.set()
         if baseline:

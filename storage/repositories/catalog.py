@@ -60,7 +60,7 @@ async def upsert_organizations(
             "deleted": False,
             "updated_at": now,
         }
-        for org in organizations
+        for org in sorted(organizations, key=lambda o: o.id)  # a stable lock order
     ]
     if not rows:
         return
@@ -90,7 +90,7 @@ async def upsert_locations(
             "deleted": False,
             "updated_at": now,
         }
-        for loc in locations
+        for loc in sorted(locations, key=lambda loc: loc.id)  # a stable lock order
     ]
     if not rows:
         return
