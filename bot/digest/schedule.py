@@ -123,7 +123,8 @@ class DigestScheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         )
         self._watcher: asyncio.Task[None] | None = None
-        self._missed: asyncio.Task[Any] | None = None
+        # Missed-week passes and retries: cancelled on stop (the next start runs them again).
+        self._retries: set[asyncio.Task[Any]] = set()
         self._running = 0
 
     def busy(self) -> bool:
@@ -135,18 +136,22 @@ class DigestScheduler:
         self.scheduler.start()
         await self.rebuild()
         self._watcher = asyncio.create_task(self._watch(), name="digest_schedule_watch")
-        self._missed = self.deps.spawn(self.run_missed(), name="digest_missed_runs")
+        self._track(self.deps.spawn(self.run_missed(), name="digest_missed_runs"))
 
     async def stop(self) -> None:
         """Stop firing (a digest being posted finishes through the app's drain)."""
-        if self._missed is not None and not self._missed.done():
-            self._missed.cancel()  # waiting to try again: the next start does it
+        for task in list(self._retries):
+            task.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     async def _enabled(self) -> list[Subscription]:
         async with self.deps.sessions() as session:
@@ -207,21 +212,33 @@ class DigestScheduler:
             fire = last_fire_time(_trigger_of(subscription), self.deps.clock())
             if fire is None:
                 return []
-            return await self.service.run_week(subscription_id, fire_time=fire)
+            try:
+                return await self.service.run_week(subscription_id, fire_time=fire)
+            except Exception as exc:
+                # The database or the platform failed mid-run: the week is tried again soon
+                # (its key refuses a second post), not next week.
+                log.warning(
+                    "digest_run_failed", subscription_id=subscription_id, error=type(exc).__name__
+                )
+                retry = self.run_missed({subscription_id}, retry=True)
+                self._track(self.deps.spawn(retry, name="digest_run_retry"))
+                return []
         finally:
             self._running -= 1
 
-    async def run_missed(self) -> None:
+    async def run_missed(self, only: set[int] | None = None, *, retry: bool = False) -> None:
         """Weeks whose fire time passed while no process was running: send or skip them.
 
         A subscription whose run fails (the database went away, a deadlock) is tried again
         after ``MISSED_RETRY_DELAYS``; its week's key keeps a retry from sending twice.
+        ``only`` limits the pass to those subscriptions; ``retry`` skips the first, at-once try.
         """
-        failed: set[int] | None = None
-        for delay in (0.0, *MISSED_RETRY_DELAYS):
+        failed: set[int] | None = only
+        delays = MISSED_RETRY_DELAYS if retry else (0.0, *MISSED_RETRY_DELAYS)
+        for delay in delays:
             await asyncio.sleep(delay)
             try:
-                failed = await self._run_missed_once(failed)
+                failed = await self._run_missed_once(failed, fired=retry)
             except Exception as exc:  # e.g. the subscriptions could not be read at all
                 log.warning("digest_missed_runs_failed", error=type(exc).__name__, retry=True)
                 continue
@@ -229,8 +246,11 @@ class DigestScheduler:
                 return
         log.error("digest_missed_runs_gave_up", subscriptions=sorted(failed or ()))
 
-    async def _run_missed_once(self, only: set[int] | None) -> set[int]:
-        """One pass over the subscriptions (``only`` those, when given); the ones that failed."""
+    async def _run_missed_once(self, only: set[int] | None, *, fired: bool = False) -> set[int]:
+        """One pass over the subscriptions (``only`` those, when given); the ones that failed.
+
+        ``fired``: the job did fire under the current schedule (a retry of a failed run).
+        """
         now = self.deps.clock()
         grace = timedelta(hours=self.deps.settings.digest_grace_hours)
         failed: set[int] = set()
@@ -238,7 +258,7 @@ class DigestScheduler:
             if only is not None and subscription.id not in only:
                 continue
             fire = last_fire_time(_trigger_of(subscription), now)
-            if fire is None or fire < _as_utc(subscription.updated_at):
+            if fire is None or (not fired and fire < _as_utc(subscription.updated_at)):
                 continue  # the schedule did not exist (in this form) at that moment
             try:
                 await self._send_or_skip(subscription.id, fire, now - fire <= grace, grace)

@@ -289,3 +289,23 @@ async def test_a_missed_week_whose_run_fails_is_tried_again(database_url: str) -
                 assert await runs(second) == [("2026-W49", "sent")]
         finally:
             await admin.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_scheduled_run_that_fails_is_tried_again_the_same_week(database_url: str) -> None:
+    async with running_service(database_url, clock=Clock(FIRE.replace(minute=1))) as service:
+        subscription_id = await subscribe_to_org(service)
+        scheduler = scheduler_of(service)
+        await wait_for(lambda: subscription_id in scheduler.jobs(), what="the digest job")
+        admin_url = make_url(database_url).set(drivername="postgresql")
+        admin = await asyncpg.connect(admin_url.render_as_string(hide_password=False))
+        try:
+            await admin.execute("ALTER TABLE digest_runs RENAME TO digest_runs_away")
+            assert await scheduler._fire(subscription_id) == []  # failed, not raised
+            await admin.execute("ALTER TABLE digest_runs_away RENAME TO digest_runs")
+        finally:
+            await admin.close()
+        await wait_for(lambda: len(digests(service.slack)) == 1, timeout=20, what="the retry")
+        await service.settle()
+        assert await runs(service) == [("2026-W49", "sent")]
