@@ -40,6 +40,7 @@ from bot.sandbox.slack_state import (
     UploadedFile,
     new_trigger_id,
 )
+from bot.sandbox.slack_tiers import HISTORY_METHODS, HistoryTiers, Tier
 
 __all__ = ["DEFAULT_SCOPES", "Call", "SlackStandIn", "UploadedFile", "new_trigger_id"]
 
@@ -81,6 +82,13 @@ async def read_args(request: web.Request) -> JSON:
     return args
 
 
+def _number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class SlackStandIn:
     """An in-memory Slack workspace served over HTTP like the Slack Web API."""
 
@@ -92,6 +100,8 @@ class SlackStandIn:
         clock: Clock = time.time,
         team_name: str = "Demo Co",
         unreachable_images: Iterable[str] = (),
+        history_tier: Tier | None = None,
+        history_window_seconds: float = 60.0,
     ) -> None:
         self.bot_tokens = dict(bot_tokens or {"xoxb-demo": TEAM_ID})
         self.state = SlackState(clock=clock, scopes=scopes, team_name=team_name)
@@ -107,6 +117,10 @@ class SlackStandIn:
         """Socket Mode: the WebSocket apps.connections.open hands out."""
         self.images = ImageDownloads(set(unreachable_images))
         """Which image URLs "fail to download" (add hosts to ``images.unreachable``)."""
+        self.history = HistoryTiers(
+            self.oauth.issued_tokens, history_tier, window_seconds=history_window_seconds
+        )
+        """conversations.history/replies at Tier 1 for OAuth-installed tokens (SLACK_FACTS §6)."""
 
     # -- server ---------------------------------------------------------------------------
 
@@ -228,6 +242,16 @@ class SlackStandIn:
         team_id = self.bot_tokens.get(token)
         if team_id is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        wait = self.history.retry_after(method, token, team_id)
+        if wait is not None:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        limit = self.history.page_limit(token, _number(args.get("limit")))
+        if method in HISTORY_METHODS and limit is not None:
+            args["limit"] = limit
         origin = str(request.url.origin())
         # Downloaded first (the handlers are synchronous), refused where Slack checks blocks.
         image_failure = await self.images.failure(method, args)

@@ -56,6 +56,7 @@ class SlackOAuthStandIn:
         """None: long-lived bot tokens; a number: rotating tokens with refresh tokens."""
         self.signed_in: Workspace | None = None
         self._bot_tokens = bot_tokens
+        self._issued: set[str] = set()
         self._clock = clock
         self._codes: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, _Grant] = {}
@@ -127,6 +128,10 @@ class SlackOAuthStandIn:
         body["authed_user"] = {"id": grant.workspace.installer_user_id}
         return body
 
+    def issued_tokens(self) -> set[str]:
+        """Bot tokens this OAuth flow issued: a distributed app's (history at Tier 1)."""
+        return self._issued
+
     def _issue(self, grant: _Grant, *, refresh_token: str | None) -> JSON:
         workspace = grant.workspace
         serial = self._next()
@@ -134,6 +139,7 @@ class SlackOAuthStandIn:
         prefix = "xoxe.xoxb-1" if rotating else "xoxb"
         token = f"{prefix}-{workspace.team_id}-{serial}-{secrets.token_hex(12)}"
         self._bot_tokens[token] = workspace.team_id
+        self._issued.add(token)
         body: JSON = {
             "ok": True,
             "app_id": APP_ID,
