@@ -109,6 +109,7 @@ class SlackStandIn:
         self.root_url: str | None = None
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._limits: dict[str, float] = {}
+        self._outages: dict[str, tuple[float, int]] = {}
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
         self.oauth = SlackOAuthStandIn(self.bot_tokens, clock)
@@ -179,6 +180,10 @@ class SlackStandIn:
         for _ in range(count):
             self._faults[method].append(Fault(status, retry_after, error, delay))
 
+    def outage(self, method: str, seconds: float, *, status: int = 503) -> None:
+        """Answer every call of ``method`` with ``status`` for the next ``seconds``."""
+        self._outages[method] = (time.monotonic() + seconds, status)
+
     def rate_limit(self, method: str, per_second: float | None) -> None:
         """Answer 429 once ``method`` is called more than ``per_second`` times in a second."""
         if per_second is None:
@@ -187,6 +192,9 @@ class SlackStandIn:
             self._limits[method] = per_second
 
     async def _injected(self, method: str) -> web.Response | None:
+        until, status = self._outages.get(method, (0.0, 0))
+        if time.monotonic() < until:
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=status)
         queue = self._faults.get(method)
         fault = queue.popleft() if queue else None
         if fault is not None:
