@@ -125,6 +125,13 @@ class Metrics:
             "1 when the last check (every few seconds, and /healthz) reached the database.",
             registry=r,
         )
+        self.connections = Gauge(
+            "reviewbot_connections",
+            "Platform connections by platform and health (healthy: the last poll or check "
+            "worked), as of the last check.",
+            ["platform", "healthy"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "reviewbot_queue_depth",
             "Rows waiting in a work queue (inbound_events, deliveries), as of the last check.",

@@ -1,8 +1,8 @@
-"""A small background check that keeps the database and queue gauges current.
+"""A small background check that keeps the database, queue and connection gauges current.
 
-Every few seconds it pings the database (``reviewbot_database_up``) and reads the depth and
-the oldest row of the two work queues; ``GET /metrics`` only reads these cached values, so a
-scrape never waits on a slow or unreachable database.
+Every few seconds it pings the database (``reviewbot_database_up``), reads the depth and
+the oldest row of the two work queues and counts connections by health; ``GET /metrics``
+only reads these cached values, so a scrape never waits on a slow or unreachable database.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.deps import Deps
 from bot.pipeline.worker import Worker
 from storage.engine import ping
-from storage.models import Delivery, InboundEvent
+from storage.models import Connection, Delivery, InboundEvent
 
 __all__ = ["MONITOR_KEY", "Monitor", "install_monitor"]
 
@@ -40,9 +40,13 @@ class Monitor(Worker):
             return None  # the queue gauges keep their last values; database_up says why
         try:
             queues = await self._queues()
+            connections = await self._connections()
         except (SQLAlchemyError, OSError, TimeoutError):
             metrics.database_up.set(0)
             return None
+        metrics.connections.clear()  # a platform whose connections were all removed goes
+        for (platform, healthy), number in connections.items():
+            metrics.connections.labels(platform, "true" if healthy else "false").set(number)
         now = self.deps.clock()
         for queue, (depth, oldest) in queues.items():
             metrics.queue_depth.labels(queue).set(depth)
@@ -71,6 +75,22 @@ class Monitor(Worker):
         return {
             "inbound_events": (int(events[0]), events[1]),
             "deliveries": (int(deliveries[0]), deliveries[1]),
+        }
+
+    async def _connections(self) -> dict[tuple[str, bool], int]:
+        """Connections per (platform, healthy), zeros included so an alert can compare."""
+        async with self.deps.sessions() as session:
+            rows = await session.execute(
+                select(Connection.platform, Connection.healthy, func.count()).group_by(
+                    Connection.platform, Connection.healthy
+                )
+            )
+            counted = {(platform, bool(healthy)): int(n) for platform, healthy, n in rows}
+        platforms = {platform for platform, _ in counted}
+        return {
+            (platform, healthy): counted.get((platform, healthy), 0)
+            for platform in platforms
+            for healthy in (True, False)
         }
 
 

@@ -61,6 +61,9 @@ async def test_metrics_after_a_webhook_a_poll_and_a_slack_429(database_url: str)
         assert value(families, "reviewbot_queue_depth", queue="inbound_events") == 1
         assert value(families, "reviewbot_queue_oldest_age_seconds", queue="inbound_events") > 0
         assert value(families, "reviewbot_queue_depth", queue="deliveries") == 0
+        for platform in ("gumado", "cloutly"):
+            assert value(families, "reviewbot_connections", platform=platform, healthy="true") == 1
+            assert value(families, "reviewbot_connections", platform=platform, healthy="false") == 0
         assert value(families, "reviewbot_queue_oldest_age_seconds", queue="deliveries") == 0
         # Outcomes.
         assert value(families, "reviewbot_deliveries_total", outcome="sent") == 1
@@ -83,13 +86,24 @@ async def test_metrics_after_a_webhook_a_poll_and_a_slack_429(database_url: str)
         assert value(families, "reviewbot_http_request_duration_seconds_count", route=webhooks) >= 2
 
 
-async def test_platform_errors_are_counted_by_status(database_url: str) -> None:
+async def test_platform_errors_and_unhealthy_connections_are_counted(database_url: str) -> None:
     async with running_service(database_url) as service:
         await service.settle()
         cloutly = service.sandboxes.cloutly
-        # The next answers are 429s without Retry-After, as Cloutly sends them (seeds/000).
+        pipeline = service.app[PIPELINE_KEY]
+        # A refused key makes the connection unhealthy; the monitor's gauge shows it.
+        cloutly.inject_fault(status=401)
+        await pipeline.poller.poll_now()
+        await service.app[MONITOR_KEY].run_once()
+        families = await scrape(service)
+        assert value(
+            families, "reviewbot_provider_requests_total", platform="cloutly", status="401"
+        )
+        assert value(families, "reviewbot_connections", platform="cloutly", healthy="false") == 1
+        assert value(families, "reviewbot_connections", platform="cloutly", healthy="true") == 0
+        # A 429 without Retry-After, as Cloutly sends it (seeds/000).
         cloutly.inject_fault(status=429)
-        await service.app[PIPELINE_KEY].poller.poll_now()
+        await pipeline.poller.poll_now()
         families = await scrape(service)
         assert value(
             families, "reviewbot_provider_requests_total", platform="cloutly", status="429"
