@@ -33,6 +33,11 @@ def _reference() -> str:
     return current_request_id() or new_request_id()
 
 
+def sorry_for_request() -> str:
+    """The sentence with this request's id: for replies to a failure logged under that id."""
+    return sorry(_reference())
+
+
 def register(app: AsyncApp) -> None:
     """Install the app-wide error handler."""
 

@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from logs_capture import rendered_logs
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.log import get_logger
 from bot.server import BOLT_KEY
 from fakes.signing import TEAM_ID, USER_ID, slash_command_body
+from handlers.errors import spawn_reported
 from harness import running_service, wait_for
 
 log = get_logger("tests.request_logs")
@@ -74,3 +75,33 @@ async def test_each_webhook_logs_under_its_own_request_id_and_connection(
         ids = {line["request_id"] for line in lines}
         assert len(ids) == 2 and all(re.fullmatch(r"[0-9a-f]{12}", i) for i in ids)
         assert all(isinstance(line["connection_id"], int) for line in lines)
+
+
+async def test_work_after_the_ack_fails_with_the_same_reference(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        bolt: AsyncApp = service.app[BOLT_KEY]
+
+        async def slow_part() -> None:
+            log.info("slow_part_started")
+            raise RuntimeError("a bug after the ack")
+
+        @bolt.command("/broken-later")
+        async def broken_later(ack: AsyncAck, respond: AsyncRespond, context: Any) -> None:
+            await ack()
+            spawn_reported(context["deps"], slow_part(), respond=respond, name="slow_part")
+
+        with rendered_logs() as logs:
+            response_url = service.slack.new_response_url(channel="C0REVIEWS", user_id=USER_ID)
+            body = slash_command_body("", command="/broken-later", response_url=response_url)
+            response = await service.post_signed(body)
+            assert response.status == 200
+            await wait_for(lambda: bool(service.slack.responses(response_url)), what="the apology")
+
+        (answer,) = service.slack.responses(response_url)
+        found = re.search(r"Reference: `([0-9a-f]{12})`", answer["text"])
+        assert found is not None, answer["text"]
+        (started,) = logs.events("slow_part_started")
+        (failed,) = logs.events("slack_background_failed")
+        assert started["request_id"] == failed["request_id"] == failed["reference"] == found[1]
+        assert failed["team_id"] == TEAM_ID and "a bug after the ack" in failed["exception"]
