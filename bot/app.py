@@ -15,6 +15,7 @@ from bot.digest.schedule import install_digests
 from bot.installations import open_installations
 from bot.log import get_logger
 from bot.metrics import Metrics
+from bot.monitor import install_monitor
 from bot.pipeline.workers import install_pipeline
 from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
@@ -41,12 +42,13 @@ async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc
         if settings.encryption_key is not None
         else None
     )
+    metrics = Metrics()
     return Deps(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        metrics=Metrics(),
-        providers=ProviderRegistry(settings, cipher),
+        metrics=metrics,
+        providers=ProviderRegistry(settings, cipher, on_status=metrics.provider_answered),
         cipher=cipher,
         clock=clock,
     )
@@ -84,6 +86,7 @@ async def build_app(
     install_socket_mode(app, bolt, settings)
     pipeline = install_pipeline(app, deps)
     install_digests(app, deps, pipeline)
+    install_monitor(app, deps)
 
     async def close_resources(_: web.Application) -> None:
         await deps.drain()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.crypto import TokenCipher
+from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.providers.registry import ProviderRegistry
 from bot.slack_web import SlackWorkspace
@@ -21,6 +21,8 @@ from bot.slack_web import SlackWorkspace
 if TYPE_CHECKING:
     from bot.digest.runner import DigestService
     from bot.installations import SlackInstallations
+
+log = get_logger(__name__)
 
 
 def utc_now() -> datetime:
@@ -90,9 +92,8 @@ class Deps:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # Background work has no caller to raise to: the log is where it surfaces.
-            logging.getLogger("bot.deps").error(
-                "background task %s failed", task.get_name(), exc_info=task.exception()
-            )
+            # It ran in its request's context: the line carries that request's id.
+            log.error("background_task_failed", task=task.get_name(), exc_info=task.exception())
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for background work to finish (cancel what is left after ``timeout``)."""

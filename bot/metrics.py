@@ -1,11 +1,25 @@
-"""Prometheus metrics, on a registry per app instance (so tests and replicas don't collide)."""
+"""Prometheus metrics, on a registry per app instance (so tests and replicas don't collide).
+
+Besides the app's own counters the registry carries the standard process, platform and GC
+collectors, and gauges for the two work queues that :mod:`bot.monitor` refreshes every few
+seconds (a scrape never waits for the database).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -20,6 +34,10 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
+        # The same collectors the default registry has, on ours.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
         self.http_requests = Counter(
             "reviewbot_http_requests_total",
             "HTTP requests served, by route and status.",
@@ -27,7 +45,7 @@ class Metrics:
             registry=r,
         )
         self.http_latency = Histogram(
-            "reviewbot_http_request_seconds",
+            "reviewbot_http_request_duration_seconds",
             "HTTP request latency by route.",
             ["route"],
             registry=r,
@@ -35,8 +53,9 @@ class Metrics:
         )
         self.provider_requests = Counter(
             "reviewbot_provider_requests_total",
-            "Requests to review platforms, by platform and outcome.",
-            ["platform", "outcome"],
+            "Requests to review platforms, by platform and HTTP status (or timeout, "
+            "transport_error).",
+            ["platform", "status"],
             registry=r,
         )
         self.webhooks = Counter(
@@ -103,9 +122,32 @@ class Metrics:
         )
         self.database_up = Gauge(
             "reviewbot_database_up",
-            "1 when the last health check reached the database.",
+            "1 when the last check (every few seconds, and /healthz) reached the database.",
             registry=r,
         )
+        self.connections = Gauge(
+            "reviewbot_connections",
+            "Platform connections by platform and health (healthy: the last poll or check "
+            "worked), as of the last check.",
+            ["platform", "healthy"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "reviewbot_queue_depth",
+            "Rows waiting in a work queue (inbound_events, deliveries), as of the last check.",
+            ["queue"],
+            registry=r,
+        )
+        self.queue_oldest_age = Gauge(
+            "reviewbot_queue_oldest_age_seconds",
+            "Age of the oldest row waiting in a work queue (0 when empty), as of the last check.",
+            ["queue"],
+            registry=r,
+        )
+
+    def provider_answered(self, platform: str, status: str) -> None:
+        """Count one answer (or timeout) from a review platform."""
+        self.provider_requests.labels(platform, status).inc()
 
     def render(self) -> bytes:
         """The text exposition format for ``GET /metrics``."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
+from bot.log import new_request_id
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.pipeline.intake import platform_webhook
@@ -20,6 +22,21 @@ DEPS_KEY = web.AppKey("deps", Deps)
 BOLT_KEY = web.AppKey("bolt", AsyncApp)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a fresh ``request_id`` for every line this request logs; clear it all afterwards.
+
+    Cleared, not just reset: handlers bind more (the team, the webhook's connection) and a
+    keep-alive connection serves its next request from the same task.
+    """
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=new_request_id())
+    try:
+        return await handler(request)
+    finally:
+        structlog.contextvars.clear_contextvars()
 
 
 @web.middleware
@@ -89,7 +106,9 @@ async def slack_oauth_redirect(request: web.Request) -> web.Response:
 
 def build_web_app(deps: Deps, bolt: AsyncApp | None = None) -> web.Application:
     """The aiohttp application with every route of PRODUCT.md § Interfaces that exists so far."""
-    app = web.Application(middlewares=[metrics_middleware], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[request_context, metrics_middleware], client_max_size=1024 * 1024
+    )
     app[DEPS_KEY] = deps
     if bolt is not None:
         app[BOLT_KEY] = bolt

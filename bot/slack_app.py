@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import cast
 
+import structlog
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -16,7 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.config import Settings, hidden_from_bolt
 from bot.deps import Deps
 from bot.errors import StartupError
-from bot.log import get_logger
+from bot.log import current_request_id, get_logger, new_request_id
 from bot.oauth import oauth_settings
 from bot.slack_images import with_image_fallback
 from bot.slack_web import web_client
@@ -99,6 +100,15 @@ def _with_deps(app: AsyncApp, deps: Deps) -> AsyncApp:
         # (AsyncApp._init_context): listeners get one that survives an image Slack cannot
         # download instead. Bolt's authorization has already put the team's token in it.
         context["client"] = with_image_fallback(context.client, deps.metrics)
+        # Every line this request logs names the workspace and the person (ids only). Bound,
+        # not scoped to next(): Bolt runs the listener after the middleware returns. Over HTTP
+        # the request middleware clears them afterwards; over Socket Mode each envelope runs
+        # in a task of its own, and gets its request id here.
+        structlog.contextvars.bind_contextvars(
+            request_id=current_request_id() or new_request_id(),
+            team_id=context.team_id,
+            user_id=context.user_id,
+        )
         await next()
 
     return app

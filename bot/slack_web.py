@@ -6,10 +6,14 @@ from dataclasses import dataclass
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StartupError
@@ -20,6 +24,30 @@ __all__ = ["SlackWorkspace", "connect_workspace", "web_client"]
 
 # Tokens are never logged; slack_sdk's own logger prints request bodies at DEBUG only.
 SLACK_TIMEOUT_SECONDS = 10
+
+
+class RateLimitCounter(AsyncRetryHandler):
+    """Counts every 429 by method (the one retried too); never asks for a retry itself.
+
+    First in the handler list, so the SDK shows it every answer before the retrying handlers.
+    """
+
+    def __init__(self, metrics: Metrics) -> None:
+        super().__init__(max_retry_count=1_000_000)
+        self.metrics = metrics
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            # The URL ends with the method: .../api/chat.postMessage
+            self.metrics.slack_rate_limited.labels(request.url.rsplit("/", 1)[-1]).inc()
+        return False
 
 
 def web_client(
@@ -35,6 +63,7 @@ def web_client(
         base_url=base_url,
         timeout=SLACK_TIMEOUT_SECONDS,
         retry_handlers=[
+            *([RateLimitCounter(metrics)] if metrics is not None else []),
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=1),
         ],

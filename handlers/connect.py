@@ -35,7 +35,7 @@ from bot.services.connect_form import (
 )
 from bot.services.directory import Directory
 from bot.services.home import publish_home
-from handlers.errors import SORRY, spawn_reported
+from handlers.errors import sorry_for_request, spawn_reported
 from handlers.ids import ACTION_DISCONNECT_CANCEL, ACTION_DISCONNECT_CONFIRM, CALLBACK_CONNECT
 from handlers.slash import SlashLike
 
@@ -149,14 +149,16 @@ async def _finish_later(
         outcome = await task
     except Exception:
         with contextlib.suppress(SlackApiError):
-            await client.views_update(view_id=view_id, view=build_connect_notice(SORRY))
+            await client.views_update(
+                view_id=view_id, view=build_connect_notice(sorry_for_request())
+            )
         raise
     if outcome.connected is not None:
         view = build_connected_notice(outcome.connected)
     elif outcome.errors:
         view = _form_again(values, context, outcome.errors)
     else:
-        view = build_connect_notice(outcome.problem or SORRY)
+        view = build_connect_notice(outcome.problem or sorry_for_request())
     with contextlib.suppress(SlackApiError):
         await client.views_update(view_id=view_id, view=view)
     if outcome.connected is not None:
@@ -205,7 +207,7 @@ async def connect_submitted(
         spawn_reported(deps, work, respond=None, name="connect_finish")
         return
     if task.exception() is not None:
-        await ack(response_action="update", view=build_connect_notice(SORRY))
+        await ack(response_action="update", view=build_connect_notice(sorry_for_request()))
         return
     outcome = task.result()
     if outcome.errors:
@@ -217,7 +219,10 @@ async def connect_submitted(
         )
         spawn_reported(deps, work2, respond=None, name="connect_announce")
     else:
-        await ack(response_action="update", view=build_connect_notice(outcome.problem or SORRY))
+        await ack(
+            response_action="update",
+            view=build_connect_notice(outcome.problem or sorry_for_request()),
+        )
 
 
 async def _disconnect(

@@ -32,7 +32,7 @@ from bot.services.invite_form import (
 )
 from bot.services.invites import Outcome, check_invite_form, deliver_confirmation, send_invite
 from handlers.browse import provide_access
-from handlers.errors import SORRY, spawn_reported
+from handlers.errors import sorry_for_request, spawn_reported
 from handlers.slash import SlashLike
 
 __all__ = [
@@ -233,7 +233,9 @@ async def _finish_later(
         outcome, form = await task
     except Exception:
         with contextlib.suppress(SlackApiError):
-            await client.views_update(view_id=view_id, view=build_invite_notice(SORRY))
+            await client.views_update(
+                view_id=view_id, view=build_invite_notice(sorry_for_request())
+            )
         raise
     view: dict[str, Any] | None = form
     if outcome.kind == "sent" and outcome.receipt is not None:
@@ -277,7 +279,7 @@ async def invite_submitted(
         spawn_reported(deps, work, respond=None, name="invite_finish")
         return
     if task.exception() is not None:
-        await ack(response_action="update", view=build_invite_notice(SORRY))
+        await ack(response_action="update", view=build_invite_notice(sorry_for_request()))
         return
     outcome, form = task.result()
     if outcome.kind == "errors":

@@ -19,6 +19,7 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.log import configure_logging
 from storage.engine import create_engine, make_sessionmaker, normalize_database_url
 from storage.migrate import upgrade
 
@@ -29,6 +30,11 @@ DATABASES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests log through the app's own structlog set-up, as ``reviewbot serve`` does."""
+    configure_logging("INFO", json_lines=True)
 
 
 def postgres_url(database: str) -> str:

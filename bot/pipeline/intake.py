@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.worker import WriteGate, is_unreachable
 from bot.providers.base import PayloadError
 from bot.providers.protocol import WebhookFormat
 from bot.providers.registry import PLATFORMS
@@ -250,9 +251,16 @@ class IntakeWriter:
             self._in_flight += len(batch)
             try:
                 await self._write(batch)
-            except Exception:
+            except Exception as exc:
                 # The writer must outlive any one batch: answer 503 (Gumado retries), go on.
-                log.exception("intake_batch_failed", events=len(batch))
+                if is_unreachable(exc):
+                    log.warning(
+                        "intake_batch_database_unavailable",
+                        events=len(batch),
+                        error_type=type(exc).__name__,
+                    )
+                else:
+                    log.exception("intake_batch_failed", events=len(batch))
                 _fail(batch, DatabaseUnavailable("unexpected error"))
             finally:
                 self._in_flight -= len(batch)
@@ -348,6 +356,8 @@ async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
     if connection_id is None:
         log.info("webhook_unknown_key", key=_masked(webhook_key))
         return _answer(deps, "rejected_unknown_key", 404, "unknown webhook")
+    # Every later line of this webhook names its connection (cleared with the request id).
+    structlog.contextvars.bind_contextvars(connection_id=connection_id)
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -20,7 +20,7 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
-from bot.pipeline.worker import Worker, WriteGate
+from bot.pipeline.worker import Worker, WriteGate, is_unreachable
 from bot.providers.base import PayloadError
 from bot.providers.registry import PLATFORMS
 from storage.models import Connection, InboundEvent
@@ -202,7 +202,7 @@ class Router(Worker):
                 event_id=event.id,
                 status=status,
                 error=type(exc).__name__,
-                exc_info=True,
+                exc_info=not is_unreachable(exc),
             )
             return False
         await finish_event(session, event_id=event.id, now=now)

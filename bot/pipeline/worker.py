@@ -6,14 +6,27 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from bot.log import get_logger
 
-__all__ = ["Worker", "WriteGate"]
+__all__ = ["Worker", "WriteGate", "is_unreachable"]
 
 log = get_logger(__name__)
 
 # After an unexpected error a stage waits this long before its next pass (no hot loop).
 ERROR_PAUSE_SECONDS = 2.0
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database (or the network) is briefly out of reach.
+
+    Expected in operations (a restart, a failover): the next pass retries, so it is logged
+    as one warning line, not as an error with a traceback.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class WriteGate:
@@ -97,9 +110,17 @@ class Worker:
                 delay = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 # A background loop has no caller: log, pause, and carry on with the next pass.
-                log.exception("pipeline_pass_failed", stage=self.name)
+                if is_unreachable(exc):
+                    # The type only: a driver's message can quote the statement's parameters.
+                    log.warning(
+                        "pipeline_pass_database_unavailable",
+                        stage=self.name,
+                        error_type=type(exc).__name__,
+                    )
+                else:
+                    log.exception("pipeline_pass_failed", stage=self.name)
                 delay = ERROR_PAUSE_SECONDS
             finally:
                 self._running = False

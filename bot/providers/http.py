@@ -10,7 +10,6 @@ Every answer's ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` adjust the shared
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -27,9 +26,13 @@ from tenacity import (
 )
 
 from bot.errors import RateLimited, Unavailable
+from bot.log import get_logger
 from bot.providers.ratelimit import SlidingWindowLimiter
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
+
+StatusObserver = Callable[[str, str], None]
+"""Told (platform, status) for every answer: the HTTP status, ``timeout`` or ``transport_error``."""
 
 DEFAULT_RETRY_AFTER = 5.0
 MAX_RETRY_AFTER = 120.0
@@ -100,8 +103,10 @@ class PlatformHTTP:
         limiter: SlidingWindowLimiter | None = None,
         wall_clock: Callable[[], datetime] = _utc_now,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_status: StatusObserver | None = None,
     ) -> None:
         self.platform = platform
+        self._on_status = on_status
         # An injected limiter is the token's shared bucket (RateBuckets); else one of our own.
         self.limiter = limiter or SlidingWindowLimiter(requests_per_minute, window_seconds)
         self._wall_clock = wall_clock
@@ -172,17 +177,25 @@ class PlatformHTTP:
             error = Unavailable(
                 f"{self.platform.title()} did not answer in time", platform=self.platform
             )
-            log.warning("%s %s timed out", self.platform, method)
+            self._observe("timeout")
+            log.warning("platform_request_timed_out", platform=self.platform, method=method)
             if idempotent:
                 raise _Retryable(error) from exc
             raise error from exc
         except httpx.TransportError as exc:
             error = Unavailable(f"Could not reach {self.platform.title()}", platform=self.platform)
-            log.warning("%s %s transport error: %s", self.platform, method, type(exc).__name__)
+            self._observe("transport_error")
+            log.warning(
+                "platform_request_failed",
+                platform=self.platform,
+                method=method,
+                error_type=type(exc).__name__,
+            )
             if idempotent:
                 raise _Retryable(error) from exc
             raise error from exc
 
+        self._observe(str(response.status_code))
         self._note_budget(response)
         if response.status_code == 429:
             raise self._rate_limited(response)
@@ -192,11 +205,17 @@ class PlatformHTTP:
                 platform=self.platform,
                 status=response.status_code,
             )
-            log.warning("%s answered %s", self.platform, response.status_code)
+            log.warning(
+                "platform_server_error", platform=self.platform, status=response.status_code
+            )
             if idempotent:
                 raise _Retryable(error)
             raise error
         return response
+
+    def _observe(self, status: str) -> None:
+        if self._on_status is not None:
+            self._on_status(self.platform, status)
 
     def _rate_limited(self, response: httpx.Response) -> Exception:
         """What a 429 raises: retried after ``Retry-After`` when given, else at once."""
@@ -208,7 +227,7 @@ class PlatformHTTP:
         # gets RateLimited(retry_after) now, and meanwhile every user of the token is held.
         wait = told if told is not None else self.limiter.period
         self.limiter.block_for(wait)
-        log.warning("%s rate-limited us; waiting %.1f s", self.platform, wait)
+        log.warning("platform_rate_limited", platform=self.platform, wait_seconds=round(wait, 1))
         error = RateLimited(
             f"{self.platform.title()} is rate-limiting us; try again in {max(1, math.ceil(wait))} s",
             platform=self.platform,
@@ -223,7 +242,7 @@ class PlatformHTTP:
         """Follow the server's ``X-RateLimit-Limit`` and stop at ``X-RateLimit-Remaining: 0``."""
         limit = _count_header(response, "X-RateLimit-Limit")
         if limit is not None and limit >= 1 and limit != self.limiter.max_calls:
-            log.info("%s allows %d requests a window; pacing to that", self.platform, limit)
+            log.info("platform_rate_limit_learned", platform=self.platform, limit=limit)
             self.limiter.set_limit(limit)
         if response.status_code != 429 and _count_header(response, "X-RateLimit-Remaining") == 0:
             # The bucket is spent. Gumado's document sends no reset time, and the bucket is

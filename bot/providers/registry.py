@@ -22,6 +22,7 @@ from bot.providers.cloutly.client import CloutlyClient
 from bot.providers.gumado.adapter import INFO as GUMADO
 from bot.providers.gumado.adapter import GumadoProvider
 from bot.providers.gumado.client import GumadoClient
+from bot.providers.http import StatusObserver
 from bot.providers.protocol import Provider, ProviderInfo
 from bot.providers.ratelimit import RateBuckets
 
@@ -40,21 +41,27 @@ SOURCES_TTL_SECONDS = 3600.0
 @dataclass(frozen=True, slots=True)
 class _Platform:
     info: ProviderInfo
-    build: Callable[[Settings, str, RateBuckets], Provider]
+    build: Callable[[Settings, str, RateBuckets, StatusObserver | None], Provider]
 
 
-def _gumado(settings: Settings, token: str, buckets: RateBuckets) -> Provider:
+def _gumado(
+    settings: Settings, token: str, buckets: RateBuckets, on_status: StatusObserver | None
+) -> Provider:
     limiter = buckets.limiter(
         GUMADO.name, token, max_calls=GumadoClient.default_requests_per_minute
     )
-    return GumadoProvider(GumadoClient(settings.gumado_api_url, token, limiter=limiter))
+    client = GumadoClient(settings.gumado_api_url, token, limiter=limiter, on_status=on_status)
+    return GumadoProvider(client)
 
 
-def _cloutly(settings: Settings, token: str, buckets: RateBuckets) -> Provider:
+def _cloutly(
+    settings: Settings, token: str, buckets: RateBuckets, on_status: StatusObserver | None
+) -> Provider:
     limiter = buckets.limiter(
         CLOUTLY.name, token, max_calls=CloutlyClient.default_requests_per_minute
     )
-    return CloutlyProvider(CloutlyClient(settings.cloutly_api_url, token, limiter=limiter))
+    client = CloutlyClient(settings.cloutly_api_url, token, limiter=limiter, on_status=on_status)
+    return CloutlyProvider(client)
 
 
 PLATFORMS: dict[str, _Platform] = {
@@ -96,8 +103,15 @@ class ConnectionLike(Protocol):
 class ProviderRegistry:
     """Builds and caches providers for stored connections (tokens decrypted on demand)."""
 
-    def __init__(self, settings: Settings, cipher: TokenCipher | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cipher: TokenCipher | None,
+        *,
+        on_status: StatusObserver | None = None,
+    ) -> None:
         self._settings = settings
+        self._on_status = on_status  # counts every platform answer (metrics)
         self._cipher = cipher
         # connection id -> (ciphertext the provider was built from, provider)
         self._providers: dict[int, tuple[str, Provider]] = {}
@@ -130,7 +144,7 @@ class ProviderRegistry:
         found = PLATFORMS.get(platform)
         if found is None:
             raise UnknownPlatform(f"unknown platform {platform!r}")
-        return found.build(self._settings, token, self._rate_buckets)
+        return found.build(self._settings, token, self._rate_buckets, self._on_status)
 
     async def sources(self, connection: ConnectionLike) -> list[Source]:
         """The review sites of ``connection``'s account, asked of the platform once an hour."""

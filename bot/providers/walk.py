@@ -10,16 +10,16 @@ not to be sorted is read to the end, up to ``max_pages``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.log import get_logger
 from bot.providers.base import Page, Review
 from bot.providers.protocol import Changes
 
 __all__ = ["PageFetcher", "read_since"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 PageFetcher = Callable[[int], Awaitable[Page[Review]]]
 
@@ -61,7 +61,7 @@ async def read_since(fetch: PageFetcher, since: datetime | None, *, max_pages: i
     for read, number in enumerate(numbers, start=1):
         if read > max_pages:
             state = "sorted" if sorted_so_far else "not sorted by date"
-            log.warning("review walk stopped after %d pages (list %s)", max_pages, state)
+            log.warning("review_walk_stopped", pages=max_pages, order=state)
             break
         page = known.get(number) or await fetch(number)
         if not page.items:

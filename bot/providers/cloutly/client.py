@@ -8,7 +8,6 @@ are dropped here and never leave this module, nor reach a log.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from types import TracebackType
@@ -17,6 +16,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from bot.errors import AuthError, Invalid, NotFound, ProviderError
+from bot.log import get_logger
 from bot.providers.base import InviteResult, Organization, Page, Review
 from bot.providers.cloutly.parse import (
     PLATFORM,
@@ -27,7 +27,7 @@ from bot.providers.cloutly.parse import (
     safe_id,
     source_display_name,
 )
-from bot.providers.http import PlatformHTTP
+from bot.providers.http import PlatformHTTP, StatusObserver
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 # The converters live in cloutly_parse; re-exported so callers need one import.
@@ -39,7 +39,7 @@ __all__ = [
     "source_display_name",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -78,6 +78,7 @@ class CloutlyClient:
         backoff_base: float = 0.5,
         limiter: SlidingWindowLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_status: StatusObserver | None = None,
     ) -> None:
         if not api_key.strip():
             raise ValueError("Cloutly API key is empty")
@@ -93,6 +94,7 @@ class CloutlyClient:
             # The key's bucket, shared with every other client of it (RateBuckets).
             limiter=limiter,
             transport=transport,
+            on_status=on_status,
         )
 
     def __repr__(self) -> str:
@@ -139,7 +141,7 @@ class CloutlyClient:
             try:
                 businesses.append(business_from_api(item))
             except CloutlyPayloadError as exc:
-                log.warning("Cloutly business %s skipped: %s", safe_id(item), exc)
+                log.warning("cloutly_business_skipped", id=safe_id(item), reason=str(exc))
         return businesses
 
     async def list_reviews(
@@ -180,7 +182,7 @@ class CloutlyClient:
                 reviews.append(review_from_api(item))
             except CloutlyPayloadError as exc:
                 # Skip one bad review rather than lose the list; the message names no values.
-                log.warning("Cloutly review %s skipped: %s", safe_id(item), exc)
+                log.warning("cloutly_review_skipped", id=safe_id(item), reason=str(exc))
         total = body.get("total") if isinstance(body, Mapping) else None
         skipped = len(raw) - len(reviews)
         return Page(
@@ -230,7 +232,7 @@ class CloutlyClient:
         left = usage.get("smsLimitsLeft") if isinstance(usage, Mapping) else None
         if not isinstance(contact_id, str) or not contact_id:
             # Accepted all the same: raising would invite a retry and a duplicate invite.
-            log.warning("Cloutly accepted an invite but its answer had no contact id")
+            log.warning("cloutly_invite_without_contact_id")
             contact_id = None
         return InviteResult(
             platform=PLATFORM,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 from bot.errors import Invalid, ProviderError, ScopeError
+from bot.log import get_logger
 from bot.providers.base import Campaign, InviteResult, Organization, Page, Review, Source
 from bot.providers.cursor import PollCursor
 from bot.providers.gumado.client import UNSET, GumadoClient
@@ -31,7 +31,7 @@ from bot.providers.walk import read_since
 
 __all__ = ["INFO", "GumadoProvider"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SCOPES: dict[str, str] = {
     "reviews:read": "polling, `/reviews list` and the catch-up before digests will not work "
@@ -119,7 +119,7 @@ class GumadoProvider(ClientProvider):
         except ScopeError:
             return "missing"
         except ProviderError as exc:
-            log.info("gumado scope not checked: %s", type(exc).__name__)
+            log.info("gumado_scope_not_checked", error_type=type(exc).__name__)
             return "unknown"
         return "granted"
 
@@ -142,9 +142,9 @@ class GumadoProvider(ClientProvider):
         except Invalid:
             return "granted"
         except ProviderError as exc:
-            log.info("gumado scope not checked: %s", type(exc).__name__)
+            log.info("gumado_scope_not_checked", error_type=type(exc).__name__)
             return "unknown"
-        log.warning("gumado accepted an invite without a contact")
+        log.warning("gumado_invite_accepted_without_contact")
         return "granted"
 
     async def check_token(self, *, probe_scopes: bool = True) -> TokenCheck:
@@ -156,7 +156,7 @@ class GumadoProvider(ClientProvider):
                 organizations = await self.client.list_organizations()
             except ProviderError as exc:
                 # /me passed: the token works, it may just lack organizations:read.
-                log.warning("gumado organizations unavailable: %s", type(exc).__name__)
+                log.warning("gumado_organizations_unavailable", error_type=type(exc).__name__)
                 organizations = []
             return TokenCheck(me.name or None, organizations)
         results: dict[str, str] = {}

@@ -8,7 +8,6 @@ error bodies with a ``message`` (and ``errors`` on 422); 60 requests a minute pe
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, TypeVar
@@ -17,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.errors import AuthError, ProviderError
+from bot.log import get_logger
 from bot.providers.base import (
     Campaign,
     Country,
@@ -51,7 +51,7 @@ from bot.providers.gumado.parse import (
     webhook_event,
     webhook_object_id,
 )
-from bot.providers.http import PlatformHTTP
+from bot.providers.http import PlatformHTTP, StatusObserver
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 __all__ = [
@@ -68,7 +68,7 @@ __all__ = [
     "webhook_object_id",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -103,6 +103,7 @@ class GumadoClient:
         rate_window_seconds: float = 60.0,
         limiter: SlidingWindowLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_status: StatusObserver | None = None,
     ) -> None:
         token = token.strip() if isinstance(token, str) else ""
         if not token:
@@ -127,6 +128,7 @@ class GumadoClient:
             # The token's bucket, shared with every other client of it (RateBuckets).
             limiter=limiter,
             transport=transport,
+            on_status=on_status,
         )
 
     def __repr__(self) -> str:
