@@ -11,6 +11,9 @@ from PIL import Image
 from bot.digest.chart import SPARK_BLOCKS, render_trend_png, sparkline
 from bot.digest.stats import TREND_WEEKS, WeekFigures
 
+BAR = (0xC9, 0xD6, 0xE8)
+LINE = (0xE8, 0xA3, 0x17)
+
 
 def _weeks(averages: list[float | None]) -> list[WeekFigures]:
     start = NOW - len(averages) * WEEK
@@ -41,6 +44,19 @@ def test_an_all_empty_trend_still_draws() -> None:
     png = render_trend_png(_weeks([None] * TREND_WEEKS))
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (800, 320)
+        colours = {colour: n for n, colour in image.convert("RGB").getcolors(800 * 320) or []}
+    assert BAR not in colours  # no bars
+    assert (
+        colours.get(LINE, 0) < 500
+    )  # only the axis label "average rating" is in the line's colour
+
+
+def test_the_chart_shows_the_bars_and_the_line() -> None:
+    averages: list[float | None] = [4.0, None, 3.5, 4.2, 4.8, None, 2.0, 3.0, 5.0, 4.4, 4.1, 3.9]
+    with Image.open(io.BytesIO(render_trend_png(_weeks(averages)))) as image:
+        colours = {colour: n for n, colour in image.convert("RGB").getcolors(800 * 320) or []}
+    assert colours.get(BAR, 0) > 10_000  # ten bars of a few thousand pixels each
+    assert colours.get(LINE, 0) > 500  # the dots and the line of the averages
 
 
 def test_sparkline_scales_and_leaves_gaps() -> None:
