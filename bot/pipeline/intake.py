@@ -76,15 +76,24 @@ class UnknownConnection(Exception):
     """The connection of a webhook key disappeared before its event was committed."""
 
 
-def event_dedupe_key(event: str, object_id: str, payload: Mapping[str, Any]) -> str:
+def canonical_json(payload: Mapping[str, Any]) -> str:
+    """``payload`` as compact JSON with sorted keys: what the dedupe key hashes, and what is stored."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+
+
+def event_dedupe_key(
+    event: str, object_id: str, payload: Mapping[str, Any], *, canonical: str | None = None
+) -> str:
     """What identifies one Gumado event: its type, the object's id and the object's content.
 
     A retry repeats the body byte for byte, so it gets the same key; a real change of the
-    object (new ``updated_at``, new reply) gets a new one.
+    object (new ``updated_at``, new reply) gets a new one. ``canonical``: the payload's
+    :func:`canonical_json`, if the caller has it already.
     """
-    canonical = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
+    if canonical is None:
+        canonical = canonical_json(payload)
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:40]
     return f"{event[:24]}:{object_id[:40]}:{digest}"
 
@@ -366,11 +375,14 @@ async def _handle(request: web.Request, intake: IntakeWriter) -> web.Response:
         # PayloadError is a ValueError; so are JSON and UTF-8 decoding errors.
         reason = str(exc) if isinstance(exc, PayloadError) else "body is not JSON"
         return _answer(deps, "rejected_bad_request", 400, reason)
+    # Serialized once: hashed for the dedupe key and stored as the row's payload.
+    canonical = canonical_json(payload)
     new_event = NewInboundEvent(
         connection_id=connection_id,
         event_type=event,
-        dedupe_key=event_dedupe_key(event, object_id, payload),
+        dedupe_key=event_dedupe_key(event, object_id, payload, canonical=canonical),
         payload=payload,
+        payload_json=canonical,
     )
     try:
         new = await intake.submit(new_event, deadline=deadline)
