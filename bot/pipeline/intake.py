@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -321,9 +322,17 @@ def _fail(batch: list[_Submission], error: Exception) -> None:
 INTAKE_KEY = web.AppKey("intake", IntakeWriter)
 
 
+@functools.lru_cache(maxsize=64)
+def _answer_body(status: int, message: str) -> bytes:
+    # Encoded once per answer: json_response would encode the same few bodies per request.
+    return json.dumps({"ok": status == 200, "message": message}).encode()
+
+
 def _answer(deps: Deps, outcome: str, status: int, message: str) -> web.Response:
     deps.metrics.webhooks.labels(outcome).inc()
-    return web.json_response({"ok": status == 200, "message": message}, status=status)
+    return web.Response(
+        body=_answer_body(status, message), status=status, content_type="application/json"
+    )
 
 
 def _masked(webhook_key: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Dialect, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
 
 from storage.models import InboundEvent
@@ -95,6 +96,23 @@ class _SerializedJSON(TypeDecorator[str]):
         return None
 
 
+_INSERT_EVENTS: dict[str, ReturningInsert[int, str]] = {}
+
+
+def _insert_events_statement(session: AsyncSession) -> ReturningInsert[int, str]:
+    dialect = "postgresql" if is_postgresql(session) else "sqlite"
+    statement = _INSERT_EVENTS.get(dialect)
+    if statement is None:
+        statement = (
+            dialect_insert(session, InboundEvent)
+            .values(payload=bindparam("payload_json", type_=_SerializedJSON()))
+            .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
+            .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
+        )
+        _INSERT_EVENTS[dialect] = statement
+    return statement
+
+
 async def insert_inbound_events(
     session: AsyncSession, events: Sequence[NewInboundEvent], *, now: datetime
 ) -> set[tuple[int, str]]:
@@ -115,14 +133,10 @@ async def insert_inbound_events(
         }
         for event in events
     ]
-    # One cached statement executed with many parameter sets ("insertmanyvalues"): a VALUES
-    # list built per batch size would be compiled anew for every batch.
-    statement = (
-        dialect_insert(session, InboundEvent)
-        .values(payload=bindparam("payload_json", type_=_SerializedJSON()))
-        .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
-        .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
-    )
+    # One statement executed with many parameter sets ("insertmanyvalues"), built once per
+    # dialect: a VALUES list built per batch size would be compiled anew for every batch,
+    # and building even this one per batch costs as much as executing it.
+    statement = _insert_events_statement(session)
     # Core execution: the ORM's bulk-insert bookkeeping buys nothing for rows we don't load.
     connection = await session.connection()
     result = await connection.execute(statement, rows)
