@@ -22,6 +22,7 @@ from pipeline_helpers import (
     subscribe,
     wait_cards,
 )
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bot.pipeline.intake import DATABASE_WAIT_SECONDS, MAX_BODY_BYTES, event_dedupe_key
@@ -303,3 +304,25 @@ async def test_an_event_type_this_version_does_not_know_is_acknowledged_not_kept
         assert status == 400
         status, _ = await post_webhook(service, {"webhook_event": None, "id": 1})
         assert status == 400
+
+
+async def test_the_writer_keeps_its_connection_between_close_batches(database_url: str) -> None:
+    # A pool checkout per batch costs a pre-ping round trip (three on PostgreSQL).
+    async with running_service(database_url) as service:
+        checkouts: list[str] = []
+
+        def on_checkout(*_: object) -> None:
+            task = asyncio.current_task()
+            if task is not None and task.get_name().startswith("intake-writer"):
+                checkouts.append(task.get_name())
+
+        pool = service.deps.engine.sync_engine.pool
+        event.listen(pool, "checkout", on_checkout)
+        try:
+            for n in range(10):  # one at a time: ten batches
+                status, _ = await post_webhook(service, {**REVIEW, "id": 700_000 + n})
+                assert status == 200
+        finally:
+            event.remove(pool, "checkout", on_checkout)
+        assert await count(service, InboundEvent) == 10
+        assert len(checkouts) <= 2
