@@ -25,7 +25,12 @@ from pipeline_helpers import (
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.pipeline.intake import DATABASE_WAIT_SECONDS, MAX_BODY_BYTES, event_dedupe_key
+from bot.pipeline.intake import (
+    DATABASE_WAIT_SECONDS,
+    INTAKE_KEY,
+    MAX_BODY_BYTES,
+    event_dedupe_key,
+)
 from harness import running_service, wait_for
 
 REVIEW = {
@@ -326,3 +331,21 @@ async def test_the_writer_keeps_its_connection_between_close_batches(database_ur
             event.remove(pool, "checkout", on_checkout)
         assert await count(service, InboundEvent) == 10
         assert len(checkouts) <= 2
+
+
+async def test_the_router_gives_way_to_a_stream_of_webhooks_not_to_a_lone_one(
+    database_url: str,
+) -> None:
+    # Between two webhooks of a stream none may be in flight: a full router batch taken
+    # then would hold the write lock as the next ones arrive. A lone one is routed at once.
+    async with running_service(database_url) as service:
+        intake = service.app[INTAKE_KEY]
+        await asyncio.sleep(0.2)
+        with intake.answering():
+            pass
+        assert not intake.under_pressure()
+        with intake.answering():
+            pass
+        assert intake.under_pressure()
+        await asyncio.sleep(0.2)
+        assert not intake.under_pressure()
