@@ -1,6 +1,7 @@
 """Webhook intake, end-to-end and slash-ack benchmark against the real server.
 
-    python bench/intake.py [--requests 6000] [--concurrency 32] [--databases sqlite,postgresql]
+    python bench/intake.py [--requests 6000] [--concurrency 32] [--rounds 3]
+                           [--databases sqlite,postgresql] [--profile DIR]
 
 For each database: ``reviewbot serve`` runs as a subprocess (pointed at an in-process Slack
 stand-in and Gumado sandbox), and this process drives it over loopback HTTP:
@@ -9,7 +10,10 @@ stand-in and Gumado sandbox), and this process drives it over loopback HTTP:
    concurrency, while the router and sender run; req/s and p50/p99 latency; then the same load
    against ``bench/bare_intake.py`` (a bare aiohttp handler doing one INSERT + COMMIT per
    request: stdlib sqlite3 in WAL mode with synchronous=NORMAL, or an asyncpg pool; same
-   table, same database) and the ratio;
+   table, same database) and the ratio. Rounds alternate baseline and intake (medians are
+   shown); each line also gives the server's CPU time per request, the figure a shared
+   machine disturbs least (PostgreSQL's own CPU is not in it). ``--profile DIR`` attaches
+   py-spy to each server during the first round (folded stacks in DIR);
 2. end to end: a subscribed channel, one webhook at a time, time until the card reaches the
    Slack stand-in (spaced out so Slack's ~1 msg/s per channel pacing never applies);
 3. slash-command ack latency (signed ``/reviews help``), unloaded and at the given concurrency.
