@@ -1,13 +1,19 @@
 """Webhook intake, end-to-end and slash-ack benchmark against the real server.
 
-    python bench/intake.py [--requests 6000] [--concurrency 32] [--databases sqlite,postgresql]
+    python bench/intake.py [--requests 6000] [--concurrency 32] [--rounds 3]
+                           [--databases sqlite,postgresql] [--profile DIR]
 
 For each database: ``reviewbot serve`` runs as a subprocess (pointed at an in-process Slack
 stand-in and Gumado sandbox), and this process drives it over loopback HTTP:
 
 1. intake: Gumado ``review-created`` webhooks (~1.5 KB, each a new review) at the given
-   concurrency; req/s and p50/p99 latency; then the same load against ``bench/bare_intake.py``
-   (a bare aiohttp handler doing one INSERT + COMMIT per request, same database) and the ratio;
+   concurrency, while the router and sender run; req/s and p50/p99 latency; then the same load
+   against ``bench/bare_intake.py`` (a bare aiohttp handler doing one INSERT + COMMIT per
+   request: stdlib sqlite3 in WAL mode with synchronous=NORMAL, or an asyncpg pool; same
+   table, same database) and the ratio. Rounds alternate baseline and intake (medians are
+   shown); each line also gives the server's CPU time per request, the figure a shared
+   machine disturbs least (PostgreSQL's own CPU is not in it). ``--profile DIR`` attaches
+   py-spy to each server during the first round (folded stacks in DIR);
 2. end to end: a subscribed channel, one webhook at a time, time until the card reaches the
    Slack stand-in (spaced out so Slack's ~1 msg/s per channel pacing never applies);
 3. slash-command ack latency (signed ``/reviews help``), unloaded and at the given concurrency.
@@ -19,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -120,6 +127,26 @@ async def drive(
     return total / elapsed, latencies, errors
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by process ``pid`` (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    send: Callable[[int], Awaitable[int]], args: argparse.Namespace, pid: int
+) -> tuple[float, float, float, int, float]:
+    """One round: (req/s, p50 ms, p99 ms, non-200s, server CPU ms per request).
+
+    CPU per request is what a neighbour's load on a shared machine does not change much.
+    """
+    cpu = cpu_seconds(pid)
+    rps, lat, errors = await drive(send, args.requests, args.concurrency)
+    cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / args.requests
+    return rps, percentile(lat, 0.5), percentile(lat, 0.99), errors, cpu_ms
+
+
 async def wait_healthy(
     http: aiohttp.ClientSession, url: str, proc: asyncio.subprocess.Process
 ) -> None:
@@ -137,14 +164,40 @@ async def wait_healthy(
     raise SystemExit(f"{url} never came up")
 
 
-async def stop(proc: asyncio.subprocess.Process) -> None:
+async def stop(proc: asyncio.subprocess.Process, *, interrupt: bool = False) -> None:
     if proc.returncode is None:
-        proc.terminate()
+        # py-spy writes its profile on SIGINT (and passes it on to the server).
+        proc.send_signal(signal.SIGINT if interrupt else signal.SIGTERM)
         try:
             await asyncio.wait_for(proc.wait(), 20)
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+async def start_profile(
+    directory: str | None, name: str, pid: int
+) -> asyncio.subprocess.Process | None:
+    """Attach py-spy to ``pid`` (``--profile DIR``): folded stacks in DIR/name.txt."""
+    if directory is None:
+        return None
+    path = Path(directory) / f"{name}.txt"
+    os.makedirs(directory, exist_ok=True)
+    spy = await asyncio.create_subprocess_exec(
+        "py-spy",
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        str(path),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)  # let it attach before the load starts
+    return spy
 
 
 def signed(body: str) -> dict[str, str]:
@@ -227,23 +280,65 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", env=env, cwd=str(ROOT)
     )
+    bare: asyncio.subprocess.Process | None = None
     try:
         await wait_healthy(http, f"{base}/healthz", server)
+        # The baseline runs beside it on the same database and table (its rows are written
+        # ``done``, so the router leaves them alone).
+        bare_port = free_port()
+        bare = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "bench" / "bare_intake.py"),
+            database_url,
+            str(bare_port),
+            str(await connection_id(database_url)),
+            env={**env, "PYTHONPATH": str(ROOT)},
+            cwd=str(ROOT),
+        )
+        await wait_healthy(http, f"http://127.0.0.1:{bare_port}/", bare)
+        bare_hook = f"http://127.0.0.1:{bare_port}/webhooks/gumado/{WEBHOOK_KEY}"
         offset = 0
 
-        async def post_review(i: int) -> int:
+        async def post_review(i: int, url: str = hook) -> int:
             async with http.post(
-                hook,
+                url,
                 data=review_body(offset + i, template),
                 headers={"Content-Type": "application/json"},
             ) as r:
                 await r.read()
                 return r.status
 
+        async def post_bare(i: int) -> int:
+            return await post_review(i, bare_hook)
+
         await drive(post_review, 300, args.concurrency)  # warm-up
-        offset = 1_000
-        rps, lat, errors = await drive(post_review, args.requests, args.concurrency)
-        results["intake"] = (rps, percentile(lat, 0.5), percentile(lat, 0.99), errors)
+        offset = 500_000
+        await drive(post_bare, 300, args.concurrency)
+        # Rounds alternate baseline and intake, so a neighbour's load on this machine hits
+        # both alike; the median round of each is reported.
+        routed = 300
+        rounds: dict[str, list[tuple[float, float, float, int, float]]] = {"intake": [], "bare": []}
+        for n in range(args.rounds):
+            # The baseline gets a quiet machine: the router has drained intake's last round.
+            await wait_metric(http, f"{base}/metrics", "reviewbot_inbound_events_total", routed)
+            offset = 600_000 + n * args.requests
+            spy = await start_profile(args.profile if n == 0 else None, f"bare-{kind}", bare.pid)
+            rounds["bare"].append(await measure(post_bare, args, bare.pid))
+            if spy is not None:
+                await stop(spy, interrupt=True)
+            offset = 1_000 + n * args.requests
+            spy = await start_profile(
+                args.profile if n == 0 else None, f"intake-{kind}", server.pid
+            )
+            rounds["intake"].append(await measure(post_review, args, server.pid))
+            if spy is not None:
+                await stop(spy, interrupt=True)
+            routed += args.requests
+        for name, figures in rounds.items():
+            results[name] = sorted(figures)[len(figures) // 2]
+        results["ratios"] = [
+            i[0] / b[0] for i, b in zip(rounds["intake"], rounds["bare"], strict=True)
+        ]
 
         # Slash-command acks: unloaded, then at the same concurrency.
         async def slash(_: int) -> int:
@@ -260,8 +355,7 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
         # End to end. First let the router drain the intake backlog (those reviews must not
         # become cards), then subscribe, then one review at a time until *its* card arrives.
-        accepted = 300 + args.requests
-        await wait_metric(http, f"{base}/metrics", "reviewbot_inbound_events_total", accepted)
+        await wait_metric(http, f"{base}/metrics", "reviewbot_inbound_events_total", routed)
         body = slash_body("subscribe all", slack.new_response_url(channel=CHANNEL, user_id=ADMIN))
         async with http.post(f"{base}/slack/events", data=body, headers=signed(body)) as r:
             await r.read()
@@ -283,40 +377,8 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         results["e2e"] = (percentile(e2e, 0.5), percentile(e2e, 0.99), len(e2e))
     finally:
         await stop(server)
-
-    # The baseline on the same database, same table.
-    conn_id = await connection_id(database_url)
-    bare_port = free_port()
-    bare = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bench" / "bare_intake.py"),
-        database_url,
-        str(bare_port),
-        str(conn_id),
-        env={**env, "PYTHONPATH": str(ROOT)},
-        cwd=str(ROOT),
-    )
-    bare_hook = f"http://127.0.0.1:{bare_port}/webhooks/gumado/{WEBHOOK_KEY}"
-    try:
-        await wait_healthy(http, f"http://127.0.0.1:{bare_port}/", bare)
-
-        bare_offset = 500_000
-
-        async def post_bare(i: int) -> int:
-            async with http.post(
-                bare_hook,
-                data=review_body(bare_offset + i, template),
-                headers={"Content-Type": "application/json"},
-            ) as r:
-                await r.read()
-                return r.status
-
-        await drive(post_bare, 300, args.concurrency)  # warm-up
-        bare_offset = 600_000
-        rps, lat, errors = await drive(post_bare, args.requests, args.concurrency)
-        results["bare"] = (rps, percentile(lat, 0.5), percentile(lat, 0.99), errors)
-    finally:
-        await stop(bare)
+        if bare is not None:
+            await stop(bare)
         await http.close()
         await gumado.stop()
         await slack.stop()
@@ -325,18 +387,21 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(r: dict[str, Any], args: argparse.Namespace) -> None:
-    rps, p50, p99, errors = r["intake"]
-    brps, bp50, bp99, berrors = r["bare"]
+    rps, p50, p99, errors, cpu = r["intake"]
+    brps, bp50, bp99, berrors, bcpu = r["bare"]
     print(
         f"\n== {r['database']} ({args.requests} webhooks of ~1.5 KB, concurrency {args.concurrency})"
     )
     print(
         f"intake          {rps:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   non-200 {errors}"
+        f"   CPU {cpu:.3f} ms/req"
     )
     print(
         f"bare INSERT     {brps:8.0f} req/s   p50 {bp50:6.2f} ms   p99 {bp99:6.2f} ms   non-200 {berrors}"
+        f"   CPU {bcpu:.3f} ms/req"
     )
-    print(f"ratio intake/bare  {rps / brps:.2f}×")
+    each = ", ".join(f"{ratio:.2f}" for ratio in r["ratios"])
+    print(f"ratio intake/bare  {rps / brps:.2f}×   (median of {len(r['ratios'])} rounds: {each})")
     e50, e99, n = r["e2e"]
     print(f"webhook → card  p50 {e50:6.2f} ms   p99 {e99:6.2f} ms   ({n} reviews, one at a time)")
     s50, s99, serr = r["slash_unloaded"]
@@ -356,7 +421,9 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--e2e", type=int, default=20)
     parser.add_argument("--slash", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--profile", metavar="DIR", help="record the server with py-spy into DIR")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     for kind in args.databases.split(","):

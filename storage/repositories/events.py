@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, Dialect, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.types import TypeDecorator
 
 from storage.models import InboundEvent
 from storage.repositories._dialect import dialect_insert, is_postgresql
@@ -70,12 +73,44 @@ async def claim_pending_events(session: AsyncSession, *, limit: int = 100) -> li
 
 
 class NewInboundEvent(NamedTuple):
-    """One event for :func:`insert_inbound_events`."""
+    """One event for :func:`insert_inbound_events`.
+
+    ``payload_json``: the payload already serialized (intake has it from the dedupe key),
+    stored as is instead of serializing ``payload`` once more.
+    """
 
     connection_id: int
     event_type: str
     dedupe_key: str
     payload: dict[str, Any]
+    payload_json: str | None = None
+
+
+class _SerializedJSON(TypeDecorator[str]):
+    """The JSON column's type for a value that is already JSON text: bound as is."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return None
+
+
+_INSERT_EVENTS: dict[str, ReturningInsert[int, str]] = {}
+
+
+def _insert_events_statement(session: AsyncSession) -> ReturningInsert[int, str]:
+    dialect = "postgresql" if is_postgresql(session) else "sqlite"
+    statement = _INSERT_EVENTS.get(dialect)
+    if statement is None:
+        statement = (
+            dialect_insert(session, InboundEvent)
+            .values(payload=bindparam("payload_json", type_=_SerializedJSON()))
+            .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
+            .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
+        )
+        _INSERT_EVENTS[dialect] = statement
+    return statement
 
 
 async def insert_inbound_events(
@@ -89,20 +124,19 @@ async def insert_inbound_events(
             "connection_id": event.connection_id,
             "event_type": event.event_type,
             "dedupe_key": event.dedupe_key,
-            "payload": event.payload,
+            "payload_json": event.payload_json
+            if event.payload_json is not None
+            else json.dumps(event.payload),
             "status": "pending",
             "attempts": 0,
             "received_at": now,
         }
         for event in events
     ]
-    # One cached statement executed with many parameter sets ("insertmanyvalues"): a VALUES
-    # list built per batch size would be compiled anew for every batch.
-    statement = (
-        dialect_insert(session, InboundEvent)
-        .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
-        .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
-    )
+    # One statement executed with many parameter sets ("insertmanyvalues"), built once per
+    # dialect: a VALUES list built per batch size would be compiled anew for every batch,
+    # and building even this one per batch costs as much as executing it.
+    statement = _insert_events_statement(session)
     # Core execution: the ORM's bulk-insert bookkeeping buys nothing for rows we don't load.
     connection = await session.connection()
     result = await connection.execute(statement, rows)

@@ -22,9 +22,15 @@ from pipeline_helpers import (
     subscribe,
     wait_cards,
 )
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.pipeline.intake import DATABASE_WAIT_SECONDS, MAX_BODY_BYTES, event_dedupe_key
+from bot.pipeline.intake import (
+    DATABASE_WAIT_SECONDS,
+    INTAKE_KEY,
+    MAX_BODY_BYTES,
+    event_dedupe_key,
+)
 from harness import running_service, wait_for
 
 REVIEW = {
@@ -303,3 +309,43 @@ async def test_an_event_type_this_version_does_not_know_is_acknowledged_not_kept
         assert status == 400
         status, _ = await post_webhook(service, {"webhook_event": None, "id": 1})
         assert status == 400
+
+
+async def test_the_writer_keeps_its_connection_between_close_batches(database_url: str) -> None:
+    # A pool checkout per batch costs a pre-ping round trip (three on PostgreSQL).
+    async with running_service(database_url) as service:
+        checkouts: list[str] = []
+
+        def on_checkout(*_: object) -> None:
+            task = asyncio.current_task()
+            if task is not None and task.get_name().startswith("intake-writer"):
+                checkouts.append(task.get_name())
+
+        pool = service.deps.engine.sync_engine.pool
+        event.listen(pool, "checkout", on_checkout)
+        try:
+            for n in range(10):  # one at a time: ten batches
+                status, _ = await post_webhook(service, {**REVIEW, "id": 700_000 + n})
+                assert status == 200
+        finally:
+            event.remove(pool, "checkout", on_checkout)
+        assert await count(service, InboundEvent) == 10
+        assert len(checkouts) <= 2
+
+
+async def test_the_router_gives_way_to_a_stream_of_webhooks_not_to_a_lone_one(
+    database_url: str,
+) -> None:
+    # Between two webhooks of a stream none may be in flight: a full router batch taken
+    # then would hold the write lock as the next ones arrive. A lone one is routed at once.
+    async with running_service(database_url) as service:
+        intake = service.app[INTAKE_KEY]
+        await asyncio.sleep(0.2)
+        with intake.answering():
+            pass
+        assert not intake.under_pressure()
+        with intake.answering():
+            pass
+        assert intake.under_pressure()
+        await asyncio.sleep(0.2)
+        assert not intake.under_pressure()

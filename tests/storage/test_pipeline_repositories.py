@@ -34,6 +34,20 @@ async def test_insert_inbound_events_reports_the_new_ones(
     assert await repo.count_events(session, status="pending") == 3
 
 
+async def test_inbound_event_payloads_stored_as_json(
+    session: AsyncSession, connection_id: int
+) -> None:
+    # Intake hands over the payload it already serialized; other callers hand a dict.
+    serialized = '{"id":"a","message":"Caf\u00e9 \u2014 5\u2605"}'
+    given = repo.NewInboundEvent(connection_id, "review-created", "a", {}, serialized)
+    await repo.insert_inbound_events(session, [given, _event(connection_id, "b")], now=NOW)
+    events = await repo.claim_pending_events(session)
+    assert [event.payload for event in events] == [
+        {"id": "a", "message": "Caf\u00e9 \u2014 5\u2605"},
+        {"id": "b"},
+    ]
+
+
 async def test_event_failures_retry_then_fail(session: AsyncSession, connection_id: int) -> None:
     await repo.insert_inbound_events(session, [_event(connection_id, "a")], now=NOW)
     (event,) = await repo.claim_pending_events(session)
