@@ -75,6 +75,31 @@ async def test_connections_dropped_mid_post_with_a_recovering_replica_make_one_c
         assert (delivery.lease_owner, delivery.lease_until) == (None, None)
 
 
+async def test_a_lease_is_renewed_while_slack_is_slow_and_released_after(
+    database_url: str,
+) -> None:
+    env = {"DELIVERY_LEASE_SECONDS": "15"}  # renewed every 5 s
+    async with running_service(database_url, env=env) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        service.slack.fail_next("chat.postMessage", status=200, delay=8.0)  # under the timeout
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        gumado.add_review(rating=5)
+        await wait_for(
+            lambda: bool(service.slack.calls_to("chat.postMessage")), what="a post in flight"
+        )
+        (claimed,) = await rows(service, Delivery)
+        assert claimed.status == "sending" and claimed.lease_until is not None
+        assert claimed.lease_owner == service.app[PIPELINE_KEY].claims.owner
+        await asyncio.sleep(6.0)
+        (renewed,) = await rows(service, Delivery)
+        assert renewed.lease_until is not None and renewed.lease_until > claimed.lease_until
+        await wait_cards(service, 1, timeout=15)
+        (sent,) = await rows(service, Delivery)
+        assert (sent.status, sent.lease_owner, sent.lease_until) == ("sent", None, None)
+
+
 async def test_an_error_in_one_delivery_strands_none_of_its_channel(database_url: str) -> None:
     async with running_service(database_url) as service:
         await service.settle()
