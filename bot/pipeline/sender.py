@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.log import get_logger
@@ -137,7 +138,7 @@ class Sender(Worker):
                 log.warning("delivery_lease_renewal_failed", held=len(self._claims.ids()))
 
     async def renew_leases(self) -> None:
-        """Extend every lease held; one lost (taken over after it lapsed) is logged and counted."""
+        """Extend every lease this process holds."""
         held = self._claims.ids()
         if not held:
             return
@@ -147,10 +148,9 @@ class Sender(Worker):
             renewed = await renew_leases(
                 session, delivery_ids=held, owner=self._claims.owner, until=self.lease_until()
             )
+        # One not renewed was written meanwhile, or lost: its write after the post tells which,
+        # and until then it is not extended here, so nothing more is posted under it.
         self._claims.hold(renewed, since=since)
-        for delivery_id in set(held) - set(renewed):
-            if self._claims.held(delivery_id):
-                self.lease_lost(delivery_id, "renewal")
 
     def lease_lost(self, delivery_id: int, step: str) -> None:
         """Log and count a write refused because another process now holds the delivery."""
@@ -214,6 +214,12 @@ class Sender(Worker):
                     )
                     continue
                 waiting = await self._deliver(delivery, attempt)
+            except (SQLAlchemyError, OSError) as exc:
+                # The database is briefly unreachable: a warning, not a traceback.
+                log.warning(
+                    "delivery_database_error", delivery_id=delivery.id, error=type(exc).__name__
+                )
+                await self._after_error(delivery, attempt)
             except Exception:
                 log.exception(
                     "delivery_error", delivery_id=delivery.id, channel=delivery.channel_id
