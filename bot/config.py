@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     invite_allowed_user_ids: CommaList = Field(default_factory=list)
     default_phone_region: str = "US"
     digest_grace_hours: int = Field(default=24, ge=0, le=168)
+    # How long a replica's claim on a card outlives its last renewal (renewed every third of it).
+    delivery_lease_seconds: int = Field(default=60, ge=15, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator(

@@ -276,6 +276,9 @@ class Delivery(Base):
     handled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]
+    # The lease of the process posting (or updating) the card: see storage/repositories/deliveries.
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
 
 
 class DigestRun(Base):

@@ -4,12 +4,15 @@ The edit is idempotent (the card is rebuilt from the current review). The note c
 (the note and the review state it describes) in its message metadata; before posting it, the
 card's thread is searched for that key, so a crash between the post and clearing the flag
 does not post it twice. The flag is cleared only if nothing changed meanwhile (note, handler
-or review); otherwise the next pass redoes the update with the newer state.
+or review); otherwise the next pass redoes the update with the newer state. A card being
+updated is leased like a delivery being posted (owner and expiry in its row), and the writes
+after the Slack calls check the owner.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -28,7 +31,13 @@ from bot.pipeline.slack_calls import (
 )
 from bot.pipeline.worker import WriteGate
 from storage.models import Delivery
-from storage.repositories.deliveries import defer_update, drop_update, due_updates, finish_update
+from storage.repositories.deliveries import (
+    defer_update,
+    drop_update,
+    due_updates,
+    finish_update,
+    take_update,
+)
 
 if TYPE_CHECKING:
     from bot.pipeline.sender import Sender
@@ -49,33 +58,60 @@ def note_key(note: str, review_hash: str) -> str:
 async def update_due_cards(
     deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender
 ) -> int:
-    """Apply due card updates; returns how many were attempted."""
+    """Apply due card updates; returns how many were attempted (one error skips one card)."""
     async with deps.sessions() as session:
         rows = await due_updates(session, now=deps.clock(), limit=UPDATE_LIMIT)
     blocked = sender.pacer.blocked_channels()
     attempted = 0
     for delivery in rows:
-        if delivery.channel_id in blocked or not await claims.acquire(delivery.id):
+        if delivery.channel_id in blocked:
             continue
         try:
+            if not await _take(deps, gate, claims, sender, delivery):
+                continue
             attempted += 1
-            await _update_card(deps, gate, sender, delivery)
+            await _update_card(deps, gate, claims, sender, delivery)
+        except Exception:
+            # Its lease (if taken) lapses and the update is retried then.
+            log.exception("card_update_error", delivery_id=delivery.id)
         finally:
-            await claims.release(delivery.id)
+            claims.release(delivery.id)
     return attempted
 
 
-async def _update_card(deps: Deps, gate: WriteGate, sender: Sender, delivery: Delivery) -> None:
+async def _take(
+    deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender, delivery: Delivery
+) -> bool:
+    since = time.monotonic()
+    async with gate.hold(), deps.sessions() as session, session.begin():
+        taken = await take_update(
+            session,
+            delivery_id=delivery.id,
+            owner=claims.owner,
+            now=deps.clock(),
+            until=sender.lease_until(),
+        )
+    if taken:
+        claims.hold([delivery.id], since=since)
+    return taken
+
+
+async def _update_card(
+    deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender, delivery: Delivery
+) -> None:
+    owner = claims.owner
     metrics = deps.metrics
     try:
         client = sender.client_for(delivery.team_id)
     except LookupError:
-        await _drop(deps, gate, delivery, "the app is not installed in this workspace")
+        await _drop(
+            deps, gate, sender, owner, delivery, "the app is not installed in this workspace"
+        )
         return
     async with deps.sessions() as session:
         built = await card_for_delivery(session, CardNames(session), delivery)
     if built is None or delivery.message_ts is None:
-        await _drop(deps, gate, delivery, "the card or its review is gone")
+        await _drop(deps, gate, sender, owner, delivery, "the card or its review is gone")
         return
     payload, review = built
     note = delivery.update_note
@@ -99,6 +135,9 @@ async def _update_card(deps: Deps, gate: WriteGate, sender: Sender, delivery: De
             posted = await find_update_note(
                 client, channel, ts, delivery_id=delivery.id, note_key=key, metrics=metrics
             )
+            if not posted and not claims.safe_to_call(delivery.id):
+                log.warning("card_update_lease_unsure", delivery_id=delivery.id)
+                return  # the lease lapses and the update (and its note) is redone then
             if not posted:
                 reply = build_update_reply(note, delivery_id=delivery.id, note_key=key)
                 pace.take()
@@ -106,18 +145,19 @@ async def _update_card(deps: Deps, gate: WriteGate, sender: Sender, delivery: De
                 metrics.card_updates.labels("noted").inc()
     except RateLimited as exc:
         pace.block(exc.retry_after)
-        await _defer(deps, gate, delivery, exc.retry_after, exc.reason)
+        await _defer(deps, gate, sender, owner, delivery, exc.retry_after, exc.reason)
         return
     except Transient as exc:
-        await _defer(deps, gate, delivery, RETRY_SECONDS, exc.reason)
+        await _defer(deps, gate, sender, owner, delivery, RETRY_SECONDS, exc.reason)
         return
     except Permanent as exc:
-        await _drop(deps, gate, delivery, f"card update failed: {exc.reason}")
+        await _drop(deps, gate, sender, owner, delivery, f"card update failed: {exc.reason}")
         return
     async with gate.hold(), deps.sessions() as session, session.begin():
         cleared = await finish_update(
             session,
             delivery_id=delivery.id,
+            owner=owner,
             seen_note=note,
             seen_handled_by=delivery.handled_by,
             review_hash=review.content_hash,
@@ -127,16 +167,32 @@ async def _update_card(deps: Deps, gate: WriteGate, sender: Sender, delivery: De
 
 
 async def _defer(
-    deps: Deps, gate: WriteGate, delivery: Delivery, seconds: float, reason: str
+    deps: Deps,
+    gate: WriteGate,
+    sender: Sender,
+    owner: str,
+    delivery: Delivery,
+    seconds: float,
+    reason: str,
 ) -> None:
     at = deps.clock() + timedelta(seconds=seconds)
     async with gate.hold(), deps.sessions() as session, session.begin():
-        await defer_update(session, delivery_id=delivery.id, at=at, error=reason)
+        done = await defer_update(
+            session, delivery_id=delivery.id, owner=owner, at=at, error=reason
+        )
+    if not done:
+        sender.lease_lost(delivery.id, "update_deferred")
+        return
     deps.metrics.card_updates.labels("retried").inc()
 
 
-async def _drop(deps: Deps, gate: WriteGate, delivery: Delivery, reason: str) -> None:
+async def _drop(
+    deps: Deps, gate: WriteGate, sender: Sender, owner: str, delivery: Delivery, reason: str
+) -> None:
     async with gate.hold(), deps.sessions() as session, session.begin():
-        await drop_update(session, delivery_id=delivery.id, error=reason)
+        done = await drop_update(session, delivery_id=delivery.id, owner=owner, error=reason)
+    if not done:
+        sender.lease_lost(delivery.id, "update_dropped")
+        return
     deps.metrics.card_updates.labels("dropped").inc()
     log.warning("card_update_dropped", delivery_id=delivery.id, reason=reason)

@@ -1,21 +1,29 @@
 """The sender: posts queued review cards to Slack, exactly once per (channel, review).
 
-A claimed delivery is committed as ``sending`` (one more attempt counted) and held in the
-:class:`ClaimRegistry` while it posts. Before posting a delivery that was attempted before —
-after a 5xx or timeout, or found ``sending`` after a crash — the channel's recent history is
+A claimed delivery is committed as ``sending`` (one more attempt counted) under this
+process's lease (owner and expiry in the row), renewed while its post runs. Every write after
+the post checks the owner: a process that lost its lease writes nothing, and whoever holds the
+row next settles the post's outcome. Before posting a delivery that was attempted before —
+after a 5xx or timeout, or recovered once its lease expired — the channel's recent history is
 searched for a card carrying its delivery id in the message metadata; if one is there, its
 ``ts`` is adopted instead of posting again.
+
+An error in one delivery ends neither its channel's loop nor the others': it is logged, the
+delivery retried later (or its lease left to expire), and the next card goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.log import get_logger
@@ -39,9 +47,9 @@ from storage.repositories.deliveries import (
     mark_sending,
     mark_sent,
     next_delivery_due,
+    recover_expired,
+    renew_leases,
     reschedule_delivery,
-    reset_sending,
-    sending_delivery_ids,
 )
 
 __all__ = ["MAX_ATTEMPTS", "Sender", "backoff_seconds"]
@@ -92,57 +100,93 @@ class Sender(Worker):
     async def run_once(self) -> float | None:
         """Recover orphans, post what is due, update what changed; return when to look again."""
         await self.recover_orphans()
-        progress = await self._send_due()
-        progress += await update_due_cards(self._deps, self._gate, self._claims, self)
+        async with self.renewing():
+            progress = await self._send_due()
+            progress += await update_due_cards(self._deps, self._gate, self._claims, self)
         return await self._next_wait(progress)
 
     async def recover_orphans(self) -> int:
-        """Requeue ``sending`` deliveries whose process died mid-post; returns how many."""
+        """Requeue ``sending`` deliveries whose lease expired; returns how many."""
         deps = self._deps
-        async with deps.sessions() as session:
-            candidates = await sending_delivery_ids(session)
-        recovered = 0
-        for delivery_id in candidates:
-            if not await self._claims.acquire(delivery_id):
-                continue  # posting right now, here or in a live replica
-            try:
-                async with self._gate.hold(), deps.sessions() as session, session.begin():
-                    recovered += await reset_sending(
-                        session, delivery_id=delivery_id, now=deps.clock()
-                    )
-            finally:
-                await self._claims.release(delivery_id)
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            recovered = await recover_expired(session, now=deps.clock())
         if recovered:
-            log.info("deliveries_recovered", count=recovered)
-        return recovered
+            log.info("deliveries_recovered", count=len(recovered))
+        return len(recovered)
+
+    def lease_until(self) -> datetime:
+        """The expiry of a lease taken or renewed now."""
+        return self._deps.clock() + timedelta(seconds=self._claims.lease_seconds)
+
+    @contextlib.asynccontextmanager
+    async def renewing(self) -> AsyncIterator[None]:
+        """Renew this process's leases in the background while the block runs."""
+        task = asyncio.create_task(self._renew_forever(), name="pipeline-lease-renewal")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._claims.renew_every)
+            try:
+                await self.renew_leases()
+            except Exception:  # a failed renewal is retried; the lease may lapse
+                log.warning("delivery_lease_renewal_failed", held=len(self._claims.ids()))
+
+    async def renew_leases(self) -> None:
+        """Extend every lease this process holds."""
+        held = self._claims.ids()
+        if not held:
+            return
+        deps = self._deps
+        since = time.monotonic()
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            renewed = await renew_leases(
+                session, delivery_ids=held, owner=self._claims.owner, until=self.lease_until()
+            )
+        # One not renewed was written meanwhile, or lost: its write after the post tells which,
+        # and until then it is not extended here, so nothing more is posted under it.
+        self._claims.hold(renewed, since=since)
+
+    def lease_lost(self, delivery_id: int, step: str) -> None:
+        """Log and count a write refused because another process now holds the delivery."""
+        log.warning("delivery_lease_lost", delivery_id=delivery_id, step=step)
+        self._deps.metrics.deliveries.labels("lease_lost").inc()
 
     async def _claim(self) -> list[tuple[Delivery, int]]:
         """Claim due deliveries within each channel's pace: (delivery, this attempt's number)."""
         deps = self._deps
-        claimed: list[tuple[Delivery, int]] = []
-        try:
-            async with self._gate.hold(), deps.sessions() as session, session.begin():
-                rows = await due_deliveries(
+        since = time.monotonic()
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            rows = await due_deliveries(
+                session,
+                now=deps.clock(),
+                limit=CLAIM_LIMIT,
+                skip_channels=self.pacer.blocked_channels(),
+            )
+            taken: Counter[tuple[str, str]] = Counter()
+            wanted: list[tuple[Delivery, int]] = []
+            for delivery in rows:
+                key = (delivery.team_id, delivery.channel_id)
+                if taken[key] >= self.pacer.of(*key).available():
+                    continue
+                taken[key] += 1
+                # This attempt's number, before the claim's UPDATE counts it in the loaded row.
+                wanted.append((delivery, delivery.attempts + 1))
+            claimed = set(
+                await mark_sending(
                     session,
-                    now=deps.clock(),
-                    limit=CLAIM_LIMIT,
-                    skip_channels=self.pacer.blocked_channels(),
+                    delivery_ids=[d.id for d, _ in wanted],
+                    owner=self._claims.owner,
+                    until=self.lease_until(),
                 )
-                taken: Counter[tuple[str, str]] = Counter()
-                for delivery in rows:
-                    key = (delivery.team_id, delivery.channel_id)
-                    if taken[key] >= self.pacer.of(*key).available():
-                        continue
-                    if not await self._claims.acquire(delivery.id):
-                        continue
-                    taken[key] += 1
-                    claimed.append((delivery, delivery.attempts + 1))
-                await mark_sending(session, delivery_ids=[d.id for d, _ in claimed])
-        except BaseException:
-            for delivery, _ in claimed:
-                await self._claims.release(delivery.id)
-            raise
-        return claimed
+            )
+        self._claims.hold(claimed, since=since)
+        return [(d, attempt) for d, attempt in wanted if d.id in claimed]
 
     async def _send_due(self) -> int:
         claimed = await self._claim()
@@ -151,7 +195,12 @@ class Sender(Worker):
         by_channel: dict[tuple[str, str], list[tuple[Delivery, int]]] = defaultdict(list)
         for delivery, attempt in claimed:
             by_channel[(delivery.team_id, delivery.channel_id)].append((delivery, attempt))
-        await asyncio.gather(*(self._send_channel(group) for group in by_channel.values()))
+        results = await asyncio.gather(
+            *(self._send_channel(group) for group in by_channel.values()), return_exceptions=True
+        )
+        for (team_id, channel_id), result in zip(by_channel, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("channel_send_failed", team=team_id, channel=channel_id, exc_info=result)
         return len(claimed)
 
     async def _send_channel(self, deliveries: list[tuple[Delivery, int]]) -> None:
@@ -165,8 +214,29 @@ class Sender(Worker):
                     )
                     continue
                 waiting = await self._deliver(delivery, attempt)
+            except (SQLAlchemyError, OSError) as exc:
+                # The database is briefly unreachable: a warning, not a traceback.
+                log.warning(
+                    "delivery_database_error", delivery_id=delivery.id, error=type(exc).__name__
+                )
+                await self._after_error(delivery, attempt)
+            except Exception:
+                log.exception(
+                    "delivery_error", delivery_id=delivery.id, channel=delivery.channel_id
+                )
+                await self._after_error(delivery, attempt)
             finally:
-                await self._claims.release(delivery.id)
+                self._claims.release(delivery.id)
+
+    async def _after_error(self, delivery: Delivery, attempt: int) -> None:
+        """Retry a delivery that raised (reconciling first); if even that fails, let it expire."""
+        try:
+            if attempt >= MAX_ATTEMPTS:
+                await self._fail(delivery, "an unexpected error, repeatedly")
+            else:
+                await self._reschedule(delivery, backoff_seconds(attempt), "an unexpected error")
+        except Exception:  # the database is likely down: the lease lapses
+            log.warning("delivery_left_to_lease_expiry", delivery_id=delivery.id)
 
     async def _deliver(self, delivery: Delivery, attempt: int) -> float | None:
         """Post (or adopt) one card; returns a Retry-After wait when Slack said 429.
@@ -193,6 +263,11 @@ class Sender(Worker):
                 ts = await find_card_message(client, delivery.channel_id, delivery.id, metrics)
             adopted = ts is not None
             if ts is None:
+                if not self._claims.safe_to_call(delivery.id):
+                    # Renewals failed: the lease may lapse mid-post. Leave the row to expire;
+                    # whoever recovers it reconciles before posting.
+                    log.warning("delivery_lease_unsure", delivery_id=delivery.id)
+                    return None
                 pace.take()
                 ts = await post_message(client, delivery.channel_id, payload, metrics)
         except RateLimited as exc:
@@ -213,10 +288,16 @@ class Sender(Worker):
             return None
         async with self._gate.hold(), deps.sessions() as session, session.begin():
             recorded = await mark_sent(
-                session, delivery_id=delivery.id, message_ts=ts, now=deps.clock()
+                session,
+                delivery_id=delivery.id,
+                owner=self._claims.owner,
+                message_ts=ts,
+                now=deps.clock(),
             )
         if not recorded:
-            log.warning("delivery_changed_while_posting", delivery_id=delivery.id)
+            # Its lease lapsed and another process took it: that one adopts this card.
+            self.lease_lost(delivery.id, "sent")
+            return None
         metrics.deliveries.labels("adopted" if adopted else "sent").inc()
         return None
 
@@ -226,14 +307,26 @@ class Sender(Worker):
         deps = self._deps
         at = deps.clock() + timedelta(seconds=seconds)
         async with self._gate.hold(), deps.sessions() as session, session.begin():
-            await reschedule_delivery(
-                session, delivery_id=delivery.id, at=at, error=reason, undo_attempt=undo_attempt
+            done = await reschedule_delivery(
+                session,
+                delivery_id=delivery.id,
+                owner=self._claims.owner,
+                at=at,
+                error=reason,
+                undo_attempt=undo_attempt,
             )
+        if not done:
+            self.lease_lost(delivery.id, "reschedule")
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
         deps = self._deps
         async with self._gate.hold(), deps.sessions() as session, session.begin():
-            await fail_delivery(session, delivery_id=delivery.id, error=reason)
+            done = await fail_delivery(
+                session, delivery_id=delivery.id, owner=self._claims.owner, error=reason
+            )
+        if not done:
+            self.lease_lost(delivery.id, "fail")
+            return
         deps.metrics.deliveries.labels("failed").inc()
         log.warning(
             "delivery_failed",

@@ -34,7 +34,7 @@ class Pipeline:
         postgres = deps.engine.dialect.name == "postgresql"
         self.deps = deps
         self.gate = WriteGate(serialize=not postgres)
-        self.claims = ClaimRegistry(deps.engine)
+        self.claims = ClaimRegistry(deps.settings.delivery_lease_seconds)
         self.names = NameCache()
         self.intake = IntakeWriter(
             deps, self.gate, writers=POSTGRES_INTAKE_WRITERS if postgres else 1
@@ -66,7 +66,7 @@ class Pipeline:
         await self.intake.stop()
         await self.router.stop()
         await self.sender.stop()
-        await self.claims.close()
+        self.claims.close()
 
 
 PIPELINE_KEY = web.AppKey("pipeline", Pipeline)

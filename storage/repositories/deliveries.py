@@ -1,11 +1,17 @@
-"""Deliveries: one review card per channel, queued for the sender, then kept current."""
+"""Deliveries: one review card per channel, queued for the sender, then kept current.
+
+A delivery being posted (or a posted card being updated) carries a lease: ``lease_owner``
+(the process) and ``lease_until``. Every write after a Slack call checks the owner, so a
+process whose lease lapsed and was taken over writes nothing; only an expired lease is
+recovered.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Review
@@ -28,11 +34,13 @@ __all__ = [
     "mark_sent",
     "mark_update_pending",
     "next_delivery_due",
+    "recover_expired",
+    "release_lease",
+    "renew_leases",
     "request_card_refresh",
     "reschedule_delivery",
-    "reset_sending",
-    "sending_delivery_ids",
     "set_handled",
+    "take_update",
 ]
 
 NOTE_SEPARATOR = " · "
@@ -98,24 +106,60 @@ async def due_deliveries(
     return list((await session.execute(query)).scalars())
 
 
-async def mark_sending(session: AsyncSession, *, delivery_ids: Sequence[int]) -> None:
-    """Claim deliveries for posting: ``sending``, one more attempt counted."""
-    if delivery_ids:
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(list(delivery_ids)), Delivery.status == "pending")
-            .values(status="sending", attempts=Delivery.attempts + 1)
+_LEASE_FREE = {"lease_owner": None, "lease_until": None}
+
+
+def _lease_expired(now: datetime) -> ColumnElement[bool]:
+    return or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)
+
+
+async def mark_sending(
+    session: AsyncSession, *, delivery_ids: Sequence[int], owner: str, until: datetime
+) -> list[int]:
+    """Claim pending deliveries for posting under ``owner``'s lease; returns those claimed."""
+    if not delivery_ids:
+        return []
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.status == "pending")
+        .values(
+            status="sending",
+            attempts=Delivery.attempts + 1,
+            lease_owner=owner,
+            lease_until=until,
         )
+        .returning(Delivery.id)
+    )
+    return sorted(result.scalars())
+
+
+async def renew_leases(
+    session: AsyncSession, *, delivery_ids: Sequence[int], owner: str, until: datetime
+) -> list[int]:
+    """Extend ``owner``'s leases to ``until``; returns the ids still held (the rest were lost)."""
+    if not delivery_ids:
+        return []
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == owner)
+        .values(lease_until=until)
+        .returning(Delivery.id)
+    )
+    return sorted(result.scalars())
 
 
 async def mark_sent(
-    session: AsyncSession, *, delivery_id: int, message_ts: str, now: datetime
+    session: AsyncSession, *, delivery_id: int, owner: str, message_ts: str, now: datetime
 ) -> bool:
-    """Record the posted card's ``ts``; False if the delivery was no longer ``sending``."""
+    """Record the posted card's ``ts``; False if ``owner`` no longer holds the delivery."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == "sending")
-        .values(status="sent", message_ts=message_ts, sent_at=now, last_error=None)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "sending",
+            Delivery.lease_owner == owner,
+        )
+        .values(status="sent", message_ts=message_ts, sent_at=now, last_error=None, **_LEASE_FREE)
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -125,11 +169,12 @@ async def reschedule_delivery(
     session: AsyncSession,
     *,
     delivery_id: int,
+    owner: str,
     at: datetime,
     error: str,
     undo_attempt: bool = False,
-) -> None:
-    """Put a claimed delivery back in the queue until ``at``.
+) -> bool:
+    """Put a claimed delivery back in the queue until ``at``; False if ``owner`` lost it.
 
     ``undo_attempt``: it was never tried (its channel got a 429 first), so no reconcile is needed.
     """
@@ -137,39 +182,58 @@ async def reschedule_delivery(
         "status": "pending",
         "next_attempt_at": at,
         "last_error": error[:ERROR_LIMIT],
+        **_LEASE_FREE,
     }
     if undo_attempt:
         values["attempts"] = Delivery.attempts - 1
-    await session.execute(
+    result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == "sending")
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "sending",
+            Delivery.lease_owner == owner,
+        )
         .values(**values)
+        .returning(Delivery.id)
     )
+    return result.scalar_one_or_none() is not None
 
 
-async def fail_delivery(session: AsyncSession, *, delivery_id: int, error: str) -> None:
-    """Give up on a delivery; ``last_error`` says why (``/reviews status`` shows it)."""
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status.in_(("pending", "sending")))
-        .values(status="failed", last_error=error[:ERROR_LIMIT])
-    )
-
-
-async def sending_delivery_ids(session: AsyncSession, *, limit: int = 500) -> list[int]:
-    """Ids of deliveries marked ``sending`` (some may belong to a process that died)."""
-    result = await session.execute(
-        select(Delivery.id).where(Delivery.status == "sending").order_by(Delivery.id).limit(limit)
-    )
-    return list(result.scalars())
-
-
-async def reset_sending(session: AsyncSession, *, delivery_id: int, now: datetime) -> bool:
-    """Put an orphaned ``sending`` delivery back in the queue (its attempts say: reconcile)."""
+async def fail_delivery(session: AsyncSession, *, delivery_id: int, owner: str, error: str) -> bool:
+    """Give up on a claimed delivery (``/reviews status`` shows why); False if ``owner`` lost it."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == "sending")
-        .values(status="pending", next_attempt_at=now)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "sending",
+            Delivery.lease_owner == owner,
+        )
+        .values(status="failed", last_error=error[:ERROR_LIMIT], **_LEASE_FREE)
+        .returning(Delivery.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def recover_expired(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Requeue ``sending`` deliveries whose lease expired (their process died or lost touch).
+
+    Their attempts say "reconcile": the next claimer looks for the card before posting.
+    """
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == "sending", _lease_expired(now))
+        .values(status="pending", next_attempt_at=now, **_LEASE_FREE)
+        .returning(Delivery.id)
+    )
+    return sorted(result.scalars())
+
+
+async def release_lease(session: AsyncSession, *, delivery_id: int, owner: str) -> bool:
+    """Let go of ``owner``'s lease on a delivery without changing anything else."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
+        .values(**_LEASE_FREE)
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -260,15 +324,37 @@ async def due_updates(session: AsyncSession, *, now: datetime, limit: int) -> li
     return list(result.scalars())
 
 
+async def take_update(
+    session: AsyncSession, *, delivery_id: int, owner: str, now: datetime, until: datetime
+) -> bool:
+    """Lease a posted card for its update; False if it is not due or someone holds it."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "sent",
+            Delivery.update_pending.is_(True),
+            _lease_expired(now),
+        )
+        .values(lease_owner=owner, lease_until=until)
+        .returning(Delivery.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
 async def finish_update(
     session: AsyncSession,
     *,
     delivery_id: int,
+    owner: str,
     seen_note: str | None,
     seen_handled_by: str | None,
     review_hash: str,
 ) -> bool:
-    """Clear the update flag, unless the note, handler or review changed meanwhile (then False)."""
+    """Clear the update flag, unless the note, handler or review changed meanwhile (then False).
+
+    Either way ``owner``'s lease ends; nothing is written if ``owner`` lost it.
+    """
     current_review = select(Review.id).where(
         Review.id == Delivery.review_id, Review.content_hash == review_hash
     )
@@ -276,34 +362,44 @@ async def finish_update(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
+            Delivery.lease_owner == owner,
             Delivery.update_note.is_not_distinct_from(seen_note),
             Delivery.handled_by.is_not_distinct_from(seen_handled_by),
             current_review.exists(),
         )
-        .values(update_pending=False, update_note=None)
+        .values(update_pending=False, update_note=None, **_LEASE_FREE)
+        .returning(Delivery.id)
+    )
+    if result.scalar_one_or_none() is not None:
+        return True
+    await release_lease(session, delivery_id=delivery_id, owner=owner)
+    return False
+
+
+async def defer_update(
+    session: AsyncSession, *, delivery_id: int, owner: str, at: datetime, error: str
+) -> bool:
+    """Try a card update again at ``at``; False if ``owner`` lost the card's lease."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
+        .values(next_attempt_at=at, last_error=error[:ERROR_LIMIT], **_LEASE_FREE)
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
 
 
-async def defer_update(
-    session: AsyncSession, *, delivery_id: int, at: datetime, error: str
-) -> None:
-    """Try a card update again at ``at``."""
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(next_attempt_at=at, last_error=error[:ERROR_LIMIT])
-    )
-
-
-async def drop_update(session: AsyncSession, *, delivery_id: int, error: str) -> None:
+async def drop_update(session: AsyncSession, *, delivery_id: int, owner: str, error: str) -> bool:
     """Give up on a card update (the message is gone, the channel archived…)."""
-    await session.execute(
+    result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(update_pending=False, update_note=None, last_error=error[:ERROR_LIMIT])
+        .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
+        .values(
+            update_pending=False, update_note=None, last_error=error[:ERROR_LIMIT], **_LEASE_FREE
+        )
+        .returning(Delivery.id)
     )
+    return result.scalar_one_or_none() is not None
 
 
 # --- lookups -------------------------------------------------------------------------------

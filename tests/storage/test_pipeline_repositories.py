@@ -13,6 +13,8 @@ from storage import repositories as repo
 from storage.models import Connection, Delivery, InboundEvent
 
 LATER = NOW + timedelta(minutes=5)
+ME, OTHER = "a" * 32, "b" * 32
+LEASE = {"owner": ME, "until": NOW + timedelta(seconds=60)}
 
 
 def _event(connection_id: int, key: str) -> repo.NewInboundEvent:
@@ -93,23 +95,44 @@ async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> 
     ] == [two]
     assert await repo.due_deliveries(session, now=NOW - timedelta(seconds=1), limit=10) == []
 
-    await repo.mark_sending(session, delivery_ids=[one, two])
-    assert await repo.sending_delivery_ids(session) == [one, two]
-    assert await repo.mark_sent(session, delivery_id=one, message_ts="1.1", now=LATER)
-    assert not await repo.mark_sent(session, delivery_id=one, message_ts="2.2", now=LATER)
-    await repo.reschedule_delivery(
-        session, delivery_id=two, at=LATER, error="ratelimited", undo_attempt=True
+    assert await repo.mark_sending(session, delivery_ids=[one, two], **LEASE) == [one, two]
+    assert await repo.mark_sending(session, delivery_ids=[one], **LEASE) == []  # taken
+    assert not await repo.mark_sent(
+        session, delivery_id=one, owner=OTHER, message_ts="1.1", now=LATER
+    )
+    assert await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="1.1", now=LATER)
+    assert not await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="2.2", now=LATER)
+    assert await repo.reschedule_delivery(
+        session, delivery_id=two, owner=ME, at=LATER, error="ratelimited", undo_attempt=True
     )
     sent = await session.get_one(Delivery, one, populate_existing=True)
     waiting = await session.get_one(Delivery, two, populate_existing=True)
     assert (sent.status, sent.attempts, sent.message_ts, sent.sent_at) == ("sent", 1, "1.1", LATER)
+    assert (sent.lease_owner, sent.lease_until) == (None, None)
     assert (waiting.status, waiting.attempts, waiting.next_attempt_at) == ("pending", 0, LATER)
     assert await repo.next_delivery_due(session) == LATER
 
-    await repo.mark_sending(session, delivery_ids=[two])
-    assert await repo.reset_sending(session, delivery_id=two, now=NOW)
-    assert not await repo.reset_sending(session, delivery_id=two, now=NOW)
-    await repo.fail_delivery(session, delivery_id=two, error="channel_not_found")
+    await repo.mark_sending(session, delivery_ids=[two], **LEASE)
+    # A live lease is not recovered, however long the row has been "sending".
+    assert await repo.recover_expired(session, now=NOW + timedelta(seconds=59)) == []
+    later = NOW + timedelta(seconds=50)
+    assert await repo.renew_leases(
+        session, delivery_ids=[two], owner=ME, until=later + timedelta(seconds=60)
+    ) == [two]
+    assert await repo.recover_expired(session, now=NOW + timedelta(seconds=61)) == []
+    assert await repo.recover_expired(session, now=NOW + timedelta(seconds=111)) == [two]
+    assert await repo.recover_expired(session, now=NOW + timedelta(seconds=111)) == []
+    # The old owner lost it: none of its writes land, its renewals report the loss.
+    assert await repo.renew_leases(session, delivery_ids=[two], owner=ME, until=LATER) == []
+    assert not await repo.fail_delivery(session, delivery_id=two, owner=ME, error="x")
+    assert not await repo.reschedule_delivery(
+        session, delivery_id=two, owner=ME, at=LATER, error="x"
+    )
+    await repo.mark_sending(session, delivery_ids=[two], owner=OTHER, until=LATER)
+    assert not await repo.mark_sent(session, delivery_id=two, owner=ME, message_ts="3.3", now=LATER)
+    assert await repo.fail_delivery(
+        session, delivery_id=two, owner=OTHER, error="channel_not_found"
+    )
     failed = await repo.list_failed_deliveries(session, team_id="T1")
     assert [(d.id, d.last_error) for d in failed] == [(two, "channel_not_found")]
     assert await repo.next_delivery_due(session) is None
@@ -129,8 +152,8 @@ async def test_card_updates_are_queued_and_cleared_only_when_unchanged(
 ) -> None:
     posted = await _delivery(session, connection_id, "C1", "r1")
     queued = await _delivery(session, connection_id, "C2", "r1")
-    await repo.mark_sending(session, delivery_ids=[posted])
-    await repo.mark_sent(session, delivery_id=posted, message_ts="1.1", now=NOW)
+    await repo.mark_sending(session, delivery_ids=[posted], **LEASE)
+    await repo.mark_sent(session, delivery_id=posted, owner=ME, message_ts="1.1", now=NOW)
     card = await session.get_one(Delivery, posted)
     review_id = card.review_id
     assert await repo.mark_update_pending(session, review_id=review_id, note="A", now=NOW) == 1
@@ -143,17 +166,35 @@ async def test_card_updates_are_queued_and_cleared_only_when_unchanged(
     review_hash = await repo.get_review(session, connection_id=connection_id, platform_id="r1")
     assert review_hash is not None
     stale = dict(delivery_id=posted, seen_handled_by=None, review_hash=review_hash.content_hash)
-    assert not await repo.finish_update(session, seen_note="A", **stale)
+    take = dict(delivery_id=posted, now=NOW, until=NOW + timedelta(seconds=60))
+    assert await repo.take_update(session, owner=ME, **take)
+    assert not await repo.take_update(session, owner=OTHER, **take)  # leased
+    assert not await repo.finish_update(session, owner=OTHER, seen_note="A · B", **stale)
+    assert not await repo.finish_update(session, owner=ME, seen_note="A", **stale)
+    assert await repo.take_update(session, owner=ME, **take)  # the stale finish let go
     assert not await repo.finish_update(
-        session, delivery_id=posted, seen_note="A · B", seen_handled_by=None, review_hash="other"
+        session,
+        delivery_id=posted,
+        owner=ME,
+        seen_note="A · B",
+        seen_handled_by=None,
+        review_hash="other",
     )
-    assert await repo.finish_update(session, seen_note="A · B", **stale)
+    assert await repo.take_update(session, owner=ME, **take)
+    assert await repo.finish_update(session, owner=ME, seen_note="A · B", **stale)
     assert await repo.due_updates(session, now=NOW, limit=10) == []
 
     await repo.request_card_refresh(session, delivery_id=posted, now=LATER)
-    await repo.defer_update(session, delivery_id=posted, at=LATER + timedelta(hours=1), error="5xx")
+    assert await repo.take_update(session, owner=ME, **{**take, "now": LATER})
+    assert not await repo.defer_update(
+        session, delivery_id=posted, owner=OTHER, at=LATER, error="5xx"
+    )
+    assert await repo.defer_update(
+        session, delivery_id=posted, owner=ME, at=LATER + timedelta(hours=1), error="5xx"
+    )
     assert await repo.due_updates(session, now=LATER, limit=10) == []
-    await repo.drop_update(session, delivery_id=posted, error="message_not_found")
+    assert await repo.take_update(session, owner=ME, **{**take, "now": LATER})
+    assert await repo.drop_update(session, delivery_id=posted, owner=ME, error="message_not_found")
     assert (await session.get_one(Delivery, posted, populate_existing=True)).update_pending is False
 
 
@@ -161,8 +202,8 @@ async def test_handled_once_and_only_through_its_own_message(
     session: AsyncSession, connection_id: int
 ) -> None:
     delivery_id = await _delivery(session, connection_id, "C1", "r1")
-    await repo.mark_sending(session, delivery_ids=[delivery_id])
-    await repo.mark_sent(session, delivery_id=delivery_id, message_ts="1.1", now=NOW)
+    await repo.mark_sending(session, delivery_ids=[delivery_id], **LEASE)
+    await repo.mark_sent(session, delivery_id=delivery_id, owner=ME, message_ts="1.1", now=NOW)
     where = {"team_id": "T1", "channel_id": "C1", "message_ts": "1.1"}
     assert await repo.find_card(session, delivery_id=delivery_id, **where) is not None
     for wrong in ({"team_id": "T2"}, {"channel_id": "C2"}, {"message_ts": "9.9"}):

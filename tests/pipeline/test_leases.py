@@ -1,0 +1,137 @@
+"""Claims that survive the database: a lease in the row, and errors that strand nothing.
+
+Issue 13's two failures: a database outage wiped the claim (a session advisory lock) while
+Slack was still creating the message, so another replica requeued and reposted it; and an
+exception in one delivery ended its channel's loop, leaving the channel's other claimed
+deliveries ``sending`` for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from pipeline_helpers import cards, cards_of, count, rows, subscribe, wait_cards
+from sqlalchemy import text, update
+
+from bot.pipeline.workers import PIPELINE_KEY
+from harness import Service, running_service, wait_for
+from storage.engine import create_engine
+from storage.models import Delivery
+
+SLOW_POST_SECONDS = 4.0
+
+
+async def _drop_every_connection(database_url: str) -> int:
+    """What a PostgreSQL restart or failover does to the app: every backend terminated."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return int(result.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_connections_dropped_mid_post_with_a_recovering_replica_make_one_card(
+    database_url: str,
+) -> None:
+    async with (
+        running_service(database_url) as first,
+        running_service(database_url, slack=first.slack, sandboxes=first.sandboxes) as second,
+    ):
+        await first.settle()
+        await second.settle()
+        await subscribe(first, "C0REVIEWS")
+        slack = first.slack
+        # Slack takes seconds to create the message: the post is in flight during the outage.
+        slack.fail_next("chat.postMessage", status=200, delay=SLOW_POST_SECONDS)
+        gumado = first.sandboxes.gumado
+        gumado.register_webhook(first.webhook_url)
+        payload = gumado.add_review(rating=5)
+        await wait_for(lambda: bool(slack.calls_to("chat.postMessage")), what="a post in flight")
+        assert await _drop_every_connection(database_url) >= 1
+        # Both replicas look for orphans while the post is still in flight, and after it lands.
+        for _ in range(int(SLOW_POST_SECONDS) + 2):
+            first.deps.signals.outbound.set()
+            second.deps.signals.outbound.set()
+            await asyncio.sleep(1.0)
+        await wait_cards(first, 1)
+        await second.settle()
+
+        assert len(cards_of(first, payload["id"])) == 1
+        assert len(slack.calls_to("chat.postMessage")) == 1
+        (delivery,) = await rows(first, Delivery)
+        assert (delivery.status, delivery.attempts) == ("sent", 1)
+        assert delivery.message_ts == cards(first)[0]["ts"]
+        assert (delivery.lease_owner, delivery.lease_until) == (None, None)
+
+
+async def test_a_lease_is_renewed_while_slack_is_slow_and_released_after(
+    database_url: str,
+) -> None:
+    env = {"DELIVERY_LEASE_SECONDS": "15"}  # renewed every 5 s
+    async with running_service(database_url, env=env) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        service.slack.fail_next("chat.postMessage", status=200, delay=8.0)  # under the timeout
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        gumado.add_review(rating=5)
+        await wait_for(
+            lambda: bool(service.slack.calls_to("chat.postMessage")), what="a post in flight"
+        )
+        (claimed,) = await rows(service, Delivery)
+        assert claimed.status == "sending" and claimed.lease_until is not None
+        assert claimed.lease_owner == service.app[PIPELINE_KEY].claims.owner
+        await asyncio.sleep(6.0)
+        (renewed,) = await rows(service, Delivery)
+        assert renewed.lease_until is not None and renewed.lease_until > claimed.lease_until
+        await wait_cards(service, 1, timeout=15)
+        (sent,) = await rows(service, Delivery)
+        assert (sent.status, sent.lease_owner, sent.lease_until) == ("sent", None, None)
+
+
+async def test_an_error_in_one_delivery_strands_none_of_its_channel(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS")
+        sender = service.app[PIPELINE_KEY].sender
+        await sender.stop()  # queue three cards, then let one claim take them all
+        gumado = service.sandboxes.gumado
+        gumado.register_webhook(service.webhook_url)
+        reviews = [gumado.add_review(rating=5) for _ in range(3)]
+        await wait_for(lambda: _count_is(service, 3), what="three queued cards")
+        bad, *good = sorted(d.id for d in await rows(service, Delivery))
+        # A row the card builder cannot take (a mention that is not a Slack id string).
+        async with service.deps.sessions() as session, session.begin():
+            await session.execute(update(Delivery).where(Delivery.id == bad).values(mentions=[5]))
+        sender.start()
+
+        await wait_for(lambda: len(cards(service)) == 2, what="the channel's other cards")
+        for review in reviews[1:]:
+            assert len(cards_of(service, review["id"])) == 1
+        # The failing card is retried with backoff; between tries nothing is held.
+        await wait_for(
+            lambda: _count_is(service, 1, Delivery.id == bad, Delivery.attempts >= 2),
+            what="the failing card retried",
+        )
+        await sender.stop()
+        assert await count(service, Delivery, Delivery.status == "sending") == 0
+        (failed,) = await rows(service, Delivery, Delivery.id == bad)
+        assert (failed.status, failed.last_error) == ("pending", "an unexpected error")
+        assert failed.lease_owner is None
+        sent = await rows(service, Delivery, Delivery.id.in_(good))
+        assert {d.status for d in sent} == {"sent"}
+
+
+async def _count_is(service: Service, wanted: int, *where: Any) -> bool:
+    return await count(service, Delivery, *where) == wanted
