@@ -15,7 +15,8 @@ import random
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 from tenacity import (
@@ -251,3 +252,39 @@ class PlatformHTTP:
             # so it resets within one window from now: waiting that long may idle for part of
             # a window but never draws a 429.
             self.limiter.block_for(self.limiter.period)
+
+
+class PacedHTTPClient:
+    """What both platform clients expose of their :class:`PlatformHTTP`: pacing and closing."""
+
+    _http: PlatformHTTP
+
+    @property
+    def headroom(self) -> int:
+        """Requests our own pacing still allows in the current minute (for status displays)."""
+        return self._http.limiter.headroom
+
+    @property
+    def rate_limit(self) -> int:
+        """Requests our pacing allows per window (the headroom counts down from this)."""
+        return self._http.limiter.max_calls
+
+    @property
+    def pacing_delay(self) -> float:
+        """Seconds a request made now would wait first: our pacing or the platform's Retry-After."""
+        return self._http.limiter.delay()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -27,7 +26,7 @@ from bot.providers.cloutly.parse import (
     safe_id,
     source_display_name,
 )
-from bot.providers.http import PlatformHTTP, StatusObserver
+from bot.providers.http import PacedHTTPClient, PlatformHTTP, StatusObserver
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 # The converters live in cloutly_parse; re-exported so callers need one import.
@@ -58,7 +57,7 @@ def _messages(response: httpx.Response) -> list[str]:
     return []
 
 
-class CloutlyClient:
+class CloutlyClient(PacedHTTPClient):
     """Async client of the Cloutly API; every answer is normalized to the ``base`` models."""
 
     platform: Literal["cloutly"] = PLATFORM
@@ -99,36 +98,6 @@ class CloutlyClient:
 
     def __repr__(self) -> str:
         return f"CloutlyClient(base_url={str(self._http.base_url)!r})"
-
-    @property
-    def headroom(self) -> int:
-        """Requests our pacing still allows in the current minute."""
-        return self._http.limiter.headroom
-
-    @property
-    def rate_limit(self) -> int:
-        """Requests our pacing allows per window (the headroom counts down from this)."""
-        return self._http.limiter.max_calls
-
-    @property
-    def pacing_delay(self) -> float:
-        """Seconds a request made now would wait first: our pacing or the platform's Retry-After."""
-        return self._http.limiter.delay()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> CloutlyClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def list_businesses(self) -> list[Organization]:
         """``GET /businesses``: the account's businesses (locations) and their sources."""

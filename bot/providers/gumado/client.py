@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Callable, Sequence
-from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, TypeVar
 from urllib.parse import quote
 
@@ -51,7 +50,7 @@ from bot.providers.gumado.parse import (
     webhook_event,
     webhook_object_id,
 )
-from bot.providers.http import PlatformHTTP, StatusObserver
+from bot.providers.http import PacedHTTPClient, PlatformHTTP, StatusObserver
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 __all__ = [
@@ -84,7 +83,7 @@ def _path_id(value: str | int) -> str:
     return quote(str(value), safe="")
 
 
-class GumadoClient:
+class GumadoClient(PacedHTTPClient):
     """Typed access to every endpoint of the Gumado API document."""
 
     platform: Platform = "gumado"
@@ -138,36 +137,6 @@ class GumadoClient:
     def base_url(self) -> str:
         """The API base URL requests go to (no credentials in it)."""
         return str(self._http.base_url)
-
-    @property
-    def headroom(self) -> int:
-        """Requests our own pacing still allows in the current minute (for status displays)."""
-        return self._http.limiter.headroom
-
-    @property
-    def rate_limit(self) -> int:
-        """Requests our pacing allows per window (the headroom counts down from this)."""
-        return self._http.limiter.max_calls
-
-    @property
-    def pacing_delay(self) -> float:
-        """Seconds a request made now would wait first: our pacing or the platform's Retry-After."""
-        return self._http.limiter.delay()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> GumadoClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # ---------------------------------------------------------------- endpoints
 
