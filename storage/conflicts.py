@@ -8,10 +8,10 @@ rare; the retry makes "rare" harmless.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import structlog
 from sqlalchemy.exc import DBAPIError
 from tenacity import (
     AsyncRetrying,
@@ -23,7 +23,7 @@ from tenacity import (
 
 __all__ = ["CONFLICT_STATES", "is_conflict", "retry_conflicts"]
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
@@ -43,9 +43,9 @@ def is_conflict(exc: BaseException) -> bool:
 def _note(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
     log.warning(
-        "database conflict (%s), running the transaction again (attempt %d)",
-        type(error.orig).__name__ if isinstance(error, DBAPIError) else "?",
-        state.attempt_number + 1,
+        "database_conflict_retry",
+        error_type=type(error.orig).__name__ if isinstance(error, DBAPIError) else "?",
+        attempt=state.attempt_number + 1,
     )
 
 

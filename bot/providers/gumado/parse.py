@@ -155,6 +155,18 @@ def _lenient(read: Callable[[], T]) -> T | None:
         return None
 
 
+def _review_state(data: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """The webhook's review-state fields (taken from API answers too, when present)."""
+    return {
+        "hidden": _flag(data, "hidden"),
+        "verified": _flag(data, "verified"),
+        "original_rating": _lenient(lambda: _rating(data, "original_rating", what)),
+        "edited_at": _lenient(lambda: _optional_timestamp(data, "review_updated_on", what)),
+        "replied": _flag(data, "replied"),
+        "reply_url": _lenient(lambda: _optional_text(data, "reply_url", what)),
+    }
+
+
 def review_from_api(payload: object) -> Review:
     """Normalize one item of ``GET /reviews`` ``data`` (the document's "Example Response").
 
@@ -181,12 +193,7 @@ def review_from_api(payload: object) -> Review:
         reply=_optional_text(data, "reply", what),
         reply_at=_optional_timestamp(data, "reply_date", what),
         updated_at=_optional_timestamp(data, "updated_at", what),
-        hidden=_flag(data, "hidden"),
-        verified=_flag(data, "verified"),
-        original_rating=_lenient(lambda: _rating(data, "original_rating", what)),
-        edited_at=_lenient(lambda: _optional_timestamp(data, "review_updated_on", what)),
-        replied=_flag(data, "replied"),
-        reply_url=_lenient(lambda: _optional_text(data, "reply_url", what)),
+        **_review_state(data, what),
     )
 
 
@@ -240,12 +247,7 @@ def review_from_webhook(payload: object) -> Review:
         reply=_optional_text(data, "reply_message", what),
         reply_at=_optional_timestamp(data, "reply_published_on", what),
         updated_at=_optional_timestamp(data, "updated_at", what),
-        hidden=_flag(data, "hidden"),
-        verified=_flag(data, "verified"),
-        original_rating=_lenient(lambda: _rating(data, "original_rating", what)),
-        edited_at=_lenient(lambda: _optional_timestamp(data, "review_updated_on", what)),
-        replied=_flag(data, "replied"),
-        reply_url=_lenient(lambda: _optional_text(data, "reply_url", what)),
+        **_review_state(data, what),
     )
 
 
