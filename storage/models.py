@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -279,6 +280,10 @@ class Delivery(Base):
     # The lease of the process posting (or updating) the card: see storage/repositories/deliveries.
     lease_owner: Mapped[str | None] = mapped_column(String(32))
     lease_until: Mapped[datetime | None]
+    # Slack times between which an attempt of unknown outcome may have posted the card (or,
+    # once sent, its update note); NULL when nothing of it can be in Slack. See migration 0005.
+    unsure_from: Mapped[float | None] = mapped_column(Float)
+    unsure_to: Mapped[float | None] = mapped_column(Float)
 
 
 class DigestRun(Base):

@@ -34,6 +34,7 @@ from bot.pipeline.slack_calls import (
     RateLimited,
     SlackFailure,
     Transient,
+    Unanswered,
     find_message_with_metadata,
     post_message,
     sender_client,
@@ -175,7 +176,8 @@ class DigestService:
         metrics = self.deps.metrics
         failure: SlackFailure | None = None
         for attempt in range(POST_ATTEMPTS):
-            if run is not None and (attempt or isinstance(failure, Transient)):
+            # Only a post that got no answer may have gone through (an error answer did not).
+            if run is not None and isinstance(failure, Unanswered):
                 found = await find_message_with_metadata(
                     client, channel, EVENT_TYPE_DIGEST, lambda p: p.get("run") == run, metrics
                 )

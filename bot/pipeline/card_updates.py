@@ -1,9 +1,11 @@
 """Keeping posted cards current: ``chat.update`` in place, plus one thread note per change.
 
 The edit is idempotent (the card is rebuilt from the current review). The note carries a key
-(the note and the review state it describes) in its message metadata; before posting it, the
-card's thread is searched for that key, so a crash between the post and clearing the flag
-does not post it twice. The flag is cleared only if nothing changed meanwhile (note, handler
+(the note and the review state it describes) in its message metadata. When an earlier note
+post's outcome is unknown (it timed out, or its process died holding the lease: the row's
+``unsure_from``/``_to`` say when), the card's thread is searched for that key first, within
+the install's history tier, so a crash between the post and clearing the flag does not post it
+twice; otherwise the note is posted without reading the thread. The flag is cleared only if nothing changed meanwhile (note, handler
 or review); otherwise the next pass redoes the update with the newer state. A card being
 updated is leased like a delivery being posted (owner and expiry in its row), and the writes
 after the Slack calls check the owner.
@@ -16,22 +18,25 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.blocks.card import build_update_reply
+from bot.blocks.card import EVENT_TYPE_UPDATE_NOTE, build_update_reply
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.pipeline import history
 from bot.pipeline.claims import ClaimRegistry
+from bot.pipeline.history import Unsure, look_for_posts, unanswered_window
 from bot.pipeline.records import CardNames, card_for_delivery
 from bot.pipeline.slack_calls import (
     Permanent,
     RateLimited,
     Transient,
-    find_update_note,
+    Unanswered,
     post_message,
     slack_call,
 )
 from bot.pipeline.worker import WriteGate
 from storage.models import Delivery
 from storage.repositories.deliveries import (
+    Window,
     defer_update,
     drop_update,
     due_updates,
@@ -90,6 +95,7 @@ async def _take(
             owner=claims.owner,
             now=deps.clock(),
             until=sender.lease_until(),
+            started=sender.unsure_since(),
         )
     if taken:
         claims.hold([delivery.id], since=since)
@@ -117,6 +123,10 @@ async def _update_card(
     note = delivery.update_note
     channel, ts = delivery.channel_id, delivery.message_ts
     pace = sender.pacer.of(delivery.team_id, channel)
+    # Where an earlier attempt's note may be in the thread (as the row said when taken).
+    unsure: Window | None = None
+    if delivery.unsure_from is not None:
+        unsure = (delivery.unsure_from, delivery.unsure_to)
     try:
         await slack_call(
             "chat.update",
@@ -132,23 +142,59 @@ async def _update_card(
         metrics.card_updates.labels("updated").inc()
         if note:
             key = note_key(note, review.content_hash)
-            posted = await find_update_note(
-                client, channel, ts, delivery_id=delivery.id, note_key=key, metrics=metrics
-            )
+            if unsure is not None:
+                looked = await look_for_posts(
+                    client,
+                    team_id=delivery.team_id,
+                    channel=channel,
+                    thread_ts=ts,
+                    unsure=[Unsure(key, *unsure)],
+                    event_type=EVENT_TYPE_UPDATE_NOTE,
+                    key_field="note_key",
+                    budget=sender.history,
+                    metrics=metrics,
+                    now=sender.wall,
+                )
+                if key in looked.unsettled:
+                    left = looked.unsettled[key]
+                    await _defer(
+                        deps,
+                        gate,
+                        sender,
+                        owner,
+                        delivery,
+                        looked.retry_after,
+                        "waiting to read the card's thread",
+                        unsure=(left.start, left.end),
+                    )
+                    return
+                posted = key in looked.found
+                unsure = None
+            else:
+                posted = False
             if not posted and not claims.safe_to_call(delivery.id):
                 log.warning("card_update_lease_unsure", delivery_id=delivery.id)
                 return  # the lease lapses and the update (and its note) is redone then
             if not posted:
                 reply = build_update_reply(note, delivery_id=delivery.id, note_key=key)
                 pace.take()
-                await post_message(client, channel, {**reply, "thread_ts": ts}, metrics)
+                started = sender.unsure_since()
+                try:
+                    await post_message(client, channel, {**reply, "thread_ts": ts}, metrics)
+                except Unanswered:
+                    unsure = unanswered_window(started, sender.wall())
+                    raise
                 metrics.card_updates.labels("noted").inc()
     except RateLimited as exc:
         pace.block(exc.retry_after)
-        await _defer(deps, gate, sender, owner, delivery, exc.retry_after, exc.reason)
+        await _defer(
+            deps, gate, sender, owner, delivery, exc.retry_after, exc.reason, unsure=unsure
+        )
         return
     except Transient as exc:
-        await _defer(deps, gate, sender, owner, delivery, RETRY_SECONDS, exc.reason)
+        # After no answer, the thread is read once the note could have landed.
+        wait = history.LANDING_SECONDS if isinstance(exc, Unanswered) else RETRY_SECONDS
+        await _defer(deps, gate, sender, owner, delivery, wait, exc.reason, unsure=unsure)
         return
     except Permanent as exc:
         await _drop(deps, gate, sender, owner, delivery, f"card update failed: {exc.reason}")
@@ -174,11 +220,13 @@ async def _defer(
     delivery: Delivery,
     seconds: float,
     reason: str,
+    *,
+    unsure: Window | None,
 ) -> None:
     at = deps.clock() + timedelta(seconds=seconds)
     async with gate.hold(), deps.sessions() as session, session.begin():
         done = await defer_update(
-            session, delivery_id=delivery.id, owner=owner, at=at, error=reason
+            session, delivery_id=delivery.id, owner=owner, at=at, error=reason, unsure=unsure
         )
     if not done:
         sender.lease_lost(delivery.id, "update_deferred")

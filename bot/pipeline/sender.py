@@ -3,10 +3,15 @@
 A claimed delivery is committed as ``sending`` (one more attempt counted) under this
 process's lease (owner and expiry in the row), renewed while its post runs. Every write after
 the post checks the owner: a process that lost its lease writes nothing, and whoever holds the
-row next settles the post's outcome. Before posting a delivery that was attempted before —
-after a 5xx or timeout, or recovered once its lease expired — the channel's recent history is
-searched for a card carrying its delivery id in the message metadata; if one is there, its
-``ts`` is adopted instead of posting again.
+row next settles the post's outcome.
+
+A post whose outcome is unknown — it timed out or lost its connection, or its process died —
+leaves the stretch of Slack time it may have landed in on the row (``unsure_from``/``_to``).
+Before such a delivery is posted again, one history read per channel looks for all of that
+channel's unknown cards by the delivery id in their metadata (``bot/pipeline/history.py``,
+within the install's history tier); a card found is adopted, one known absent is posted, and
+one the read could not settle waits for the next read without holding up the channel's other
+cards. An error answer (5xx, 429, a refusal) means nothing was posted: no history is read.
 
 An error in one delivery ends neither its channel's loop nor the others': it is logged, the
 delivery retried later (or its lease left to expire), and the next card goes on.
@@ -21,27 +26,42 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks.card import EVENT_TYPE_REVIEW_CARD
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.pipeline import history
 from bot.pipeline.card_updates import update_due_cards
 from bot.pipeline.claims import ClaimRegistry
+from bot.pipeline.history import (
+    CLOCK_MARGIN_SECONDS,
+    TIER1,
+    TIER3,
+    HistoryBudget,
+    Lookup,
+    Unsure,
+    look_for_posts,
+    unanswered_window,
+)
 from bot.pipeline.pacing import Pacer
 from bot.pipeline.records import CardNames, card_for_delivery
 from bot.pipeline.slack_calls import (
     Permanent,
     RateLimited,
     Transient,
-    find_card_message,
+    Unanswered,
     post_message,
     sender_client,
 )
 from bot.pipeline.worker import Worker, WriteGate
 from storage.models import Delivery
 from storage.repositories.deliveries import (
+    KEEP,
+    Window,
     due_deliveries,
     fail_delivery,
     mark_sending,
@@ -84,6 +104,14 @@ class Sender(Worker):
         self.pacer = Pacer()
         self._clients: dict[str, tuple[AsyncWebClient, AsyncWebClient]] = {}
         self._due_at: float | None = None
+        # An OAuth (distributed) install reads history at Tier 1, an internal app at Tier 3.
+        self.history = HistoryBudget(TIER1 if deps.installations is not None else TIER3)
+        self.wall = time.time
+        """Slack's clock, for the windows unknown posts leave (``ts`` are epoch seconds)."""
+
+    def unsure_since(self) -> float:
+        """Where a post that starts now may land, give or take the clocks' difference."""
+        return self.wall() - CLOCK_MARGIN_SECONDS
 
     def idle_hint(self) -> bool:
         """Idle unless a post or update is due within the busy horizon."""
@@ -177,12 +205,15 @@ class Sender(Worker):
                 taken[key] += 1
                 # This attempt's number, before the claim's UPDATE counts it in the loaded row.
                 wanted.append((delivery, delivery.attempts + 1))
+            # The rows stay as loaded (their window before this claim opens it): detach them.
+            session.expunge_all()
             claimed = set(
                 await mark_sending(
                     session,
                     delivery_ids=[d.id for d, _ in wanted],
                     owner=self._claims.owner,
                     until=self.lease_until(),
+                    started=self.unsure_since(),
                 )
             )
         self._claims.hold(claimed, since=since)
@@ -205,15 +236,34 @@ class Sender(Worker):
 
     async def _send_channel(self, deliveries: list[tuple[Delivery, int]]) -> None:
         """Post one channel's cards in order; a 429 puts the rest back untried."""
+        looked = await self._look_for_unknown_posts(deliveries)
         waiting: float | None = None
         for delivery, attempt in deliveries:
             try:
-                if waiting is not None:
+                key = str(delivery.id)
+                if key in looked.found:
+                    await self._record_sent(delivery, looked.found[key], adopted=True)
+                elif key in looked.unsettled:
+                    # Its earlier post may be in the channel: wait for the next history read
+                    # (the other cards go on meanwhile).
+                    left = looked.unsettled[key]
                     await self._reschedule(
-                        delivery, waiting, "waiting for Slack's rate limit", undo_attempt=True
+                        delivery,
+                        looked.retry_after,
+                        "waiting to read the channel's history",
+                        unsure=(left.start, left.end),
+                        undo_attempt=True,
                     )
-                    continue
-                waiting = await self._deliver(delivery, attempt)
+                elif waiting is not None:
+                    await self._reschedule(
+                        delivery,
+                        waiting,
+                        "waiting for Slack's rate limit",
+                        unsure=None,
+                        undo_attempt=True,
+                    )
+                else:
+                    waiting = await self._deliver(delivery, attempt)
             except (SQLAlchemyError, OSError) as exc:
                 # The database is briefly unreachable: a warning, not a traceback.
                 log.warning(
@@ -228,21 +278,61 @@ class Sender(Worker):
             finally:
                 self._claims.release(delivery.id)
 
+    async def _look_for_unknown_posts(self, deliveries: list[tuple[Delivery, int]]) -> Lookup:
+        """One history read for the channel's deliveries whose earlier post may be there."""
+        unsure = [
+            Unsure(str(d.id), d.unsure_from, d.unsure_to)
+            for d, _ in deliveries
+            if d.unsure_from is not None
+        ]
+        if not unsure:
+            return Lookup()
+        first = deliveries[0][0]
+        try:
+            client = self.client_for(first.team_id)
+        except LookupError:
+            return Lookup(absent={u.key for u in unsure})  # each then fails as not installed
+        try:
+            looked = await look_for_posts(
+                client,
+                team_id=first.team_id,
+                channel=first.channel_id,
+                unsure=unsure,
+                event_type=EVENT_TYPE_REVIEW_CARD,
+                key_field="delivery_id",
+                budget=self.history,
+                metrics=self._deps.metrics,
+                now=self.wall,
+            )
+        except Exception:
+            log.exception("slack_history_error", channel=first.channel_id)
+            return Lookup(unsettled={u.key: u for u in unsure}, retry_after=30.0)
+        log.info(
+            "unknown_posts_looked_up",
+            channel=first.channel_id,
+            found=len(looked.found),
+            absent=len(looked.absent),
+            unsettled=len(looked.unsettled),
+        )
+        return looked
+
     async def _after_error(self, delivery: Delivery, attempt: int) -> None:
-        """Retry a delivery that raised (reconciling first); if even that fails, let it expire."""
+        """Retry a delivery that raised; if even that fails, let its lease expire.
+
+        Its window stays as the claim left it: the error may have come after the post.
+        """
         try:
             if attempt >= MAX_ATTEMPTS:
                 await self._fail(delivery, "an unexpected error, repeatedly")
             else:
-                await self._reschedule(delivery, backoff_seconds(attempt), "an unexpected error")
+                await self._reschedule(
+                    delivery, backoff_seconds(attempt), "an unexpected error", unsure=KEEP
+                )
         except Exception:  # the database is likely down: the lease lapses
             log.warning("delivery_left_to_lease_expiry", delivery_id=delivery.id)
 
     async def _deliver(self, delivery: Delivery, attempt: int) -> float | None:
-        """Post (or adopt) one card; returns a Retry-After wait when Slack said 429.
-
-        ``attempt`` > 1: an earlier attempt may have reached Slack, so look for it first.
-        """
+        """Post one card; returns a Retry-After wait when Slack said 429."""
         deps = self._deps
         metrics = deps.metrics
         try:
@@ -257,35 +347,45 @@ class Sender(Worker):
             return None
         payload, _ = built
         pace = self.pacer.of(delivery.team_id, delivery.channel_id)
+        if not self._claims.safe_to_call(delivery.id):
+            # Renewals failed: the lease may lapse mid-post. Leave the row to expire;
+            # whoever recovers it looks for the card before posting.
+            log.warning("delivery_lease_unsure", delivery_id=delivery.id)
+            return None
+        started = self.unsure_since()
         try:
-            ts = None
-            if attempt > 1:
-                ts = await find_card_message(client, delivery.channel_id, delivery.id, metrics)
-            adopted = ts is not None
-            if ts is None:
-                if not self._claims.safe_to_call(delivery.id):
-                    # Renewals failed: the lease may lapse mid-post. Leave the row to expire;
-                    # whoever recovers it reconciles before posting.
-                    log.warning("delivery_lease_unsure", delivery_id=delivery.id)
-                    return None
-                pace.take()
-                ts = await post_message(client, delivery.channel_id, payload, metrics)
+            pace.take()
+            ts = await post_message(client, delivery.channel_id, payload, metrics)
         except RateLimited as exc:
             pace.block(exc.retry_after)
-            # A 429 means Slack did nothing: this attempt does not count (nor need reconciling).
-            await self._reschedule(delivery, exc.retry_after, exc.reason, undo_attempt=True)
+            # A 429 means Slack did nothing: this attempt does not count.
+            await self._reschedule(
+                delivery, exc.retry_after, exc.reason, unsure=None, undo_attempt=True
+            )
             metrics.deliveries.labels("retried").inc()
             return exc.retry_after
         except Transient as exc:
+            unsure: Window | None = None
+            wait = backoff_seconds(attempt)
+            if isinstance(exc, Unanswered):
+                # No answer: the card may land until the window's end; look after that.
+                unsure = unanswered_window(started, self.wall())
+                wait = max(wait, history.LANDING_SECONDS)
             if attempt >= MAX_ATTEMPTS:
                 await self._fail(delivery, f"Slack kept failing: {exc.reason}")
             else:
-                await self._reschedule(delivery, backoff_seconds(attempt), exc.reason)
+                await self._reschedule(delivery, wait, exc.reason, unsure=unsure)
                 metrics.deliveries.labels("retried").inc()
             return None
         except Permanent as exc:
             await self._fail(delivery, exc.reason)
             return None
+        await self._record_sent(delivery, ts, adopted=False)
+        return None
+
+    async def _record_sent(self, delivery: Delivery, ts: str, *, adopted: bool) -> None:
+        """Record the card's ``ts`` (posted now, or found from an earlier attempt)."""
+        deps = self._deps
         async with self._gate.hold(), deps.sessions() as session, session.begin():
             recorded = await mark_sent(
                 session,
@@ -297,12 +397,17 @@ class Sender(Worker):
         if not recorded:
             # Its lease lapsed and another process took it: that one adopts this card.
             self.lease_lost(delivery.id, "sent")
-            return None
-        metrics.deliveries.labels("adopted" if adopted else "sent").inc()
-        return None
+            return
+        deps.metrics.deliveries.labels("adopted" if adopted else "sent").inc()
 
     async def _reschedule(
-        self, delivery: Delivery, seconds: float, reason: str, *, undo_attempt: bool = False
+        self,
+        delivery: Delivery,
+        seconds: float,
+        reason: str,
+        *,
+        unsure: Window | Literal["keep"] | None,
+        undo_attempt: bool = False,
     ) -> None:
         deps = self._deps
         at = deps.clock() + timedelta(seconds=seconds)
@@ -313,6 +418,7 @@ class Sender(Worker):
                 owner=self._claims.owner,
                 at=at,
                 error=reason,
+                unsure=unsure,
                 undo_attempt=undo_attempt,
             )
         if not done:

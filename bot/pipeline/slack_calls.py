@@ -1,7 +1,8 @@
 """The Slack Web API calls the sender makes, with Slack's answers sorted into three outcomes.
 
-``RateLimited`` (429: wait ``Retry-After``), ``Transient`` (5xx, timeouts, dropped
-connections: back off; the call may or may not have taken effect) and ``Permanent``
+``RateLimited`` (429: wait ``Retry-After``), ``Transient`` (a 5xx answer, or no connection:
+back off; nothing happened), its kind ``Unanswered`` (a timeout or a connection dropped after
+the request went out: the call may or may not have taken effect) and ``Permanent``
 (``channel_not_found``, ``invalid_auth`` …: retrying cannot help).
 """
 
@@ -17,7 +18,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.blocks.card import EVENT_TYPE_REVIEW_CARD, EVENT_TYPE_UPDATE_NOTE
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.providers.http import parse_retry_after
@@ -27,9 +27,8 @@ __all__ = [
     "RateLimited",
     "SlackFailure",
     "Transient",
-    "find_card_message",
+    "Unanswered",
     "find_message_with_metadata",
-    "find_update_note",
     "join_channel",
     "post_message",
     "sender_client",
@@ -64,7 +63,11 @@ class RateLimited(SlackFailure):
 
 
 class Transient(SlackFailure):
-    """5xx, timeout or a dropped connection: the call may have taken effect."""
+    """A 5xx answer, or Slack could not be reached: try again later; nothing happened."""
+
+
+class Unanswered(Transient):
+    """A timeout or a connection dropped once the request was out: it may have taken effect."""
 
 
 class Permanent(SlackFailure):
@@ -107,8 +110,10 @@ async def slack_call(
         return await call()
     except SlackApiError as exc:
         raise _classify(exc, method, metrics) from exc
-    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except aiohttp.ClientConnectorError as exc:  # no connection: the request never went out
         raise Transient(f"Slack {method} failed: {type(exc).__name__}") from exc
+    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise Unanswered(f"Slack {method} failed: {type(exc).__name__}") from exc
 
 
 async def join_channel(client: AsyncWebClient, channel: str, metrics: Metrics) -> bool:
@@ -202,49 +207,3 @@ async def find_message_with_metadata(
             if payload is not None and wanted(payload):
                 return str(message["ts"])
     return None
-
-
-async def find_card_message(
-    client: AsyncWebClient, channel: str, delivery_id: int, metrics: Metrics
-) -> str | None:
-    """The ts of a card already posted for ``delivery_id`` in the channel's recent history."""
-    return await find_message_with_metadata(
-        client,
-        channel,
-        EVENT_TYPE_REVIEW_CARD,
-        lambda payload: str(payload.get("delivery_id")) == str(delivery_id),
-        metrics,
-    )
-
-
-async def find_update_note(
-    client: AsyncWebClient,
-    channel: str,
-    thread_ts: str,
-    *,
-    delivery_id: int,
-    note_key: str,
-    metrics: Metrics,
-) -> bool:
-    """True if the card's thread already holds the update note ``note_key``."""
-
-    async def read(cursor: str | None) -> AsyncSlackResponse:
-        return await client.conversations_replies(
-            channel=channel,
-            ts=thread_ts,
-            limit=HISTORY_PAGE,
-            include_all_metadata=True,
-            cursor=cursor,
-        )
-
-    pages = await _readable(client, channel, read, metrics, "conversations.replies")
-    for page in pages or ():
-        for message in page.get("messages") or ():
-            payload = _metadata_payload(message, EVENT_TYPE_UPDATE_NOTE)
-            if (
-                payload is not None
-                and str(payload.get("delivery_id")) == str(delivery_id)
-                and payload.get("note_key") == note_key
-            ):
-                return True
-    return False

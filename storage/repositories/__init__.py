@@ -21,6 +21,8 @@ from storage.repositories.connections import (
     upsert_connection,
 )
 from storage.repositories.deliveries import (
+    KEEP,
+    Window,
     combine_notes,
     defer_update,
     deliveries_of_review,
@@ -71,11 +73,13 @@ from storage.repositories.reviews import (
 )
 
 __all__ = [
+    "KEEP",
     "LocationLike",
     "NewInboundEvent",
     "OrganizationLike",
     "ReviewLike",
     "ReviewUpsert",
+    "Window",
     "all_connections",
     "claim_digest_run",
     "claim_pending_events",

@@ -4,12 +4,17 @@ A delivery being posted (or a posted card being updated) carries a lease: ``leas
 (the process) and ``lease_until``. Every write after a Slack call checks the owner, so a
 process whose lease lapsed and was taken over writes nothing; only an expired lease is
 recovered.
+
+``unsure_from`` / ``unsure_to`` (Slack times) say where an attempt of unknown outcome may have
+posted: a claim opens the window at its start, a known outcome closes it, and a process that
+dies leaves it open, so whoever recovers the row reads only that stretch of history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +23,9 @@ from storage.models import Delivery, Review
 from storage.repositories._dialect import dialect_insert, is_postgresql
 
 __all__ = [
+    "KEEP",
     "NOTE_SEPARATOR",
+    "Window",
     "combine_notes",
     "defer_update",
     "deliveries_of_review",
@@ -42,6 +49,11 @@ __all__ = [
     "set_handled",
     "take_update",
 ]
+
+Window = tuple[float, float | None]
+"""Slack times between which an earlier attempt may have posted (end None: up to now)."""
+KEEP: Literal["keep"] = "keep"
+"""For ``reschedule_delivery``/``defer_update``: leave the row's window as it is."""
 
 NOTE_SEPARATOR = " · "
 NOTE_LIMIT = 1000
@@ -113,10 +125,32 @@ def _lease_expired(now: datetime) -> ColumnElement[bool]:
     return or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now)
 
 
+def _window_values(unsure: Window | Literal["keep"] | None) -> dict[str, object]:
+    if unsure == KEEP:
+        return {}
+    if unsure is None:
+        return {"unsure_from": None, "unsure_to": None}
+    return {"unsure_from": unsure[0], "unsure_to": unsure[1]}
+
+
+def _open_window(started: float) -> dict[str, object]:
+    """From now on an attempt may post: the window opens (or widens) at ``started``."""
+    return {"unsure_from": func.coalesce(Delivery.unsure_from, started), "unsure_to": None}
+
+
 async def mark_sending(
-    session: AsyncSession, *, delivery_ids: Sequence[int], owner: str, until: datetime
+    session: AsyncSession,
+    *,
+    delivery_ids: Sequence[int],
+    owner: str,
+    until: datetime,
+    started: float,
 ) -> list[int]:
-    """Claim pending deliveries for posting under ``owner``'s lease; returns those claimed."""
+    """Claim pending deliveries for posting under ``owner``'s lease; returns those claimed.
+
+    ``started`` (Slack time, a little before now): if the process dies holding the lease, a
+    card may be in the channel from then on.
+    """
     if not delivery_ids:
         return []
     result = await session.execute(
@@ -127,6 +161,7 @@ async def mark_sending(
             attempts=Delivery.attempts + 1,
             lease_owner=owner,
             lease_until=until,
+            **_open_window(started),
         )
         .returning(Delivery.id)
     )
@@ -159,7 +194,14 @@ async def mark_sent(
             Delivery.status == "sending",
             Delivery.lease_owner == owner,
         )
-        .values(status="sent", message_ts=message_ts, sent_at=now, last_error=None, **_LEASE_FREE)
+        .values(
+            status="sent",
+            message_ts=message_ts,
+            sent_at=now,
+            last_error=None,
+            **_LEASE_FREE,
+            **_window_values(None),
+        )
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -172,17 +214,20 @@ async def reschedule_delivery(
     owner: str,
     at: datetime,
     error: str,
+    unsure: Window | Literal["keep"] | None,
     undo_attempt: bool = False,
 ) -> bool:
     """Put a claimed delivery back in the queue until ``at``; False if ``owner`` lost it.
 
-    ``undo_attempt``: it was never tried (its channel got a 429 first), so no reconcile is needed.
+    ``unsure``: where this or an earlier attempt may have posted (None: nowhere; ``KEEP``: as
+    the row says). ``undo_attempt``: it was never tried (its channel got a 429 first).
     """
     values: dict[str, object] = {
         "status": "pending",
         "next_attempt_at": at,
         "last_error": error[:ERROR_LIMIT],
         **_LEASE_FREE,
+        **_window_values(unsure),
     }
     if undo_attempt:
         values["attempts"] = Delivery.attempts - 1
@@ -208,7 +253,9 @@ async def fail_delivery(session: AsyncSession, *, delivery_id: int, owner: str, 
             Delivery.status == "sending",
             Delivery.lease_owner == owner,
         )
-        .values(status="failed", last_error=error[:ERROR_LIMIT], **_LEASE_FREE)
+        .values(
+            status="failed", last_error=error[:ERROR_LIMIT], **_LEASE_FREE, **_window_values(None)
+        )
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -217,7 +264,7 @@ async def fail_delivery(session: AsyncSession, *, delivery_id: int, owner: str, 
 async def recover_expired(session: AsyncSession, *, now: datetime) -> list[int]:
     """Requeue ``sending`` deliveries whose lease expired (their process died or lost touch).
 
-    Their attempts say "reconcile": the next claimer looks for the card before posting.
+    Their window stays open from their claim: the next claimer looks for the card there first.
     """
     result = await session.execute(
         update(Delivery)
@@ -228,12 +275,14 @@ async def recover_expired(session: AsyncSession, *, now: datetime) -> list[int]:
     return sorted(result.scalars())
 
 
-async def release_lease(session: AsyncSession, *, delivery_id: int, owner: str) -> bool:
-    """Let go of ``owner``'s lease on a delivery without changing anything else."""
+async def release_lease(
+    session: AsyncSession, *, delivery_id: int, owner: str, settled: bool = False
+) -> bool:
+    """Let go of ``owner``'s lease on a delivery (``settled``: nothing of it is in doubt)."""
     result = await session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
-        .values(**_LEASE_FREE)
+        .values(**_LEASE_FREE, **(_window_values(None) if settled else {}))
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -325,9 +374,18 @@ async def due_updates(session: AsyncSession, *, now: datetime, limit: int) -> li
 
 
 async def take_update(
-    session: AsyncSession, *, delivery_id: int, owner: str, now: datetime, until: datetime
+    session: AsyncSession,
+    *,
+    delivery_id: int,
+    owner: str,
+    now: datetime,
+    until: datetime,
+    started: float,
 ) -> bool:
-    """Lease a posted card for its update; False if it is not due or someone holds it."""
+    """Lease a posted card for its update; False if it is not due or someone holds it.
+
+    The window opens at ``started``: until the update is settled its note may be in the thread.
+    """
     result = await session.execute(
         update(Delivery)
         .where(
@@ -336,7 +394,7 @@ async def take_update(
             Delivery.update_pending.is_(True),
             _lease_expired(now),
         )
-        .values(lease_owner=owner, lease_until=until)
+        .values(lease_owner=owner, lease_until=until, **_open_window(started))
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -367,23 +425,37 @@ async def finish_update(
             Delivery.handled_by.is_not_distinct_from(seen_handled_by),
             current_review.exists(),
         )
-        .values(update_pending=False, update_note=None, **_LEASE_FREE)
+        .values(update_pending=False, update_note=None, **_LEASE_FREE, **_window_values(None))
         .returning(Delivery.id)
     )
     if result.scalar_one_or_none() is not None:
         return True
-    await release_lease(session, delivery_id=delivery_id, owner=owner)
+    await release_lease(session, delivery_id=delivery_id, owner=owner, settled=True)
     return False
 
 
 async def defer_update(
-    session: AsyncSession, *, delivery_id: int, owner: str, at: datetime, error: str
+    session: AsyncSession,
+    *,
+    delivery_id: int,
+    owner: str,
+    at: datetime,
+    error: str,
+    unsure: Window | Literal["keep"] | None,
 ) -> bool:
-    """Try a card update again at ``at``; False if ``owner`` lost the card's lease."""
+    """Try a card update again at ``at``; False if ``owner`` lost the card's lease.
+
+    ``unsure``: where its note may already be in the thread (as in ``reschedule_delivery``).
+    """
     result = await session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
-        .values(next_attempt_at=at, last_error=error[:ERROR_LIMIT], **_LEASE_FREE)
+        .values(
+            next_attempt_at=at,
+            last_error=error[:ERROR_LIMIT],
+            **_LEASE_FREE,
+            **_window_values(unsure),
+        )
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
@@ -395,7 +467,11 @@ async def drop_update(session: AsyncSession, *, delivery_id: int, owner: str, er
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
         .values(
-            update_pending=False, update_note=None, last_error=error[:ERROR_LIMIT], **_LEASE_FREE
+            update_pending=False,
+            update_note=None,
+            last_error=error[:ERROR_LIMIT],
+            **_LEASE_FREE,
+            **_window_values(None),
         )
         .returning(Delivery.id)
     )

@@ -31,8 +31,8 @@ async def test_slack_500_then_exactly_one_card_after_the_backoff(database_url: s
         await service.settle()
         assert len(cards_of(service, payload["id"])) == 1
         assert len(service.slack.calls_to("chat.postMessage")) == 2
-        # The retry looked for the card first: a 500 may hide a post that went through.
-        assert len(service.slack.calls_to("conversations.history")) == 1
+        # A 500 is an answer: nothing was posted, so the retry reads no history.
+        assert service.slack.calls_to("conversations.history") == []
         (delivery,) = await rows(service, Delivery)
         assert (delivery.status, delivery.attempts) == ("sent", 2)
 
@@ -76,10 +76,17 @@ async def test_crash_after_slack_answered_is_reconciled_not_reposted(database_ur
         gumado.register_webhook(service.webhook_url)
         payload = gumado.add_review(rating=4)
         (card,) = await wait_cards(service, 1)
-        # As if the process died after Slack's answer, before the commit: still "sending".
+        # As if the process died after Slack's answer, before the commit: still "sending",
+        # its window open since the claim, a moment before the card's ts.
         async with service.deps.sessions() as session, session.begin():
             await session.execute(
-                update(Delivery).values(status="sending", message_ts=None, sent_at=None)
+                update(Delivery).values(
+                    status="sending",
+                    message_ts=None,
+                    sent_at=None,
+                    unsure_from=float(card["ts"]) - 5,
+                    unsure_to=None,
+                )
             )
         posts = len(service.slack.calls_to("chat.postMessage"))
         service.deps.signals.outbound.set()

@@ -172,3 +172,51 @@ async def test_0003_keeps_reviews_and_cards_and_lets_a_review_go_unrated(
             )
     finally:
         await engine.dispose()
+
+
+async def test_0005_leaves_a_card_being_posted_to_be_looked_for(empty_database_url: str) -> None:
+    cfg = migrations_config(empty_database_url)
+    engine = create_engine(empty_database_url, sqlite_foreign_keys=False)
+
+    def migrate(sync_conn: SyncConnection) -> None:
+        cfg.attributes["connection"] = sync_conn
+        command.upgrade(cfg, "0004")
+
+    at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate)
+            await conn.execute(
+                text(
+                    "INSERT INTO connections (id, team_id, platform, name, token_encrypted, "
+                    "healthy, created_at, updated_at) VALUES (1, 'T1', 'gumado', 'g', 'x', "
+                    "true, :at, :at)"
+                ),
+                {"at": at},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO reviews (id, connection_id, platform_id, source, rating, "
+                    "published_at, content_hash, first_seen_at, updated_at) VALUES "
+                    "(1, 1, '142', 'Google', 4, :at, 'h', :at, :at)"
+                ),
+                {"at": at},
+            )
+            for delivery_id, channel, status in ((1, "C1", "sending"), (2, "C2", "sent")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO deliveries (id, team_id, channel_id, review_id, status, "
+                        "attempts, mentions, update_pending, created_at) VALUES "
+                        "(:id, 'T1', :channel, 1, :status, 1, '[]', false, :at)"
+                    ),
+                    {"id": delivery_id, "channel": channel, "status": status, "at": at},
+                )
+        await upgrade(empty_database_url)
+        async with engine.begin() as conn:
+            found = await conn.execute(
+                text("SELECT id, unsure_from, unsure_to FROM deliveries ORDER BY id")
+            )
+            # The card being posted may be in Slack from its creation on; the sent one is known.
+            assert found.all() == [(1, at.timestamp() - 60, None), (2, None, None)]
+    finally:
+        await engine.dispose()

@@ -14,7 +14,8 @@ from storage.models import Connection, Delivery, InboundEvent
 
 LATER = NOW + timedelta(minutes=5)
 ME, OTHER = "a" * 32, "b" * 32
-LEASE = {"owner": ME, "until": NOW + timedelta(seconds=60)}
+STARTED = 1_800_000_000.0  # the claim's Slack time
+LEASE = {"owner": ME, "until": NOW + timedelta(seconds=60), "started": STARTED}
 
 
 def _event(connection_id: int, key: str) -> repo.NewInboundEvent:
@@ -103,7 +104,13 @@ async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> 
     assert await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="1.1", now=LATER)
     assert not await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="2.2", now=LATER)
     assert await repo.reschedule_delivery(
-        session, delivery_id=two, owner=ME, at=LATER, error="ratelimited", undo_attempt=True
+        session,
+        delivery_id=two,
+        owner=ME,
+        at=LATER,
+        error="ratelimited",
+        unsure=None,
+        undo_attempt=True,
     )
     sent = await session.get_one(Delivery, one, populate_existing=True)
     waiting = await session.get_one(Delivery, two, populate_existing=True)
@@ -126,9 +133,11 @@ async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> 
     assert await repo.renew_leases(session, delivery_ids=[two], owner=ME, until=LATER) == []
     assert not await repo.fail_delivery(session, delivery_id=two, owner=ME, error="x")
     assert not await repo.reschedule_delivery(
-        session, delivery_id=two, owner=ME, at=LATER, error="x"
+        session, delivery_id=two, owner=ME, at=LATER, error="x", unsure=None
     )
-    await repo.mark_sending(session, delivery_ids=[two], owner=OTHER, until=LATER)
+    await repo.mark_sending(
+        session, delivery_ids=[two], owner=OTHER, until=LATER, started=STARTED + 600
+    )
     assert not await repo.mark_sent(session, delivery_id=two, owner=ME, message_ts="3.3", now=LATER)
     assert await repo.fail_delivery(
         session, delivery_id=two, owner=OTHER, error="channel_not_found"
@@ -136,6 +145,46 @@ async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> 
     failed = await repo.list_failed_deliveries(session, team_id="T1")
     assert [(d.id, d.last_error) for d in failed] == [(two, "channel_not_found")]
     assert await repo.next_delivery_due(session) is None
+
+
+async def _window(session: AsyncSession, delivery_id: int) -> tuple[float | None, float | None]:
+    row = await session.get_one(Delivery, delivery_id, populate_existing=True)
+    return row.unsure_from, row.unsure_to
+
+
+async def test_an_unknown_outcome_leaves_the_window_to_read(
+    session: AsyncSession, connection_id: int
+) -> None:
+    one = await _delivery(session, connection_id, "C1", "r1")
+    assert await _window(session, one) == (None, None)
+    # A claim opens the window at its start: a process dying now leaves it open.
+    await repo.mark_sending(session, delivery_ids=[one], **LEASE)
+    assert await _window(session, one) == (STARTED, None)
+    assert await repo.recover_expired(session, now=LATER) == [one]
+    assert await _window(session, one) == (STARTED, None)
+    # A later claim keeps the earlier start: that post may still be in the channel.
+    await repo.mark_sending(session, delivery_ids=[one], **{**LEASE, "started": STARTED + 90})
+    assert await _window(session, one) == (STARTED, None)
+    # A timeout: the window is where that attempt may have landed.
+    assert await repo.reschedule_delivery(
+        session, delivery_id=one, owner=ME, at=NOW, error="timeout", unsure=(STARTED, STARTED + 15)
+    )
+    assert await _window(session, one) == (STARTED, STARTED + 15)
+    await repo.mark_sending(session, delivery_ids=[one], **{**LEASE, "started": STARTED + 90})
+    # An unexpected error keeps what the row says.
+    assert await repo.reschedule_delivery(
+        session, delivery_id=one, owner=ME, at=NOW, error="bug", unsure=repo.KEEP
+    )
+    assert await _window(session, one) == (STARTED, None)
+    await repo.mark_sending(session, delivery_ids=[one], **LEASE)
+    # An answered failure: nothing of it is in Slack.
+    assert await repo.reschedule_delivery(
+        session, delivery_id=one, owner=ME, at=NOW, error="503", unsure=None
+    )
+    assert await _window(session, one) == (None, None)
+    await repo.mark_sending(session, delivery_ids=[one], **LEASE)
+    assert await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="1.1", now=NOW)
+    assert await _window(session, one) == (None, None)
 
 
 def test_combine_notes_says_each_change_once() -> None:
@@ -166,7 +215,7 @@ async def test_card_updates_are_queued_and_cleared_only_when_unchanged(
     review_hash = await repo.get_review(session, connection_id=connection_id, platform_id="r1")
     assert review_hash is not None
     stale = dict(delivery_id=posted, seen_handled_by=None, review_hash=review_hash.content_hash)
-    take = dict(delivery_id=posted, now=NOW, until=NOW + timedelta(seconds=60))
+    take = dict(delivery_id=posted, now=NOW, until=NOW + timedelta(seconds=60), started=STARTED)
     assert await repo.take_update(session, owner=ME, **take)
     assert not await repo.take_update(session, owner=OTHER, **take)  # leased
     assert not await repo.finish_update(session, owner=OTHER, seen_note="A · B", **stale)
@@ -187,10 +236,15 @@ async def test_card_updates_are_queued_and_cleared_only_when_unchanged(
     await repo.request_card_refresh(session, delivery_id=posted, now=LATER)
     assert await repo.take_update(session, owner=ME, **{**take, "now": LATER})
     assert not await repo.defer_update(
-        session, delivery_id=posted, owner=OTHER, at=LATER, error="5xx"
+        session, delivery_id=posted, owner=OTHER, at=LATER, error="5xx", unsure=None
     )
     assert await repo.defer_update(
-        session, delivery_id=posted, owner=ME, at=LATER + timedelta(hours=1), error="5xx"
+        session,
+        delivery_id=posted,
+        owner=ME,
+        at=LATER + timedelta(hours=1),
+        error="5xx",
+        unsure=None,
     )
     assert await repo.due_updates(session, now=LATER, limit=10) == []
     assert await repo.take_update(session, owner=ME, **{**take, "now": LATER})
