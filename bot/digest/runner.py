@@ -118,8 +118,10 @@ class DigestService:
     def __init__(self, deps: Deps, gate: WriteGate, names: NameCache | None = None) -> None:
         self.deps = deps
         self.gate = gate
-        self.catch_up = CatchUp(deps, gate, names if names is not None else NameCache())
         self._slots = asyncio.Semaphore(database_slots(deps.engine))
+        self.catch_up = CatchUp(
+            deps, gate, names if names is not None else NameCache(), self._slots
+        )
 
     @contextlib.asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncSession]:
@@ -140,7 +142,7 @@ class DigestService:
 
     async def targets_of(self, subscription_id: int) -> tuple[Subscription, list[DigestTarget]]:
         """A subscription and its organizations (LookupError when it is gone)."""
-        async with self.deps.sessions() as session:
+        async with self._reading() as session:
             subscription = await session.get(Subscription, subscription_id)
             if subscription is None:
                 raise LookupError(f"subscription {subscription_id} is gone")
