@@ -329,8 +329,10 @@ class DigestService:
         now = self.deps.clock()
         try:
             figures = await self.figures(mine, now=now)
-        except Exception:  # then each digest tries on its own, and records its own failure
-            log.warning("digest_figures_failed", subscription_id=subscription.id, exc_info=True)
+        except Exception as exc:  # each digest then reads its own, and records its own failure
+            log.warning(
+                "digest_figures_failed", subscription_id=subscription.id, error=type(exc).__name__
+            )
             figures = {}
         outcomes = []
         for target in mine:
