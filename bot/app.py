@@ -21,7 +21,7 @@ from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
 from bot.services.connections import bootstrap_env_connections
 from bot.slack_app import build_bolt_app, install_socket_mode
-from bot.slack_web import connect_workspace
+from bot.slack_web import connect_workspace, slack_session
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -34,7 +34,10 @@ async def migrate_database(settings: Settings) -> None:
 
 
 async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
-    """Migrate the database and build every long-lived resource (no Slack calls yet)."""
+    """Migrate the database and build every long-lived resource (no Slack calls yet).
+
+    The caller closes them with :meth:`Deps.aclose`.
+    """
     await migrate_database(settings)
     engine = create_engine(settings.database_url)
     cipher = (
@@ -50,6 +53,7 @@ async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc
         metrics=metrics,
         providers=ProviderRegistry(settings, cipher, on_status=metrics.provider_answered),
         cipher=cipher,
+        slack_session=slack_session(),
         clock=clock,
     )
 
@@ -66,18 +70,22 @@ async def build_app(
     try:
         if settings.oauth_enabled:
             deps.installations = open_installations(
-                settings, deps.engine, deps.cipher, metrics=deps.metrics
+                settings,
+                deps.engine,
+                deps.cipher,
+                metrics=deps.metrics,
+                session=deps.slack_session,
             )
         if settings.slack_bot_token is not None and not settings.oauth_enabled:
             deps.workspace = await connect_workspace(
                 settings.slack_api_url,
                 settings.slack_bot_token.get_secret_value(),
                 metrics=deps.metrics,
+                session=deps.slack_session,
             )
             await bootstrap_env_connections(deps, deps.workspace.team_id)
     except BaseException:
-        await deps.providers.aclose()
-        await deps.engine.dispose()
+        await deps.aclose()
         raise
 
     bolt = build_bolt_app(deps)
@@ -90,8 +98,7 @@ async def build_app(
 
     async def close_resources(_: web.Application) -> None:
         await deps.drain()
-        await deps.providers.aclose()
-        await deps.engine.dispose()
+        await deps.aclose()
 
     app.on_cleanup.append(close_resources)
     return app

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -52,6 +53,8 @@ class Deps:
     metrics: Metrics
     providers: ProviderRegistry
     cipher: TokenCipher | None = None
+    slack_session: aiohttp.ClientSession | None = None
+    """The kept-alive connections every Slack client of the app shares (closed by aclose)."""
     workspace: SlackWorkspace | None = None
     installations: SlackInstallations | None = None
     """OAuth mode (many workspaces): installations in the database; None with SLACK_BOT_TOKEN."""
@@ -62,6 +65,13 @@ class Deps:
     """Digests (set when the app is built; the CLI builds its own)."""
     busy_checks: list[Callable[[], bool]] = field(default_factory=list)
     """Pipeline stages report here whether they have work in hand (tests settle on it)."""
+
+    async def aclose(self) -> None:
+        """Close the platform clients, the Slack connections and the database pool."""
+        await self.providers.aclose()
+        if self.slack_session is not None:
+            await self.slack_session.close()
+        await self.engine.dispose()
 
     def busy(self) -> bool:
         """True while a pipeline stage has work in hand or due soon."""

@@ -17,6 +17,7 @@ import logging
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import FormData
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -167,6 +168,7 @@ class SlackInstallations:
         api_url: str,
         rotation_minutes: int = TOKEN_ROTATION_MINUTES,
         metrics: Metrics | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.store = EncryptedInstallationStore(client_id, engine, cipher)
         self.state_store = AsyncSQLAlchemyOAuthStateStore(
@@ -176,11 +178,13 @@ class SlackInstallations:
         )
         self.api_url = api_url
         self.metrics = metrics
+        self.session = session
+        """The app's shared Slack connections (:func:`bot.slack_web.slack_session`)."""
         self.rotation_minutes = rotation_minutes
         self._rotator = AsyncTokenRotator(
             client_id=client_id,
             client_secret=client_secret,
-            client=AsyncWebClient(base_url=api_url, timeout=10),
+            client=AsyncWebClient(base_url=api_url, timeout=10, session=session),
         )
         self._clients: dict[str, InstallationClient] = {}
 
@@ -253,6 +257,7 @@ class InstallationClient(ImageFallbackClient):
     def __init__(self, installations: SlackInstallations, team_id: str, **kwargs: Any) -> None:
         kwargs.setdefault("base_url", installations.api_url)
         kwargs.setdefault("metrics", installations.metrics)
+        kwargs.setdefault("session", installations.session)
         super().__init__(token=None, **kwargs)
         self.installations = installations
         self.installed_team_id = team_id
@@ -307,8 +312,12 @@ def open_installations(
     cipher: TokenCipher | None,
     *,
     metrics: Metrics | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> SlackInstallations:
-    """The OAuth-mode resources for ``settings`` (StartupError without ENCRYPTION_KEY)."""
+    """The OAuth-mode resources for ``settings`` (StartupError without ENCRYPTION_KEY).
+
+    ``session``: the app's shared Slack connections, for every team's client and the rotator.
+    """
     if settings.slack_client_id is None or settings.slack_client_secret is None:
         raise StartupError("OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
     if cipher is None:
@@ -323,6 +332,7 @@ def open_installations(
         client_secret=settings.slack_client_secret.get_secret_value(),
         api_url=settings.slack_api_url,
         metrics=metrics,
+        session=session,
     )
 
 

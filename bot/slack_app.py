@@ -45,7 +45,9 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
         installations = deps.installations
         with hidden_from_bolt():
             app = AsyncApp(
-                client=web_client(settings.slack_api_url, metrics=deps.metrics),
+                client=web_client(
+                    settings.slack_api_url, metrics=deps.metrics, session=deps.slack_session
+                ),
                 signing_secret=signing_secret,
                 # Given to the app as well as the OAuth settings, so Bolt's authorize and its
                 # token rotator use our client (SLACK_API_URL), not a default one on slack.com.
@@ -72,7 +74,9 @@ def build_bolt_app(deps: Deps) -> AsyncApp:
     with hidden_from_bolt():
         app = AsyncApp(
             # No token here: every request gets a client with the token ``authorize`` returns.
-            client=web_client(settings.slack_api_url, metrics=deps.metrics),
+            client=web_client(
+                settings.slack_api_url, metrics=deps.metrics, session=deps.slack_session
+            ),
             signing_secret=signing_secret,
             # Bolt accepts None (authorization failed) though its annotation says otherwise.
             authorize=cast(Callable[..., Awaitable[AuthorizeResult]], authorize),

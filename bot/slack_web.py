@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -20,7 +21,7 @@ from bot.errors import StartupError
 from bot.metrics import Metrics
 from bot.slack_images import ImageFallbackClient
 
-__all__ = ["SlackWorkspace", "connect_workspace", "web_client"]
+__all__ = ["SlackWorkspace", "connect_workspace", "slack_session", "web_client"]
 
 # Tokens are never logged; slack_sdk's own logger prints request bodies at DEBUG only.
 SLACK_TIMEOUT_SECONDS = 10
@@ -50,18 +51,35 @@ class RateLimitCounter(AsyncRetryHandler):
         return False
 
 
+def slack_session() -> aiohttp.ClientSession:
+    """The app's one pool of kept-alive HTTP connections to the Slack Web API.
+
+    An AsyncWebClient without a session opens a new one, so a new TCP (and TLS) connection,
+    for every call. With a shared session slack_sdk applies the client's ``timeout`` no more
+    (only to sessions it makes itself): the session carries it, the same for every client.
+    Create it inside the running event loop; close it at shutdown.
+    """
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+
+
 def web_client(
-    base_url: str, token: str | None = None, *, metrics: Metrics | None = None
+    base_url: str,
+    token: str | None = None,
+    *,
+    metrics: Metrics | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncWebClient:
     """An AsyncWebClient on ``base_url`` that retries a dropped connection and one 429.
 
     It also sends a message or view again without an image Slack could not download
-    (:class:`bot.slack_images.ImageFallbackClient`, counted in ``metrics``).
+    (:class:`bot.slack_images.ImageFallbackClient`, counted in ``metrics``). ``session``: the
+    app's shared connections (:func:`slack_session`); Bolt's per-request clients copy it.
     """
     return ImageFallbackClient(
         token=token,
         base_url=base_url,
         timeout=SLACK_TIMEOUT_SECONDS,
+        session=session,
         retry_handlers=[
             *([RateLimitCounter(metrics)] if metrics is not None else []),
             AsyncConnectionErrorRetryHandler(),
@@ -103,10 +121,14 @@ class SlackWorkspace:
 
 
 async def connect_workspace(
-    base_url: str, token: str, *, metrics: Metrics | None = None
+    base_url: str,
+    token: str,
+    *,
+    metrics: Metrics | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> SlackWorkspace:
     """Call ``auth.test`` with the bot token; StartupError with a clear line when Slack refuses."""
-    client = web_client(base_url, token, metrics=metrics)
+    client = web_client(base_url, token, metrics=metrics, session=session)
     try:
         response = await client.auth_test()
     except SlackApiError as exc:

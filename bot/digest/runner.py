@@ -13,19 +13,26 @@ history (message metadata carries the run key) before posting again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.blocks.digest import EVENT_TYPE_DIGEST, build_digest, build_trend_fallback
 from bot.deps import Deps
 from bot.digest.chart import render_trend_png
-from bot.digest.stats import DigestStats, compute_digest_stats
+from bot.digest.stats import (
+    DigestStats,
+    OrganizationKey,
+    compute_digest_stats,
+    compute_digest_stats_many,
+)
 from bot.digest.sync import CatchUp
 from bot.digest.targets import DigestTarget, subscription_targets
 from bot.log import get_logger
@@ -43,10 +50,10 @@ from bot.pipeline.worker import WriteGate
 from storage.conflicts import retry_conflicts
 from storage.models import Subscription
 from storage.repositories.digests import (
-    claim_digest_run,
+    claim_digest_runs,
     finish_digest_run,
     iso_week_of,
-    take_over_stale_run,
+    take_over_stale_runs,
 )
 
 __all__ = ["STALE_CLAIM", "DigestService", "Outcome", "Rendered", "run_key", "week_label"]
@@ -68,6 +75,21 @@ def week_label(now: datetime, zone: tzinfo = UTC) -> str:
 def run_key(subscription_id: int, organization_key: str, iso_week: str) -> str:
     """The key a scheduled digest carries in its message metadata."""
     return f"{subscription_id}/{organization_key}/{iso_week}"
+
+
+def database_slots(engine: AsyncEngine) -> int:
+    """How many digest database steps may run at once: the pool's steady connections.
+
+    Every subscription's job fires at the same minute (Monday 09:00 by default); unbounded,
+    a hundred runs queue on the pool, and on SQLite a writer holding the write gate waits
+    there behind the readers. The pool's overflow stays free for intake, router and sender.
+    """
+    size = getattr(engine.pool, "size", None)
+    return max(1, size()) if callable(size) else 1
+
+
+def _figures_key(target: DigestTarget) -> OrganizationKey:
+    return (target.connection_id, target.organization_platform_id)
 
 
 @dataclass(frozen=True)
@@ -97,11 +119,31 @@ class DigestService:
     def __init__(self, deps: Deps, gate: WriteGate, names: NameCache | None = None) -> None:
         self.deps = deps
         self.gate = gate
-        self.catch_up = CatchUp(deps, gate, names if names is not None else NameCache())
+        self._slots = asyncio.Semaphore(database_slots(deps.engine))
+        self.catch_up = CatchUp(
+            deps, gate, names if names is not None else NameCache(), self._slots
+        )
+
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
+        async with self._slots, self.deps.sessions() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        # The slot before the gate: a writer holding SQLite's write gate never then waits
+        # for a connection behind other digests' reads.
+        async with (
+            self._slots,
+            self.gate.hold(),
+            self.deps.sessions() as session,
+            session.begin(),
+        ):
+            yield session
 
     async def targets_of(self, subscription_id: int) -> tuple[Subscription, list[DigestTarget]]:
         """A subscription and its organizations (LookupError when it is gone)."""
-        async with self.deps.sessions() as session:
+        async with self._reading() as session:
             subscription = await session.get(Subscription, subscription_id)
             if subscription is None:
                 raise LookupError(f"subscription {subscription_id} is gone")
@@ -118,17 +160,33 @@ class DigestService:
                 synced.add(connection_id)
         return synced
 
-    async def render(
-        self, target: DigestTarget, *, now: datetime, zone: tzinfo = UTC, synced: bool = True
-    ) -> Rendered:
-        """Figures for the 168 hours before ``now``, the message and the chart."""
-        async with self.deps.sessions() as session:
-            stats = await compute_digest_stats(
-                session,
-                connection_id=target.connection_id,
-                organization_platform_id=target.organization_platform_id,
-                now=now,
+    async def figures(
+        self, targets: Sequence[DigestTarget], *, now: datetime
+    ) -> dict[OrganizationKey, DigestStats]:
+        """Every target's figures for the 168 hours before ``now``, in one set of grouped queries."""
+        async with self._reading() as session:
+            return await compute_digest_stats_many(
+                session, [_figures_key(target) for target in targets], now=now
             )
+
+    async def render(
+        self,
+        target: DigestTarget,
+        *,
+        now: datetime,
+        zone: tzinfo = UTC,
+        synced: bool = True,
+        stats: DigestStats | None = None,
+    ) -> Rendered:
+        """The message and the chart of ``stats`` (the figures at ``now`` when not given)."""
+        if stats is None:
+            async with self._reading() as session:
+                stats = await compute_digest_stats(
+                    session,
+                    connection_id=target.connection_id,
+                    organization_platform_id=target.organization_platform_id,
+                    now=now,
+                )
         payload = build_digest(
             stats,
             organization_name=target.organization_name,
@@ -236,11 +294,16 @@ class DigestService:
         """Post each target's digest at once (on demand: outside the weekly record)."""
         synced = await self.sync(targets)
         now = self.deps.clock()
+        figures = await self.figures(targets, now=now)
         outcomes = []
         for target in targets:
             try:
                 rendered = await self.render(
-                    target, now=now, zone=zone, synced=target.connection_id in synced
+                    target,
+                    now=now,
+                    zone=zone,
+                    synced=target.connection_id in synced,
+                    stats=figures[_figures_key(target)],
                 )
                 ts = await self.post(rendered)
             except SlackFailure as exc:
@@ -260,15 +323,26 @@ class DigestService:
         except LookupError:
             return []
         iso_week = iso_week_of(fire_time.date())
-        mine = [t for t in targets if await self._claim(t, iso_week)]
+        mine = await self._claim(targets, iso_week)
         if not mine:
             return [Outcome(t, "taken") for t in targets]
         synced = await self.sync(mine)
         zone = fire_time.tzinfo or UTC
+        now = self.deps.clock()
+        try:
+            figures = await self.figures(mine, now=now)
+        except Exception as exc:  # each digest then reads its own, and records its own failure
+            log.warning(
+                "digest_figures_failed", subscription_id=subscription.id, error=type(exc).__name__
+            )
+            figures = {}
         outcomes = []
         for target in mine:
+            stats = figures.get(_figures_key(target))
             outcomes.append(
-                await self._run_one(target, iso_week, zone, target.connection_id in synced)
+                await self._run_one(
+                    target, iso_week, zone, target.connection_id in synced, now=now, stats=stats
+                )
             )
         log.info(
             "digest_week_done",
@@ -279,39 +353,52 @@ class DigestService:
         )
         return outcomes
 
-    async def _claim(self, target: DigestTarget, iso_week: str) -> bool:
-        assert target.subscription_id is not None
-        subscription_id = target.subscription_id
+    async def _claim(self, targets: Sequence[DigestTarget], iso_week: str) -> list[DigestTarget]:
+        """Claim the week's run of every target (one subscription's) in one transaction;
+        the targets this process now owns."""
+        if not targets:
+            return []
+        subscription_id = targets[0].subscription_id
+        assert subscription_id is not None
+        assert all(target.subscription_id == subscription_id for target in targets)
+        keys = [target.organization_key for target in targets]
         now = self.deps.clock()
 
-        async def transaction() -> bool:
-            async with self.gate.hold(), self.deps.sessions() as session, session.begin():
-                if await claim_digest_run(
+        async def transaction() -> set[str]:
+            async with self._writing() as session:
+                taken = await claim_digest_runs(
                     session,
                     subscription_id=subscription_id,
-                    organization_key=target.organization_key,
+                    organization_keys=keys,
                     iso_week=iso_week,
                     now=now,
-                ):
-                    return True
-                return await take_over_stale_run(
+                )
+                return taken | await take_over_stale_runs(
                     session,
                     subscription_id=subscription_id,
-                    organization_key=target.organization_key,
+                    organization_keys=[key for key in keys if key not in taken],
                     iso_week=iso_week,
                     claimed_before=now - STALE_CLAIM,
                     now=now,
                 )
 
-        return await retry_conflicts(transaction)
+        taken = await retry_conflicts(transaction)
+        return [target for target in targets if target.organization_key in taken]
 
     async def _run_one(
-        self, target: DigestTarget, iso_week: str, zone: tzinfo, synced: bool
+        self,
+        target: DigestTarget,
+        iso_week: str,
+        zone: tzinfo,
+        synced: bool,
+        *,
+        now: datetime,
+        stats: DigestStats | None,
     ) -> Outcome:
         assert target.subscription_id is not None
         key = run_key(target.subscription_id, target.organization_key, iso_week)
         try:
-            rendered = await self.render(target, now=self.deps.clock(), zone=zone, synced=synced)
+            rendered = await self.render(target, now=now, zone=zone, synced=synced, stats=stats)
             ts = await self.post(rendered, run=key)
             outcome = Outcome(target, "sent", message_ts=ts)
         except SlackFailure as exc:
@@ -326,7 +413,7 @@ class DigestService:
 
     async def _finish(self, target: DigestTarget, iso_week: str, outcome: Outcome) -> None:
         assert target.subscription_id is not None
-        async with self.gate.hold(), self.deps.sessions() as session, session.begin():
+        async with self._writing() as session:
             await finish_digest_run(
                 session,
                 subscription_id=target.subscription_id,
@@ -346,10 +433,9 @@ class DigestService:
             return 0
         iso_week = iso_week_of(fire_time.date())
         skipped = 0
-        for target in targets:
-            if await self._claim(target, iso_week):
-                await self._finish(target, iso_week, Outcome(target, "skipped", error=reason))
-                skipped += 1
+        for target in await self._claim(targets, iso_week):
+            await self._finish(target, iso_week, Outcome(target, "skipped", error=reason))
+            skipped += 1
         if skipped:
             self.deps.metrics.digests.labels("skipped").inc(skipped)
         return skipped

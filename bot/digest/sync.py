@@ -7,6 +7,7 @@ channel with late cards); changed ones are updated as usual.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -33,10 +34,14 @@ FRESH_SECONDS = 600.0
 class CatchUp:
     """Reads recent reviews of organizations again and routes them (no cards for new ones)."""
 
-    def __init__(self, deps: Deps, gate: WriteGate, names: NameCache) -> None:
+    def __init__(
+        self, deps: Deps, gate: WriteGate, names: NameCache, slots: asyncio.Semaphore
+    ) -> None:
         self._deps = deps
         self._gate = gate
         self._names = names
+        self._slots = slots
+        """The digests' database slots (:func:`bot.digest.runner.database_slots`)."""
         self._done: dict[tuple[int, str | None], float] = {}
 
     async def sync(self, connection_id: int, organization_ids: Iterable[str]) -> bool:
@@ -47,7 +52,7 @@ class CatchUp:
         scope = wanted[0] if len(wanted) == 1 else None
         if self._fresh(connection_id, scope) or (scope and self._fresh(connection_id, None)):
             return True
-        async with deps.sessions() as session:
+        async with self._slots, deps.sessions() as session:
             connection = await session.get(Connection, connection_id)
         if connection is None:
             return False
@@ -76,7 +81,7 @@ class CatchUp:
         ordered = sorted(reviews, key=lambda r: r.id)  # the poller's key order
 
         async def transaction() -> RouteContext:
-            async with self._gate.hold(), deps.sessions() as session, session.begin():
+            async with self._slots, self._gate.hold(), deps.sessions() as session, session.begin():
                 ctx = RouteContext.open(session, deps.clock(), self._names)
                 # The connection row first, as the poller does: on PostgreSQL the two write the
                 # same review rows, and taking this lock first keeps them from deadlocking.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -45,9 +46,14 @@ class _Org:
     name: str
 
 
-async def _team_orgs(session: AsyncSession, team_id: str) -> list[_Org]:
-    """Every organization of the team's connections: the cached list, plus any that only
-    appears in stored reviews (a Gumado token without ``organizations:read`` has no list)."""
+async def _team_orgs(
+    session: AsyncSession,
+    team_id: str,
+    covers: Callable[[Connection], bool] = lambda connection: True,
+) -> list[_Org]:
+    """Every organization of the team's connections that ``covers`` accepts: the cached list,
+    plus any that only appears in stored reviews (a Gumado token without
+    ``organizations:read`` has no list)."""
     connections = {
         c.id: c
         for c in (
@@ -55,6 +61,7 @@ async def _team_orgs(session: AsyncSession, team_id: str) -> list[_Org]:
                 select(Connection).where(Connection.team_id == team_id).order_by(Connection.id)
             )
         ).all()
+        if covers(c)  # before the scan of the reviews below, which reads every one of theirs
     }
     if not connections:
         return []
@@ -119,11 +126,15 @@ async def subscription_targets(
     wanted = stored_filter(subscription)
     if wanted is None:
         return []
+    orgs = await _team_orgs(
+        session,
+        subscription.team_id,
+        lambda connection: _covers_connection(subscription, wanted, connection),
+    )
     return [
         _target(org, subscription.channel_id, subscription.id)
-        for org in await _team_orgs(session, subscription.team_id)
-        if _covers_connection(subscription, wanted, org.connection)
-        and wanted.covers_organization(org.platform_id, org.name or None)
+        for org in orgs
+        if wanted.covers_organization(org.platform_id, org.name or None)
     ]
 
 

@@ -81,6 +81,8 @@ def sender_client(client: AsyncWebClient) -> AsyncWebClient:
     the sender reconciles through message metadata before it posts again instead. A copy,
     not a new client: in OAuth mode ``client`` finds its team's token on each call; and it
     keeps resending without an image Slack could not download (that refusal posted nothing).
+    The copy shares the client's connections (the app's one session, whose own timeout, the
+    same ``SLACK_TIMEOUT_SECONDS``, is the one that applies then).
     """
     copied = copy.copy(client)
     copied.timeout = SLACK_TIMEOUT_SECONDS

@@ -226,7 +226,11 @@ class SlackStandIn:
 
     def _record(self, method: str, args: JSON, request: web.Request) -> None:
         headers = {key.lower(): value for key, value in request.headers.items()}
-        self.calls.append(Call(method, copy.deepcopy(args), headers, self.state.clock()))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        connection = f"{peer[0]}:{peer[1]}" if peer else ""
+        self.calls.append(
+            Call(method, copy.deepcopy(args), headers, self.state.clock(), connection)
+        )
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -339,6 +343,10 @@ class SlackStandIn:
     def add_channel(self, channel: Channel) -> None:
         """Add a conversation."""
         self.state.channels[channel.id] = channel
+
+    def connections(self) -> set[str]:
+        """The client connections the recorded calls came over (address:port each)."""
+        return {call.connection for call in self.calls}
 
     def calls_to(self, method: str) -> list[Call]:
         """Every recorded call of ``method``, oldest first."""

@@ -68,6 +68,8 @@ class Call:
     args: JSON
     headers: dict[str, str]
     at: float
+    connection: str = ""
+    """The client's address and port: one per TCP connection (a kept-alive one is reused)."""
 
 
 @dataclass

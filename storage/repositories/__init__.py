@@ -47,7 +47,7 @@ from storage.repositories.deliveries import (
     take_update,
 )
 from storage.repositories.digests import (
-    claim_digest_run,
+    claim_digest_runs,
     digest_organization_key,
     finish_digest_run,
     iso_week_of,
@@ -81,7 +81,7 @@ __all__ = [
     "ReviewUpsert",
     "Window",
     "all_connections",
-    "claim_digest_run",
+    "claim_digest_runs",
     "claim_pending_events",
     "claim_poll",
     "combine_notes",

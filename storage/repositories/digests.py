@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -11,12 +12,12 @@ from storage.models import DigestRun
 from storage.repositories._dialect import dialect_insert
 
 __all__ = [
-    "claim_digest_run",
+    "claim_digest_runs",
     "digest_organization_key",
     "finish_digest_run",
     "iso_week_of",
     "runs_of_week",
-    "take_over_stale_run",
+    "take_over_stale_runs",
 ]
 
 
@@ -31,28 +32,39 @@ def iso_week_of(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-async def claim_digest_run(
+async def claim_digest_runs(
     session: AsyncSession,
     *,
     subscription_id: int,
-    organization_key: str,
+    organization_keys: Sequence[str],
     iso_week: str,
     now: datetime,
-) -> bool:
-    """Insert the week's run row before posting; False if another run (or replica) has it."""
+) -> set[str]:
+    """Insert the week's run rows before posting (one statement); the keys this call took.
+
+    A key another run (or replica) already has is left out. Rows go in key order, so two
+    replicas claiming the same subscription wait on each other instead of deadlocking.
+    """
+    if not organization_keys:
+        return set()
     result = await session.execute(
         dialect_insert(session, DigestRun)
         .values(
-            subscription_id=subscription_id,
-            organization_key=organization_key,
-            iso_week=iso_week,
-            status="claimed",
-            claimed_at=now,
+            [
+                {
+                    "subscription_id": subscription_id,
+                    "organization_key": key,
+                    "iso_week": iso_week,
+                    "status": "claimed",
+                    "claimed_at": now,
+                }
+                for key in sorted(set(organization_keys))
+            ]
         )
         .on_conflict_do_nothing(index_elements=["subscription_id", "organization_key", "iso_week"])
-        .returning(DigestRun.id)
+        .returning(DigestRun.organization_key)
     )
-    return result.scalar_one_or_none() is not None
+    return set(result.scalars())
 
 
 async def finish_digest_run(
@@ -78,32 +90,35 @@ async def finish_digest_run(
     )
 
 
-async def take_over_stale_run(
+async def take_over_stale_runs(
     session: AsyncSession,
     *,
     subscription_id: int,
-    organization_key: str,
+    organization_keys: Sequence[str],
     iso_week: str,
     claimed_before: datetime,
     now: datetime,
-) -> bool:
-    """Take a run still ``claimed`` since before ``claimed_before`` (its process died mid-run).
+) -> set[str]:
+    """Take the runs still ``claimed`` since before ``claimed_before`` (their process died
+    mid-run); the keys taken.
 
-    The compare-and-set on ``claimed_at`` lets exactly one replica take it over.
+    The compare-and-set on ``claimed_at`` lets exactly one replica take each over.
     """
+    if not organization_keys:
+        return set()
     result = await session.execute(
         update(DigestRun)
         .where(
             DigestRun.subscription_id == subscription_id,
-            DigestRun.organization_key == organization_key,
+            DigestRun.organization_key.in_(sorted(set(organization_keys))),
             DigestRun.iso_week == iso_week,
             DigestRun.status == "claimed",
             DigestRun.claimed_at < claimed_before,
         )
         .values(claimed_at=now)
-        .returning(DigestRun.id)
+        .returning(DigestRun.organization_key)
     )
-    return result.scalar_one_or_none() is not None
+    return set(result.scalars())
 
 
 async def runs_of_week(

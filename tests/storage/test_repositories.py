@@ -306,18 +306,25 @@ def test_digest_keys() -> None:
     assert repo.iso_week_of(date(2025, 12, 29)) == "2026-W01"
 
 
-async def test_claim_digest_run_once_per_week(session: AsyncSession, connection_id: int) -> None:
+async def test_claim_digest_runs_once_per_week(session: AsyncSession, connection_id: int) -> None:
     subscription_id = await _subscription_id(session, connection_id)
     key = repo.digest_organization_key(connection_id, "org-1")
+    other = repo.digest_organization_key(connection_id, "org-2")
 
-    async def claim(week: str) -> bool:
-        return await repo.claim_digest_run(
-            session, subscription_id=subscription_id, organization_key=key, iso_week=week, now=NOW
+    async def claim(week: str, *keys: str) -> set[str]:
+        return await repo.claim_digest_runs(
+            session,
+            subscription_id=subscription_id,
+            organization_keys=keys,
+            iso_week=week,
+            now=NOW,
         )
 
-    assert await claim("2026-W47") is True
-    assert await claim("2026-W47") is False
-    assert await claim("2026-W48") is True
+    assert await claim("2026-W47", key) == {key}
+    assert await claim("2026-W47", key, other) == {other}  # only the one not yet taken
+    assert await claim("2026-W47", other, key) == set()
+    assert await claim("2026-W48", key) == {key}
+    assert await claim("2026-W48") == set()
 
     await repo.finish_digest_run(
         session,
@@ -328,9 +335,14 @@ async def test_claim_digest_run_once_per_week(session: AsyncSession, connection_
         message_ts="1700000000.000100",
         now=LATER,
     )
-    runs = (await session.execute(select(DigestRun).order_by(DigestRun.iso_week))).scalars()
+    runs = (
+        await session.execute(
+            select(DigestRun).order_by(DigestRun.iso_week, DigestRun.organization_key)
+        )
+    ).scalars()
     assert [(r.iso_week, r.status, r.message_ts, r.finished_at) for r in runs] == [
         ("2026-W47", "sent", "1700000000.000100", LATER),
+        ("2026-W47", "claimed", None, None),
         ("2026-W48", "claimed", None, None),
     ]
 
@@ -343,23 +355,23 @@ async def test_concurrent_digest_claims_have_one_winner(
     async with session_factory() as setup, setup.begin():
         subscription_id = await _subscription_id(setup, connection_id)
 
-    async def claim(session: AsyncSession) -> bool:
-        return await repo.claim_digest_run(
+    async def claim(session: AsyncSession) -> set[str]:
+        return await repo.claim_digest_runs(
             session,
             subscription_id=subscription_id,
-            organization_key="1:org-1",
+            organization_keys=["1:org-1", "1:org-2"],
             iso_week="2026-W47",
             now=NOW,
         )
 
     async with session_factory() as replica_a, session_factory() as replica_b:
-        assert await claim(replica_a) is True
-        # B's insert waits on A's uncommitted row, then sees the conflict once A commits.
+        assert await claim(replica_a) == {"1:org-1", "1:org-2"}
+        # B's insert waits on A's uncommitted rows, then sees the conflicts once A commits.
         waiting = asyncio.create_task(claim(replica_b))
         await asyncio.sleep(0.2)
         assert not waiting.done()
         await replica_a.commit()
-        assert await asyncio.wait_for(waiting, 5) is False
+        assert await asyncio.wait_for(waiting, 5) == set()
 
 
 # --- transactions --------------------------------------------------------------------------
