@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Dialect, bindparam, func, select, update
+from sqlalchemy import JSON, Connection, Dialect, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
@@ -24,6 +25,7 @@ __all__ = [
     "finish_events",
     "insert_inbound_event",
     "insert_inbound_events",
+    "insert_inbound_events_blocking",
 ]
 
 
@@ -99,12 +101,12 @@ class _SerializedJSON(TypeDecorator[str]):
 _INSERT_EVENTS: dict[str, ReturningInsert[int, str]] = {}
 
 
-def _insert_events_statement(session: AsyncSession) -> ReturningInsert[int, str]:
-    dialect = "postgresql" if is_postgresql(session) else "sqlite"
+def _insert_events_statement(dialect: str) -> ReturningInsert[int, str]:
     statement = _INSERT_EVENTS.get(dialect)
     if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            dialect_insert(session, InboundEvent)
+            insert(InboundEvent)
             .values(payload=bindparam("payload_json", type_=_SerializedJSON()))
             .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
             .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
@@ -113,13 +115,8 @@ def _insert_events_statement(session: AsyncSession) -> ReturningInsert[int, str]
     return statement
 
 
-async def insert_inbound_events(
-    session: AsyncSession, events: Sequence[NewInboundEvent], *, now: datetime
-) -> set[tuple[int, str]]:
-    """Record many events in one statement; returns (connection id, dedupe key) of the new ones."""
-    if not events:
-        return set()
-    rows = [
+def _event_rows(events: Sequence[NewInboundEvent], now: datetime) -> list[dict[str, Any]]:
+    return [
         {
             "connection_id": event.connection_id,
             "event_type": event.event_type,
@@ -133,13 +130,32 @@ async def insert_inbound_events(
         }
         for event in events
     ]
+
+
+async def insert_inbound_events(
+    session: AsyncSession, events: Sequence[NewInboundEvent], *, now: datetime
+) -> set[tuple[int, str]]:
+    """Record many events in one statement; returns (connection id, dedupe key) of the new ones."""
+    if not events:
+        return set()
     # One statement executed with many parameter sets ("insertmanyvalues"), built once per
     # dialect: a VALUES list built per batch size would be compiled anew for every batch,
     # and building even this one per batch costs as much as executing it.
-    statement = _insert_events_statement(session)
+    statement = _insert_events_statement("postgresql" if is_postgresql(session) else "sqlite")
     # Core execution: the ORM's bulk-insert bookkeeping buys nothing for rows we don't load.
     connection = await session.connection()
-    result = await connection.execute(statement, rows)
+    result = await connection.execute(statement, _event_rows(events, now))
+    return {(connection_id, dedupe_key) for connection_id, dedupe_key in result}
+
+
+def insert_inbound_events_blocking(
+    connection: Connection, events: Sequence[NewInboundEvent], *, now: datetime
+) -> set[tuple[int, str]]:
+    """:func:`insert_inbound_events` on a synchronous connection (SQLite intake's own thread)."""
+    if not events:
+        return set()
+    statement = _insert_events_statement(connection.dialect.name)
+    result = connection.execute(statement, _event_rows(events, now))
     return {(connection_id, dedupe_key) for connection_id, dedupe_key in result}
 
 
