@@ -190,7 +190,8 @@ def insert_inbound_events_blocking(
     batch of 13 this halved the CPU of the insert).
     """
     dialect = connection.dialect
-    to_db = InboundEvent.__table__.c.received_at.type.bind_processor(dialect)
+    received_at_type = InboundEvent.__table__.c.received_at.type
+    to_db = received_at_type.dialect_impl(dialect).bind_processor(dialect)
     received_at = to_db(now) if to_db is not None else now
     inserted: set[tuple[int, str]] = set()
     for start in range(0, len(events), _ROWS_PER_STATEMENT):
