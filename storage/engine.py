@@ -112,15 +112,24 @@ def _is_sqlite_file(database: str | None) -> bool:
 
 
 def _sqlite_pragmas(
-    *, foreign_keys: bool, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    *,
+    foreign_keys: bool,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    wal_autocheckpoint: int | None = None,
 ) -> Callable[[Any, ConnectionPoolEntry], None]:
-    """Return the connect listener that sets our pragmas on each new SQLite connection."""
-    pragmas = (
+    """Return the connect listener that sets our pragmas on each new SQLite connection.
+
+    ``wal_autocheckpoint``: pages of WAL after which a commit checkpoints (SQLite's 1,000
+    when None; 0: this connection never does).
+    """
+    pragmas = [
         "PRAGMA journal_mode=WAL",
         f"PRAGMA busy_timeout={busy_timeout_ms}",
         "PRAGMA synchronous=NORMAL",
         f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
-    )
+    ]
+    if wal_autocheckpoint is not None:
+        pragmas.append(f"PRAGMA wal_autocheckpoint={wal_autocheckpoint}")
 
     def set_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
@@ -160,7 +169,10 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True, **kw: Any) -> A
 
 
 def blocking_sqlite_engine(
-    engine: AsyncEngine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    engine: AsyncEngine,
+    *,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    wal_autocheckpoint: int | None = None,
 ) -> Engine | None:
     """A synchronous engine on the same SQLite file as ``engine``, with the same pragmas.
 
@@ -175,7 +187,11 @@ def blocking_sqlite_engine(
     event.listen(
         blocking,
         "connect",
-        _sqlite_pragmas(foreign_keys=True, busy_timeout_ms=busy_timeout_ms),
+        _sqlite_pragmas(
+            foreign_keys=True,
+            busy_timeout_ms=busy_timeout_ms,
+            wal_autocheckpoint=wal_autocheckpoint,
+        ),
     )
     return blocking
 

@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import json
 import re
-import sqlite3
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -31,25 +30,19 @@ from typing import Any, Protocol
 import orjson
 import structlog
 from aiohttp import web
-from sqlalchemy import Connection as BlockingConnection
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.pipeline.sqlite_intake import SqliteIntakeConnection
 from bot.pipeline.worker import WriteGate, is_unreachable
 from bot.providers.base import PayloadError
 from bot.providers.protocol import WebhookFormat
 from bot.providers.registry import PLATFORMS
-from storage.engine import SQLITE_BUSY_TIMEOUT_MS, blocking_sqlite_engine
 from storage.repositories import get_connection_by_webhook_key
-from storage.repositories.connections import touch_webhook, touch_webhook_blocking
-from storage.repositories.events import (
-    NewInboundEvent,
-    insert_inbound_events,
-    insert_inbound_events_blocking,
-)
+from storage.repositories.connections import touch_webhook
+from storage.repositories.events import NewInboundEvent, insert_inbound_events
 
 __all__ = [
     "INTAKE_KEY",
@@ -78,10 +71,6 @@ PRESSURE_LINGER_SECONDS = 0.1
 # The writer keeps its connection between batches this close together (see _writer_session).
 CONNECTION_KEEP_SECONDS = 1.0
 KEY_CACHE_SIZE = 1000
-# SQLite intake: while another connection holds the write lock, retry after these pauses
-# (doubling) for as long as the engine's busy timeout would have waited.
-LOCKED_FIRST_PAUSE_SECONDS = 0.001
-LOCKED_MAX_PAUSE_SECONDS = 0.05
 MAX_BATCH = 256
 # Event names of unknown events become a metric label: only name-shaped ones, and few of them.
 _EVENT_LABEL = re.compile(r"[a-z][a-z0-9_.-]{0,47}")
@@ -197,69 +186,6 @@ class _WriterConnection:
             if broken:
                 await connection.invalidate()
             await connection.close()
-
-
-class _SqliteWriterConnection:
-    """SQLite: each batch is one transaction on a plain (pysqlite) connection, on the loop.
-
-    Through aiosqlite, the cursor, the statement, the fetch, the close and the commit are a
-    thread hop each (a future, a wake-up of the loop, the GIL handed back and forth): for a
-    batch of one that was ~0.6 ms of CPU, six times the transaction itself. A commit in WAL
-    mode with synchronous=NORMAL is a write to the WAL without an fsync, so running the
-    batch right on the loop costs less than any hop. The connection has the engine's pragmas
-    but no busy timeout: when another connection holds the write lock, the batch waits for
-    it here, asleep on the loop, instead of in SQLite's busy handler, blocking it.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._connection: BlockingConnection | None = None
-
-    async def write(
-        self, events: Sequence[NewInboundEvent], touch: Collection[int], now: datetime
-    ) -> set[tuple[int, str]]:
-        """Insert ``events`` and touch the connections in one transaction."""
-        give_up = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-        pause = LOCKED_FIRST_PAUSE_SECONDS
-        while True:
-            try:
-                return self._write(events, touch, now)
-            except OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() + pause > give_up:
-                    raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, LOCKED_MAX_PAUSE_SECONDS)
-
-    def _write(
-        self, events: Sequence[NewInboundEvent], touch: Collection[int], now: datetime
-    ) -> set[tuple[int, str]]:
-        if self._connection is None:
-            self._connection = self._engine.connect()
-        with self._connection.begin():
-            inserted = insert_inbound_events_blocking(self._connection, events, now=now)
-            touch_webhook_blocking(self._connection, connection_ids=touch, now=now)
-        return inserted
-
-    async def release(self, *, broken: bool = False) -> None:
-        """Close the connection (the next batch opens a new one)."""
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        with contextlib.suppress(SQLAlchemyError, OSError):
-            if broken:
-                connection.invalidate()
-            connection.close()
-
-    async def close(self) -> None:
-        """Release the connection and the engine."""
-        await self.release()
-        self._engine.dispose()
-
-
-def _is_busy(exc: OperationalError) -> bool:
-    """Whether ``exc`` is SQLite's "database is locked" (another connection is writing)."""
-    code = getattr(exc.orig, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _expire(future: asyncio.Future[bool]) -> None:
@@ -428,9 +354,8 @@ class IntakeWriter:
             timer.cancel()
 
     async def _run(self) -> None:
-        blocking = blocking_sqlite_engine(self.deps.engine, busy_timeout_ms=0)
-        if blocking is not None:
-            sqlite_connection = _SqliteWriterConnection(blocking)
+        sqlite_connection = SqliteIntakeConnection.open(self.deps.engine)
+        if sqlite_connection is not None:
             try:
                 await self._run_with(sqlite_connection)
             finally:

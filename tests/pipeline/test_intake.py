@@ -23,7 +23,7 @@ from pipeline_helpers import (
     wait_cards,
 )
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import Pool
 
 from bot.pipeline.intake import (
@@ -33,6 +33,7 @@ from bot.pipeline.intake import (
     canonical_json,
     event_dedupe_key,
 )
+from bot.pipeline.sqlite_intake import CHECKPOINT_EVERY_EVENTS
 from harness import running_service, wait_for
 
 REVIEW = {
@@ -272,6 +273,35 @@ async def test_a_webhook_waiting_for_sqlites_write_lock_holds_up_nothing_else(
             status, _ = await webhook
         assert status == 200
         assert await count(service, InboundEvent) == 1
+
+
+async def test_sqlite_intake_leaves_wal_checkpoints_to_a_thread(database_url: str) -> None:
+    # A checkpoint copies megabytes and fsyncs: 10-60 ms that must not stop the event loop.
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite's WAL")
+    checkpoints: list[str] = []
+
+    def on_execute(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "wal_checkpoint" in statement:
+            checkpoints.append(threading.current_thread().name)
+
+    async with running_service(database_url) as service:
+        event.listen(Engine, "before_cursor_execute", on_execute)
+        try:
+            payloads = iter(
+                {**REVIEW, "id": 800_000 + n} for n in range(CHECKPOINT_EVERY_EVENTS + 20)
+            )
+
+            async def post_all() -> None:
+                for payload in payloads:
+                    status, _ = await post_webhook(service, payload)
+                    assert status == 200
+
+            await asyncio.gather(*(post_all() for _ in range(16)))
+            await wait_for(lambda: bool(checkpoints), timeout=10, what="a checkpoint")
+        finally:
+            event.remove(Engine, "before_cursor_execute", on_execute)
+    assert checkpoints and all(name.startswith("sqlite-checkpoint") for name in checkpoints)
 
 
 async def test_a_locked_database_is_answered_503_within_gumados_five_seconds(
