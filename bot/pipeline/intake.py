@@ -90,7 +90,9 @@ def canonical_json(payload: Mapping[str, Any]) -> bytes:
 
     orjson writes the same text as ``json.dumps(sort_keys=True, separators=(",", ":"),
     ensure_ascii=False)`` did (tests/pipeline/test_intake.py checks hostile strings), except
-    floats under 1e-4 (``0.00001``, not ``1e-05``); an int beyond 64 bits falls back to it.
+    floats under 1e-4 (``0.00001``, not ``1e-05``): a retry of such an event straddling the
+    upgrade is stored twice and routed as an unchanged review. What orjson cannot write (an
+    int beyond 64 bits) the stdlib writes.
     """
     try:
         return orjson.dumps(
@@ -108,7 +110,11 @@ def _stdlib_canonical_json(payload: Any) -> bytes:
 
 
 def _loads(body: bytes) -> tuple[Any, bytes | None]:
-    """The payload, and its canonical JSON if it is cheapest to make now (else None)."""
+    """The payload, and its canonical JSON if it is cheapest to make now (else None).
+
+    orjson reads a body ~5× faster than the stdlib; it reads an int beyond 64 bits as a
+    float (no Gumado id or count comes near), and refuses what is not strict UTF-8 JSON.
+    """
     try:
         return orjson.loads(body), None
     except orjson.JSONDecodeError:
