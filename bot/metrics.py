@@ -144,6 +144,30 @@ class Metrics:
             ["queue"],
             registry=r,
         )
+        self._http_counters: dict[tuple[str, int], Counter] = {}
+        self._http_latencies: dict[str, Histogram] = {}
+        self._webhook_outcomes: dict[str, Counter] = {}
+
+    def http_request_served(self, route: str, status: int, seconds: float) -> None:
+        """Count and time one HTTP request by its route pattern."""
+        # The label children are kept: labels() takes a lock and builds its key every call,
+        # which a webhook at thousands a second notices. Routes and statuses are few.
+        counter = self._http_counters.get((route, status))
+        if counter is None:
+            counter = self.http_requests.labels(route, str(status))
+            self._http_counters[(route, status)] = counter
+        counter.inc()
+        latency = self._http_latencies.get(route)
+        if latency is None:
+            latency = self._http_latencies[route] = self.http_latency.labels(route)
+        latency.observe(seconds)
+
+    def webhook_answered(self, outcome: str) -> None:
+        """Count one webhook answer by outcome."""
+        counter = self._webhook_outcomes.get(outcome)
+        if counter is None:
+            counter = self._webhook_outcomes[outcome] = self.webhooks.labels(outcome)
+        counter.inc()
 
     def provider_answered(self, platform: str, status: str) -> None:
         """Count one answer (or timeout) from a review platform."""

@@ -18,6 +18,7 @@ from storage.repositories.connections import (
     record_poll_failure,
     record_poll_success,
     touch_webhook,
+    touch_webhook_blocking,
     upsert_connection,
 )
 from storage.repositories.deliveries import (
@@ -60,6 +61,7 @@ from storage.repositories.events import (
     finish_event,
     insert_inbound_event,
     insert_inbound_events,
+    insert_inbound_events_blocking,
 )
 from storage.repositories.matching import subscriptions_for_connection
 from storage.repositories.reviews import (
@@ -104,6 +106,7 @@ __all__ = [
     "insert_delivery_if_absent",
     "insert_inbound_event",
     "insert_inbound_events",
+    "insert_inbound_events_blocking",
     "iso_week_of",
     "list_connections",
     "list_failed_deliveries",
@@ -128,6 +131,7 @@ __all__ = [
     "subscriptions_for_connection",
     "take_update",
     "touch_webhook",
+    "touch_webhook_blocking",
     "upsert_connection",
     "upsert_locations",
     "upsert_organizations",

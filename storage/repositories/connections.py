@@ -6,7 +6,8 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection as SyncConnection
+from sqlalchemy import Update, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Connection
@@ -20,6 +21,7 @@ __all__ = [
     "record_poll_failure",
     "record_poll_success",
     "touch_webhook",
+    "touch_webhook_blocking",
     "upsert_connection",
 ]
 
@@ -98,16 +100,28 @@ async def all_connections(session: AsyncSession) -> list[Connection]:
     return list(result.scalars())
 
 
+def _touch_webhook_statement(connection_ids: Collection[int], now: datetime) -> Update:
+    return (
+        update(Connection)
+        .where(Connection.id.in_(list(connection_ids)))
+        .values(last_webhook_at=now)
+    )
+
+
 async def touch_webhook(
     session: AsyncSession, *, connection_ids: Collection[int], now: datetime
 ) -> None:
     """Record that webhooks arrived for these connections."""
     if connection_ids:
-        await session.execute(
-            update(Connection)
-            .where(Connection.id.in_(list(connection_ids)))
-            .values(last_webhook_at=now)
-        )
+        await session.execute(_touch_webhook_statement(connection_ids, now))
+
+
+def touch_webhook_blocking(
+    connection: SyncConnection, *, connection_ids: Collection[int], now: datetime
+) -> None:
+    """:func:`touch_webhook` on a synchronous connection (SQLite intake's own thread)."""
+    if connection_ids:
+        connection.execute(_touch_webhook_statement(connection_ids, now))
 
 
 async def claim_poll(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Dialect, bindparam, func, select, update
+from sqlalchemy import JSON, Connection, Dialect, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
@@ -24,6 +26,7 @@ __all__ = [
     "finish_events",
     "insert_inbound_event",
     "insert_inbound_events",
+    "insert_inbound_events_blocking",
 ]
 
 
@@ -99,12 +102,12 @@ class _SerializedJSON(TypeDecorator[str]):
 _INSERT_EVENTS: dict[str, ReturningInsert[int, str]] = {}
 
 
-def _insert_events_statement(session: AsyncSession) -> ReturningInsert[int, str]:
-    dialect = "postgresql" if is_postgresql(session) else "sqlite"
+def _insert_events_statement(dialect: str) -> ReturningInsert[int, str]:
     statement = _INSERT_EVENTS.get(dialect)
     if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            dialect_insert(session, InboundEvent)
+            insert(InboundEvent)
             .values(payload=bindparam("payload_json", type_=_SerializedJSON()))
             .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
             .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
@@ -113,13 +116,8 @@ def _insert_events_statement(session: AsyncSession) -> ReturningInsert[int, str]
     return statement
 
 
-async def insert_inbound_events(
-    session: AsyncSession, events: Sequence[NewInboundEvent], *, now: datetime
-) -> set[tuple[int, str]]:
-    """Record many events in one statement; returns (connection id, dedupe key) of the new ones."""
-    if not events:
-        return set()
-    rows = [
+def _event_rows(events: Sequence[NewInboundEvent], now: datetime) -> list[dict[str, Any]]:
+    return [
         {
             "connection_id": event.connection_id,
             "event_type": event.event_type,
@@ -133,14 +131,90 @@ async def insert_inbound_events(
         }
         for event in events
     ]
+
+
+async def insert_inbound_events(
+    session: AsyncSession, events: Sequence[NewInboundEvent], *, now: datetime
+) -> set[tuple[int, str]]:
+    """Record many events in one statement; returns (connection id, dedupe key) of the new ones."""
+    if not events:
+        return set()
     # One statement executed with many parameter sets ("insertmanyvalues"), built once per
     # dialect: a VALUES list built per batch size would be compiled anew for every batch,
     # and building even this one per batch costs as much as executing it.
-    statement = _insert_events_statement(session)
+    statement = _insert_events_statement("postgresql" if is_postgresql(session) else "sqlite")
     # Core execution: the ORM's bulk-insert bookkeeping buys nothing for rows we don't load.
     connection = await session.connection()
-    result = await connection.execute(statement, rows)
+    result = await connection.execute(statement, _event_rows(events, now))
     return {(connection_id, dedupe_key) for connection_id, dedupe_key in result}
+
+
+# The blocking insert's columns, in the order each row's parameters are given.
+_COLUMNS = (
+    "connection_id",
+    "event_type",
+    "dedupe_key",
+    "payload",
+    "status",
+    "attempts",
+    "received_at",
+)
+# Rows per statement: 7 parameters each stays under SQLite's oldest limit of 999.
+_ROWS_PER_STATEMENT = 128
+
+
+@functools.lru_cache(maxsize=2 * _ROWS_PER_STATEMENT)
+def _multi_row_insert(dialect: Dialect, rows: int) -> str:
+    """SQLAlchemy's INSERT of ``rows`` rows (ON CONFLICT DO NOTHING, RETURNING), compiled."""
+    statement = (
+        sqlite.insert(InboundEvent)
+        .values([{column: bindparam(f"{column}_{n}") for column in _COLUMNS} for n in range(rows)])
+        .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
+        .returning(InboundEvent.connection_id, InboundEvent.dedupe_key)
+    )
+    compiled = statement.compile(dialect=dialect)
+    expected = [f"{column}_{n}" for n in range(rows) for column in _COLUMNS]
+    if compiled.positiontup != expected:  # positional parameters, in our order
+        raise RuntimeError("unexpected parameter order in the compiled INSERT")
+    return str(compiled)
+
+
+def insert_inbound_events_blocking(
+    connection: Connection, events: Sequence[NewInboundEvent], *, now: datetime
+) -> set[tuple[int, str]]:
+    """:func:`insert_inbound_events` on a synchronous SQLite connection (webhook intake).
+
+    The statement is SQLAlchemy's, compiled once per row count and run as driver SQL with
+    the parameters in one flat tuple: the timestamp goes through its column type once per
+    batch instead of once per row, and no parameter dicts are built and processed (for a
+    batch of 13 this halved the CPU of the insert).
+    """
+    dialect = connection.dialect
+    received_at_type = InboundEvent.__table__.c.received_at.type
+    to_db = received_at_type.dialect_impl(dialect).bind_processor(dialect)
+    received_at = to_db(now) if to_db is not None else now
+    inserted: set[tuple[int, str]] = set()
+    for start in range(0, len(events), _ROWS_PER_STATEMENT):
+        chunk = events[start : start + _ROWS_PER_STATEMENT]
+        parameters: list[Any] = []
+        for event in chunk:
+            payload = event.payload_json
+            if payload is None:
+                payload = json.dumps(event.payload)
+            parameters += (
+                event.connection_id,
+                event.event_type,
+                event.dedupe_key,
+                payload,
+                "pending",
+                0,
+                received_at,
+            )
+        result = connection.exec_driver_sql(
+            _multi_row_insert(dialect, len(chunk)), tuple(parameters)
+        )
+        inserted.update((connection_id, dedupe_key) for connection_id, dedupe_key in result)
+    return inserted
 
 
 async def finish_event(session: AsyncSession, *, event_id: int, now: datetime) -> None:

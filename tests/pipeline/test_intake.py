@@ -23,14 +23,17 @@ from pipeline_helpers import (
     wait_cards,
 )
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import Pool
 
 from bot.pipeline.intake import (
     DATABASE_WAIT_SECONDS,
     INTAKE_KEY,
     MAX_BODY_BYTES,
+    canonical_json,
     event_dedupe_key,
 )
+from bot.pipeline.sqlite_intake import CHECKPOINT_EVERY_EVENTS
 from harness import running_service, wait_for
 
 REVIEW = {
@@ -59,6 +62,27 @@ def test_dedupe_key_is_stable_for_a_retry_and_new_for_a_change() -> None:
     assert len(event_dedupe_key("x" * 100, "9" * 500, REVIEW)) <= 128
 
 
+def test_canonical_json_is_the_text_the_stdlib_wrote() -> None:
+    # Dedupe keys hash this text: a retry straddling an upgrade must get the same key.
+    hostile = "".join(chr(c) for c in range(0x20)) + '"\\/ \x7f \u2028\u2029 é — ★ 😀 </script>'
+    payload = {
+        **REVIEW,
+        "message": hostile,
+        "author": {"name": hostile, "b": [1, -2, 0, True, False, None, 4.5, 0.1, 1e16]},
+        "id": 2**63 - 1,
+        "zeta": {"ä": 1, "a": 2, "Z": 3, "😀": 4, "": 5},
+    }
+    stdlib = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
+    assert canonical_json(payload) == stdlib
+    assert event_dedupe_key("review-created", "142", payload) == event_dedupe_key(
+        "review-created", "142", json.loads(stdlib)
+    )
+    # What orjson cannot write (an int beyond 64 bits) is written by the stdlib, as before.
+    assert canonical_json({"id": 2**70}) == b'{"id":1180591620717411303424}'
+
+
 async def test_rejections_say_why_and_store_nothing(database_url: str) -> None:
     async with running_service(database_url) as service:
         unknown = "A" * 32
@@ -72,6 +96,11 @@ async def test_rejections_say_why_and_store_nothing(database_url: str) -> None:
         assert status == 400
         status, _ = await post_webhook(service, b"\xff\xfe\x00garbage")
         assert status == 400
+        # A lone surrogate is JSON the stdlib reads but no UTF-8 can store (was a 500).
+        status, answer = await post_webhook(
+            service, b'{"webhook_event": "review-created", "id": 1, "message": "\\ud800"}'
+        )
+        assert (status, answer["message"]) == (400, "body is not JSON")
         status, answer = await post_webhook(service, {"event": "order-paid", "id": 1})
         assert status == 400 and "webhook_event" in answer["message"]
         # The right key under another platform's path: Cloutly has no webhooks, and an unknown
@@ -90,7 +119,7 @@ async def test_rejections_say_why_and_store_nothing(database_url: str) -> None:
             metrics = await response.text()
         assert 'reviewbot_webhooks_total{outcome="rejected_unknown_key"} 4.0' in metrics
         assert 'reviewbot_webhooks_total{outcome="rejected_too_large"} 1.0' in metrics
-        assert 'reviewbot_webhooks_total{outcome="rejected_bad_request"} 5.0' in metrics
+        assert 'reviewbot_webhooks_total{outcome="rejected_bad_request"} 6.0' in metrics
         # The key is a secret: never in the metrics (routes are labelled by pattern).
         assert unknown not in metrics
 
@@ -107,10 +136,14 @@ async def test_accepted_event_is_committed_before_200(database_url: str) -> None
         status, _ = await post_webhook(service, REVIEW)
         assert status == 200
         assert await count(service, InboundEvent) == 1
+        # The same event in UTF-16, which the stdlib reads (orjson does not): a duplicate.
+        status, _ = await post_webhook(service, json.dumps(REVIEW).encode("utf-16"))
+        assert status == 200
+        assert await count(service, InboundEvent) == 1
         async with service.http.get(f"{service.base_url}/metrics") as response:
             metrics = await response.text()
         assert 'reviewbot_webhooks_total{outcome="accepted"} 1.0' in metrics
-        assert 'reviewbot_webhooks_total{outcome="duplicate"} 1.0' in metrics
+        assert 'reviewbot_webhooks_total{outcome="duplicate"} 2.0' in metrics
 
 
 async def test_a_burst_of_concurrent_webhooks_is_group_committed(database_url: str) -> None:
@@ -220,6 +253,57 @@ async def test_database_unavailable_is_503(database_url: str) -> None:
         assert answer["ok"] is False
 
 
+async def test_a_webhook_waiting_for_sqlites_write_lock_holds_up_nothing_else(
+    database_url: str,
+) -> None:
+    # SQLite intake writes on the event loop: it must wait for another connection's write
+    # lock asleep, never in SQLite's busy handler (which would stop every other request).
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("SQLite's write lock")
+    async with running_service(database_url) as service:
+        await service.settle()
+        with _sqlite_write_lock(str(url.database)) as release:
+            webhook = asyncio.create_task(post_webhook(service, REVIEW))
+            await asyncio.sleep(0.5)
+            async with service.http.get(f"{service.base_url}/healthz") as response:
+                assert response.status == 200
+            assert not webhook.done()
+            release.set()
+            status, _ = await webhook
+        assert status == 200
+        assert await count(service, InboundEvent) == 1
+
+
+async def test_sqlite_intake_leaves_wal_checkpoints_to_a_thread(database_url: str) -> None:
+    # A checkpoint copies megabytes and fsyncs: 10-60 ms that must not stop the event loop.
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite's WAL")
+    checkpoints: list[str] = []
+
+    def on_execute(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "wal_checkpoint" in statement:
+            checkpoints.append(threading.current_thread().name)
+
+    async with running_service(database_url) as service:
+        event.listen(Engine, "before_cursor_execute", on_execute)
+        try:
+            payloads = iter(
+                {**REVIEW, "id": 800_000 + n} for n in range(CHECKPOINT_EVERY_EVENTS + 20)
+            )
+
+            async def post_all() -> None:
+                for payload in payloads:
+                    status, _ = await post_webhook(service, payload)
+                    assert status == 200
+
+            await asyncio.gather(*(post_all() for _ in range(16)))
+            await wait_for(lambda: bool(checkpoints), timeout=10, what="a checkpoint")
+        finally:
+            event.remove(Engine, "before_cursor_execute", on_execute)
+    assert checkpoints and all(name.startswith("sqlite-checkpoint") for name in checkpoints)
+
+
 async def test_a_locked_database_is_answered_503_within_gumados_five_seconds(
     database_url: str,
 ) -> None:
@@ -321,14 +405,14 @@ async def test_the_writer_keeps_its_connection_between_close_batches(database_ur
             if task is not None and task.get_name().startswith("intake-writer"):
                 checkouts.append(task.get_name())
 
-        pool = service.deps.engine.sync_engine.pool
-        event.listen(pool, "checkout", on_checkout)
+        # Every pool: on SQLite the writer has an engine of its own.
+        event.listen(Pool, "checkout", on_checkout)
         try:
             for n in range(10):  # one at a time: ten batches
                 status, _ = await post_webhook(service, {**REVIEW, "id": 700_000 + n})
                 assert status == 200
         finally:
-            event.remove(pool, "checkout", on_checkout)
+            event.remove(Pool, "checkout", on_checkout)
         assert await count(service, InboundEvent) == 10
         assert len(checkouts) <= 2
 

@@ -16,6 +16,7 @@ from storage_samples import NOW
 
 from bot.errors import ConfigError
 from storage.engine import (
+    blocking_sqlite_engine,
     create_engine,
     database_kind,
     normalize_database_url,
@@ -93,6 +94,38 @@ async def test_sqlite_engine_creates_the_directory_and_sets_pragmas(tmp_path: Pa
         "foreign_keys": 1,
         "busy_timeout": 5000,
         "synchronous": 1,
+    }
+
+
+async def test_blocking_sqlite_engine_has_the_same_file_and_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "reviewbot.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        assert blocking_sqlite_engine(create_engine("sqlite:///:memory:")) is None
+        blocking = blocking_sqlite_engine(engine, busy_timeout_ms=0, wal_autocheckpoint=0)
+        assert blocking is not None
+        with blocking.connect() as conn:
+            pragmas = {
+                name: conn.execute(text(f"PRAGMA {name}")).scalar()
+                for name in (
+                    "journal_mode",
+                    "foreign_keys",
+                    "busy_timeout",
+                    "synchronous",
+                    "wal_autocheckpoint",
+                )
+            }
+            database = conn.execute(text("PRAGMA database_list")).one()[2]
+        blocking.dispose()
+    finally:
+        await engine.dispose()
+    assert Path(database) == path
+    assert pragmas == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 0,
+        "synchronous": 1,
+        "wal_autocheckpoint": 0,
     }
 
 

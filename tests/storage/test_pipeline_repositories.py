@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import String, cast, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage_samples import NOW, FakeReview
 
 from storage import repositories as repo
+from storage.engine import blocking_sqlite_engine
 from storage.models import Connection, Delivery, InboundEvent
 
 LATER = NOW + timedelta(minutes=5)
@@ -49,6 +50,46 @@ async def test_inbound_event_payloads_stored_as_json(
         {"id": "a", "message": "Caf\u00e9 \u2014 5\u2605"},
         {"id": "b"},
     ]
+
+
+async def test_blocking_insert_of_many_events_reports_the_new_ones_and_stores_them_alike(
+    engine: AsyncEngine, session: AsyncSession, connection_id: int
+) -> None:
+    # SQLite intake's insert: compiled per row count, run in chunks of 128 rows as driver SQL.
+    blocking = blocking_sqlite_engine(engine)
+    if blocking is None:
+        pytest.skip("the blocking insert is SQLite intake's")
+    serialized = '{"id":"k0","message":"Caf\u00e9 \u2014 5\u2605"}'
+    events = [
+        repo.NewInboundEvent(connection_id, "review-created", f"k{n}", {"id": f"k{n}"})
+        for n in range(300)
+    ]
+    events[0] = events[0]._replace(payload_json=serialized)
+    try:
+        with blocking.begin() as connection:
+            first = repo.insert_inbound_events_blocking(connection, events, now=NOW)
+            assert repo.insert_inbound_events_blocking(connection, [], now=NOW) == set()
+        assert first == {(connection_id, f"k{n}") for n in range(300)}
+        again = [*events[150:], repo.NewInboundEvent(connection_id, "review-created", "new", {})]
+        with blocking.begin() as connection:
+            second = repo.insert_inbound_events_blocking(connection, again, now=LATER)
+        assert second == {(connection_id, "new")}
+    finally:
+        blocking.dispose()
+    # Read back through the async engine: the same timestamps and payloads as its own insert.
+    await repo.insert_inbound_events(session, [_event(connection_id, "async")], now=NOW)
+    rows = {row.dedupe_key: row for row in (await session.execute(select(InboundEvent))).scalars()}
+    assert len(rows) == 302
+    assert rows["k0"].payload == {"id": "k0", "message": "Caf\u00e9 \u2014 5\u2605"}
+    assert rows["k299"].payload == {"id": "k299"}
+    assert rows["k7"].received_at == rows["async"].received_at == NOW
+    # Stored as the same text too (SQLite compares timestamps as text).
+    stored = select(cast(InboundEvent.received_at, String)).where(
+        InboundEvent.dedupe_key.in_(["k7", "async"])
+    )
+    assert len(set((await session.execute(stored)).scalars())) == 1
+    assert rows["new"].received_at == LATER
+    assert {row.status for row in rows.values()} == {"pending"}
 
 
 async def test_event_failures_retry_then_fail(session: AsyncSession, connection_id: int) -> None:
