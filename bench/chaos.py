@@ -287,8 +287,9 @@ class Outcome:
     drain: float | None
 
 
-async def _subscribe(database_url: str) -> None:
-    await upgrade(database_url)
+async def _subscribe(database_url: str, *, migrate: bool) -> None:
+    if migrate:
+        await upgrade(database_url)
     engine = create_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
@@ -371,6 +372,7 @@ async def run_scenario(
     workdir: Path,
     database_url: str,
     *,
+    migrate: bool = True,
     settings: dict[str, str] | None = None,
     rate: float = 20.0,
     drain_limit: float = 300.0,
@@ -378,9 +380,10 @@ async def run_scenario(
 ) -> Outcome:
     """One scenario on ``database_url`` (a fresh PostgreSQL database); the outcome row.
 
-    ``settings`` are extra environment variables for the replicas; ``rate`` is the webhooks sent
-    per second; ``late_wait`` is how long to keep watching, once every card is there, for a
-    second one.
+    ``migrate=False``: the database is migrated already (Alembic's context is process-global,
+    so runs side by side must not migrate). ``settings`` are extra environment variables for
+    the replicas; ``rate`` is the webhooks sent per second; ``late_wait`` is how long to keep
+    watching, once every card is there, for a second one.
     """
     slack = SlackStandIn(history_tier="tier1" if name == "slack-5xx" else None)
     await slack.start()
@@ -391,7 +394,7 @@ async def run_scenario(
     await proxy.start()
     replicas: list[Replica] = []
     try:
-        await _subscribe(database_url)
+        await _subscribe(database_url, migrate=migrate)
         env = {
             k: v
             for k, v in os.environ.items()

@@ -59,7 +59,8 @@ async def test_every_review_ends_with_exactly_its_cards(
             REVIEWS,
             SCALE,
             workdir,
-            await new_postgres_database(),
+            await new_postgres_database(),  # migrated: a copy of the session's template
+            migrate=False,
             settings=SETTINGS,
             rate=RATE,
             drain_limit=DRAIN_LIMIT,
