@@ -2,6 +2,9 @@
 
     python bench/chaos.py [--replicas 3] [--reviews 120] [--scale 1.0] [--scenarios kill9,...]
 
+Its small version runs in the test suite (tests/chaos/), which imports this module: nothing
+here runs on import, and ``run_scenario`` takes the database (and any settings) it is given.
+
 For each scenario, with ``--replicas`` replicas and again with one: the Gumado and Cloutly
 sandboxes and the Slack stand-in run in this process; the replicas run as child processes on
 a fresh PostgreSQL database reached through a TCP proxy here (so "the database is unreachable"
@@ -44,6 +47,7 @@ from typing import Any
 import aiohttp
 from cryptography.fernet import Fernet
 from databases import PG_ADMIN, prepare_database
+from sqlalchemy import make_url
 
 from bot.filters import parse
 from bot.sandbox.runner import RunningSandboxes, start_sandboxes
@@ -70,10 +74,14 @@ def _free_port() -> int:
 
 
 class DatabaseProxy:
-    """A TCP proxy to PostgreSQL that can cut every connection and refuse new ones for a while."""
+    """A TCP proxy to PostgreSQL that can cut every connection and refuse new ones for a while.
 
-    def __init__(self, target_port: int = 5432) -> None:
-        self.target_port = target_port
+    What a restart or failover does to the app, without stopping a shared server: sessions
+    (and anything held by them) are gone, and connecting fails until the outage ends.
+    """
+
+    def __init__(self, target_host: str = "127.0.0.1", target_port: int = 5432) -> None:
+        self.target_host, self.target_port = target_host, target_port
         self.port = _free_port()
         self._down_until = 0.0
         self._open: set[asyncio.StreamWriter] = set()
@@ -81,6 +89,17 @@ class DatabaseProxy:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    @classmethod
+    def to(cls, database_url: str) -> DatabaseProxy:
+        """A proxy to the server of ``database_url`` (not started)."""
+        url = make_url(database_url)
+        return cls(url.host or "127.0.0.1", url.port or 5432)
+
+    def url_for(self, database_url: str) -> str:
+        """``database_url`` reached through this proxy."""
+        url = make_url(database_url).set(host="127.0.0.1", port=self.port)
+        return url.render_as_string(hide_password=False)
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -102,7 +121,7 @@ class DatabaseProxy:
             writer.transport.abort()
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
             writer.transport.abort()
             return
@@ -137,25 +156,38 @@ class Replica:
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
-    async def start(self) -> None:
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.name}-{self.starts}.log"
+
+    async def start(self, tries: int = 3) -> None:
         self.starts += 1
-        log = (self.workdir / f"{self.name}-{self.starts}.log").open("wb")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", env=self.env, cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-        log.close()
+        with self.log_path.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "serve", env=self.env, cwd=ROOT,
+                stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
         deadline = time.monotonic() + 60
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if not self.alive:
-                    raise RuntimeError(f"{self.name} exited; see {self.workdir}")
+                    if "cannot listen on" in self._log_tail() and tries > 1:
+                        # The port was free when picked; an outgoing connection took it since.
+                        self.port = _free_port()
+                        self.env["PORT"] = str(self.port)
+                        return await self.start(tries - 1)
+                    raise RuntimeError(f"{self.name} exited:\n{self._log_tail()}")
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
                         if response.status == 200:
                             return
                 await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start; see {self.workdir}")
+        raise RuntimeError(f"{self.name} did not start:\n{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 30) -> str:
+        """The end of this start's stderr (the workdir may be gone once the error is seen)."""
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:]) or "(nothing on stderr)"
 
     async def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.alive:
@@ -255,8 +287,9 @@ class Outcome:
     drain: float | None
 
 
-async def _subscribe(database_url: str) -> None:
-    await upgrade(database_url)
+async def _subscribe(database_url: str, *, migrate: bool) -> None:
+    if migrate:
+        await upgrade(database_url)
     engine = create_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
@@ -337,22 +370,31 @@ async def run_scenario(
     reviews: int,
     scale: float,
     workdir: Path,
+    database_url: str,
     *,
+    migrate: bool = True,
+    settings: dict[str, str] | None = None,
+    rate: float = 20.0,
     drain_limit: float = 300.0,
+    late_wait: float = 3.0,
 ) -> Outcome:
-    """One scenario on a fresh database; the outcome row."""
+    """One scenario on ``database_url`` (a fresh PostgreSQL database); the outcome row.
+
+    ``migrate=False``: the database is migrated already (Alembic's context is process-global,
+    so runs side by side must not migrate). ``settings`` are extra environment variables for
+    the replicas; ``rate`` is the webhooks sent per second; ``late_wait`` is how long to keep
+    watching, once every card is there, for a second one.
+    """
     slack = SlackStandIn(history_tier="tier1" if name == "slack-5xx" else None)
     await slack.start()
     for channel in CHANNELS:
         slack.add_channel(Channel(channel, channel.lower()))
     sandboxes: RunningSandboxes = await start_sandboxes()
-    proxy = DatabaseProxy()
+    proxy = DatabaseProxy.to(database_url)
     await proxy.start()
-    database_url, drop = await prepare_database("postgresql", workdir, f"chaos-{name}")
-    proxied = database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     replicas: list[Replica] = []
     try:
-        await _subscribe(database_url)
+        await _subscribe(database_url, migrate=migrate)
         env = {
             k: v
             for k, v in os.environ.items()
@@ -363,18 +405,19 @@ async def run_scenario(
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": slack.api_url,
-                "DATABASE_URL": proxied,
+                "DATABASE_URL": proxy.url_for(database_url),
                 "ENCRYPTION_KEY": Fernet.generate_key().decode(),
                 "GUMADO_API_URL": sandboxes.gumado_url,
                 "GUMADO_API_TOKEN": sandboxes.gumado.tokens["full"],
                 "GUMADO_WEBHOOK_KEY": WEBHOOK_KEY,
                 "POLL_INTERVAL_SECONDS": "3600",
                 "LOG_LEVEL": "WARNING",
+                **(settings or {}),
             }
         )
         replicas = [Replica(env, workdir, f"{name}-{i}") for i in range(replicas_count)]
         await asyncio.gather(*(replica.start() for replica in replicas))
-        gumado = Gumado(replicas, reviews)
+        gumado = Gumado(replicas, reviews, rate)
         burst = asyncio.create_task(gumado.burst())
         await SCENARIOS[name](replicas, proxy, slack, scale)
         await burst
@@ -390,7 +433,7 @@ async def run_scenario(
                 drain = time.monotonic() - ended
                 break
             await asyncio.sleep(0.25)
-        await asyncio.sleep(3.0)  # anything late (a second card) shows up
+        await asyncio.sleep(late_wait)  # anything late (a second card) shows up
         cards = _cards(slack)
         return Outcome(
             scenario=name,
@@ -408,7 +451,6 @@ async def run_scenario(
         await proxy.stop()
         await sandboxes.stop()
         await slack.stop()
-        await drop()
 
 
 def _row(outcome: Outcome) -> str:
@@ -440,7 +482,15 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
         for name in names:
             for count in dict.fromkeys([args.replicas, 1]):
-                outcome = await run_scenario(name, count, args.reviews, args.scale, Path(tmp))
+                database_url, drop = await prepare_database(
+                    "postgresql", Path(tmp), f"chaos-{name}"
+                )
+                try:
+                    outcome = await run_scenario(
+                        name, count, args.reviews, args.scale, Path(tmp), database_url
+                    )
+                finally:
+                    await drop()
                 print(_row(outcome), flush=True)
 
 

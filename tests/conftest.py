@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -22,6 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.log import configure_logging
 from storage.engine import create_engine, make_sessionmaker, normalize_database_url
 from storage.migrate import upgrade
+
+# bench/chaos.py's machinery (replicas, a cuttable database proxy) is driven by the chaos tests
+# too, so it stays the only copy. Appended, not prepended: nothing in bench/ shadows a package.
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.append(str(BENCH))
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SKIP_POSTGRES = os.environ.get("REVIEWBOT_SKIP_POSTGRES") == "1"
@@ -109,6 +116,26 @@ async def _postgres_database(postgres_template: str) -> AsyncIterator[str]:
         yield postgres_url(name)
     finally:
         await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture
+async def new_postgres_database(
+    postgres_template: str,
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Make fresh migrated PostgreSQL databases on demand (URLs); all dropped after the test."""
+    names: list[str] = []
+
+    async def make() -> str:
+        name = f"reviewbot_t_{uuid.uuid4().hex[:16]}"
+        await admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+        names.append(name)
+        return postgres_url(name)
+
+    try:
+        yield make
+    finally:
+        for name in names:
+            await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest_asyncio.fixture

@@ -4,6 +4,11 @@ Issue 13's two failures: a database outage wiped the claim (a session advisory l
 Slack was still creating the message, so another replica requeued and reposted it; and an
 exception in one delivery ended its channel's loop, leaving the channel's other claimed
 deliveries ``sending`` for good.
+
+A PostgreSQL restart during a post is played two ways: every backend terminated (sessions and
+their locks gone, the server back at once), and the database unreachable for seconds through a
+loopback proxy that cuts every connection and refuses new ones (bench/chaos.py's), ending either
+before Slack answers or after it, when the post's own write fails.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from chaos import DatabaseProxy
 from pipeline_helpers import cards, cards_of, count, rows, subscribe, wait_cards
 from sqlalchemy import text, update
 
@@ -73,6 +79,68 @@ async def test_connections_dropped_mid_post_with_a_recovering_replica_make_one_c
         assert (delivery.status, delivery.attempts) == ("sent", 1)
         assert delivery.message_ts == cards(first)[0]["ts"]
         assert (delivery.lease_owner, delivery.lease_until) == (None, None)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    ("post_seconds", "outage_seconds", "attempts"),
+    [
+        pytest.param(4.0, 2.0, 1, id="back-before-slack-answers"),
+        # The post's write fails: its lease lapses and whoever recovers it adopts the card.
+        pytest.param(2.0, 5.0, 2, id="still-down-when-slack-answers"),
+    ],
+)
+async def test_a_database_restart_during_a_post_with_two_replicas_makes_one_card(
+    database_url: str, post_seconds: float, outage_seconds: float, attempts: int
+) -> None:
+    proxy = DatabaseProxy.to(database_url)
+    await proxy.start()
+    env = {"DELIVERY_LEASE_SECONDS": "15"}  # the least allowed: a lapsed lease within the test
+    try:
+        async with (
+            running_service(proxy.url_for(database_url), env=env) as first,
+            running_service(
+                proxy.url_for(database_url),
+                env=env,
+                slack=first.slack,
+                sandboxes=first.sandboxes,
+            ) as second,
+        ):
+            await first.settle()
+            await second.settle()
+            await subscribe(first, "C0REVIEWS")
+            slack = first.slack
+            slack.fail_next("chat.postMessage", status=200, delay=post_seconds)
+            gumado = first.sandboxes.gumado
+            gumado.register_webhook(first.webhook_url)
+            payload = gumado.add_review(rating=5)
+            await wait_for(
+                lambda: bool(slack.calls_to("chat.postMessage")), what="a post in flight"
+            )
+            proxy.outage(outage_seconds)
+            # Both replicas look for orphans through the outage, while the post is in flight,
+            # as it lands, and once the database is back.
+            for _ in range(int(max(post_seconds, outage_seconds)) + 3):
+                first.deps.signals.outbound.set()
+                second.deps.signals.outbound.set()
+                await asyncio.sleep(1.0)
+            await wait_for(
+                lambda: _count_is(first, 1, Delivery.status == "sent"),
+                timeout=30,
+                what="the delivery settled",
+            )
+            await first.settle()
+            await second.settle()
+
+            assert len(cards_of(first, payload["id"])) == 1
+            assert len(slack.calls_to("chat.postMessage")) == 1
+            (delivery,) = await rows(first, Delivery)
+            assert (delivery.status, delivery.attempts) == ("sent", attempts)
+            assert delivery.message_ts == cards(first)[0]["ts"]
+            assert (delivery.lease_owner, delivery.lease_until) == (None, None)
+    finally:
+        await proxy.stop()
 
 
 async def test_a_lease_is_renewed_while_slack_is_slow_and_released_after(
