@@ -212,8 +212,13 @@ class DigestService:
             chart = await asyncio.to_thread(render_trend_png, stats.trend, title=title)
         return Rendered(target, stats, payload, chart, synced)
 
-    async def post(self, rendered: Rendered, *, run: str | None = None) -> str:
-        """Post the digest and its trend; returns the message ts (SlackFailure if not posted)."""
+    async def post(
+        self, rendered: Rendered, *, run: str | None = None, look_first: bool = False
+    ) -> str:
+        """Post the digest and its trend; returns the message ts (SlackFailure if not posted).
+
+        ``look_first``: the run may already be in the channel (see ``_post_once``).
+        """
         target = rendered.target
         client = self.deps.slack_client(target.team_id)
         payload = dict(rendered.payload)
@@ -223,31 +228,46 @@ class DigestService:
                 **metadata,
                 "event_payload": {**metadata["event_payload"], "run": run},
             }
-        ts = await self._post_once(sender_client(client), target.channel_id, payload, run)
+        ts = await self._post_once(
+            sender_client(client), target.channel_id, payload, run, look_first=look_first
+        )
         await self._attach_trend(rendered, ts)
         self.deps.metrics.digests.labels("sent").inc()
         return ts
 
     async def _post_once(
-        self, client: Any, channel: str, payload: dict[str, Any], run: str | None
+        self,
+        client: Any,
+        channel: str,
+        payload: dict[str, Any],
+        run: str | None,
+        *,
+        look_first: bool = False,
     ) -> str:
+        """Post once: before (re)posting a run that may be in the channel, look for it.
+
+        ``look_first``: the run was taken over from a process that died mid-way. After a post
+        that got no answer the same holds. An error answer (5xx, 429) posted nothing.
+        """
         metrics = self.deps.metrics
         failure: SlackFailure | None = None
+        unsure = run is not None and look_first
         for attempt in range(POST_ATTEMPTS):
-            # Only a post that got no answer may have gone through (an error answer did not).
-            if run is not None and isinstance(failure, Unanswered):
-                found = await find_message_with_metadata(
-                    client, channel, EVENT_TYPE_DIGEST, lambda p: p.get("run") == run, metrics
-                )
-                if found is not None:
-                    return found
             try:
+                if unsure:
+                    found = await find_message_with_metadata(
+                        client, channel, EVENT_TYPE_DIGEST, lambda p: p.get("run") == run, metrics
+                    )
+                    if found is not None:
+                        return found
+                    unsure = False
                 return await post_message(client, channel, payload, metrics)
             except RateLimited as exc:
                 failure = exc
                 await asyncio.sleep(min(exc.retry_after, MAX_RETRY_WAIT))
             except Transient as exc:
                 failure = exc
+                unsure = unsure or (run is not None and isinstance(exc, Unanswered))
                 await asyncio.sleep(2.0**attempt)
         assert failure is not None
         raise failure
@@ -323,7 +343,7 @@ class DigestService:
         except LookupError:
             return []
         iso_week = iso_week_of(fire_time.date())
-        mine = await self._claim(targets, iso_week)
+        mine, taken_over = await self._claim_runs(targets, iso_week)
         if not mine:
             return [Outcome(t, "taken") for t in targets]
         synced = await self.sync(mine)
@@ -341,7 +361,13 @@ class DigestService:
             stats = figures.get(_figures_key(target))
             outcomes.append(
                 await self._run_one(
-                    target, iso_week, zone, target.connection_id in synced, now=now, stats=stats
+                    target,
+                    iso_week,
+                    zone,
+                    target.connection_id in synced,
+                    now=now,
+                    stats=stats,
+                    look_first=target.organization_key in taken_over,
                 )
             )
         log.info(
@@ -354,17 +380,24 @@ class DigestService:
         return outcomes
 
     async def _claim(self, targets: Sequence[DigestTarget], iso_week: str) -> list[DigestTarget]:
+        """Claim the week's run of every target (one subscription's); the targets now owned."""
+        mine, _ = await self._claim_runs(targets, iso_week)
+        return mine
+
+    async def _claim_runs(
+        self, targets: Sequence[DigestTarget], iso_week: str
+    ) -> tuple[list[DigestTarget], set[str]]:
         """Claim the week's run of every target (one subscription's) in one transaction;
-        the targets this process now owns."""
+        the targets this process now owns, and the keys of those taken over from a dead run."""
         if not targets:
-            return []
+            return [], set()
         subscription_id = targets[0].subscription_id
         assert subscription_id is not None
         assert all(target.subscription_id == subscription_id for target in targets)
         keys = [target.organization_key for target in targets]
         now = self.deps.clock()
 
-        async def transaction() -> set[str]:
+        async def transaction() -> tuple[set[str], set[str]]:
             async with self._writing() as session:
                 taken = await claim_digest_runs(
                     session,
@@ -373,7 +406,7 @@ class DigestService:
                     iso_week=iso_week,
                     now=now,
                 )
-                return taken | await take_over_stale_runs(
+                stale = await take_over_stale_runs(
                     session,
                     subscription_id=subscription_id,
                     organization_keys=[key for key in keys if key not in taken],
@@ -381,9 +414,10 @@ class DigestService:
                     claimed_before=now - STALE_CLAIM,
                     now=now,
                 )
+                return taken | stale, stale
 
-        taken = await retry_conflicts(transaction)
-        return [target for target in targets if target.organization_key in taken]
+        taken, stale = await retry_conflicts(transaction)
+        return [target for target in targets if target.organization_key in taken], stale
 
     async def _run_one(
         self,
@@ -394,12 +428,13 @@ class DigestService:
         *,
         now: datetime,
         stats: DigestStats | None,
+        look_first: bool = False,
     ) -> Outcome:
         assert target.subscription_id is not None
         key = run_key(target.subscription_id, target.organization_key, iso_week)
         try:
             rendered = await self.render(target, now=now, zone=zone, synced=synced, stats=stats)
-            ts = await self.post(rendered, run=key)
+            ts = await self.post(rendered, run=key, look_first=look_first)
             outcome = Outcome(target, "sent", message_ts=ts)
         except SlackFailure as exc:
             outcome = Outcome(target, "failed", error=exc.reason)

@@ -28,11 +28,7 @@ SCENARIOS = [
     "pg-down",
     "db-blip-slow-slack",
     "sigterm",
-    pytest.param(
-        "slack-5xx",
-        # Remove this mark once recovery after a Slack outage drains with history at Tier 1.
-        marks=pytest.mark.skip(reason="does not drain yet (issue 13, item 3)"),
-    ),
+    "slack-5xx",
 ]
 
 

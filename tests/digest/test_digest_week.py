@@ -10,10 +10,11 @@ from typing import Any
 from digest_samples import HOUR, NOW, WEEK, org1_history, review_row
 from sqlalchemy import event, insert, select
 
-from bot.digest.runner import STALE_CLAIM, database_slots
+from bot.digest.runner import STALE_CLAIM, database_slots, run_key
 from bot.digest.targets import subscription_targets
 from bot.filters import Filter
 from bot.sandbox.slack_seed import TEAM_ID
+from fakes.slack import web_client
 from harness import Service, running_service
 from storage.models import Connection, DigestRun, Organization, Review, Subscription
 from storage.repositories.digests import iso_week_of
@@ -177,3 +178,48 @@ async def test_runs_fired_together_keep_to_the_pools_steady_connections(
         assert [o.status for week in weeks for o in week] == ["sent"] * 16 * len(ORGS)
         # The slots, plus a connection the idle pipeline may take for a tick meanwhile.
         assert most <= database_slots(service.deps.engine) + 2, most
+
+
+async def test_a_run_taken_over_after_its_post_is_adopted_not_posted_again(
+    database_url: str,
+) -> None:
+    async with running_service(database_url, clock=lambda: NOW) as service:
+        digests = service.deps.digests
+        assert digests is not None
+        subscription_id = await seed(service)
+        async with service.deps.sessions() as session:
+            subscription = await session.get(Subscription, subscription_id)
+            assert subscription is not None
+            targets = {
+                t.organization_platform_id: t
+                for t in await subscription_targets(session, subscription)
+            }
+        week = iso_week_of(NOW.date())
+        key = targets["org-2"].organization_key
+        # The dead process posted org-2's digest, then died before recording it.
+        async with service.deps.sessions() as session, session.begin():
+            await session.execute(
+                insert(DigestRun).values(
+                    subscription_id=subscription_id,
+                    organization_key=key,
+                    iso_week=week,
+                    claimed_at=NOW - STALE_CLAIM - timedelta(minutes=5),
+                )
+            )
+        posted = await web_client(service.slack).chat_postMessage(
+            channel=CHANNEL,
+            text="Weekly digest",
+            metadata={
+                "event_type": "review_digest",
+                "event_payload": {"run": run_key(subscription_id, key, week)},
+            },
+        )
+        outcomes = {
+            o.target.organization_platform_id: o
+            for o in await digests.run_week(subscription_id, fire_time=NOW)
+        }
+        assert outcomes["org-2"].status == "sent"
+        assert outcomes["org-2"].message_ts == posted["ts"]
+        assert len(digest_of(service, key)) == 1
+        # Only the taken-over run needed looking for.
+        assert len(service.slack.calls_to("conversations.history")) == 1
