@@ -14,9 +14,10 @@ import pytest
 from pipeline_helpers import cards, cards_of, rows, subscribe, wait_cards
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import slack_web
 from bot.blocks.card import EVENT_TYPE_REVIEW_CARD
 from bot.metrics import Metrics
-from bot.pipeline import history, slack_calls
+from bot.pipeline import history
 from bot.pipeline.history import TIER1, TIER3, HistoryBudget, Unsure, look_for_posts
 from fakes.slack import FakeSlack, running_fake_slack, web_client
 from harness import running_service, wait_for
@@ -138,7 +139,7 @@ async def test_an_unanswered_post_is_looked_for_once_and_adopted(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Slack takes 2.5 s; we stop waiting after 1.5 s: the card lands after we gave up.
-    monkeypatch.setattr(slack_calls, "SLACK_TIMEOUT_SECONDS", 1.5)
+    monkeypatch.setattr(slack_web, "SLACK_TIMEOUT_SECONDS", 1.5)
     monkeypatch.setattr(history, "LANDING_SECONDS", 3.0)
     async with (
         running_fake_slack(history_tier="tier1") as slack,
@@ -167,7 +168,7 @@ async def test_an_unanswered_post_is_looked_for_once_and_adopted(
 async def test_an_unknown_post_does_not_hold_up_its_channel(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(slack_calls, "SLACK_TIMEOUT_SECONDS", 1.5)
+    monkeypatch.setattr(slack_web, "SLACK_TIMEOUT_SECONDS", 1.5)
     monkeypatch.setattr(history, "LANDING_SECONDS", 2.0)
     async with (
         running_fake_slack(history_tier="tier1", history_window_seconds=8.0) as slack,

@@ -14,7 +14,7 @@ import time
 import pytest
 from pipeline_helpers import cards, subscribe
 
-from bot.pipeline import slack_calls
+from bot import slack_web
 from bot.pipeline.history import TIER1, HistoryBudget
 from bot.pipeline.workers import PIPELINE_KEY
 from bot.sandbox.slack_seed import Channel
@@ -32,7 +32,7 @@ RECOVERY_LIMIT_SECONDS = 300.0
 async def test_cards_recover_within_five_minutes_of_a_60s_outage_at_tier1(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(slack_calls, "SLACK_TIMEOUT_SECONDS", 2.0)
+    monkeypatch.setattr(slack_web, "SLACK_TIMEOUT_SECONDS", 2.0)
     async with running_fake_slack(history_tier="tier1") as slack:
         for channel in [*BY_RATING, EVERYTHING]:
             slack.add_channel(Channel(channel, channel.lower()))
