@@ -12,8 +12,8 @@ it spawns — carries them; the id is also the reference a user sees in an error
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -119,10 +119,11 @@ def configure_logging(
 def new_request_id() -> str:
     """A short random id for one request: 12 hex digits (48 random bits, like a short uuid4).
 
-    ``secrets.token_hex`` rather than ``uuid.uuid4()``: the same randomness at a seventh of
-    the cost (~1 µs against ~6 µs), which a webhook at 10k requests a second notices.
+    A reference for finding log lines, not a secret: ``random`` (seeded from the OS once per
+    process) rather than ``secrets`` or ``uuid.uuid4()``, which ask the kernel every time
+    (0.6 µs and 6 µs against 0.25 µs: webhooks at thousands a second notice).
     """
-    return secrets.token_hex(6)
+    return f"{random.getrandbits(48):012x}"
 
 
 def current_request_id() -> str | None:

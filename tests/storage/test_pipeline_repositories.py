@@ -55,7 +55,7 @@ async def test_inbound_event_payloads_stored_as_json(
 async def test_blocking_insert_of_many_events_reports_the_new_ones_and_stores_them_alike(
     engine: AsyncEngine, session: AsyncSession, connection_id: int
 ) -> None:
-    # SQLite intake's insert: compiled per row count, run in chunks of 128 rows as driver SQL.
+    # SQLite intake's insert: the driver's executemany; the new rows are told by their count.
     blocking = blocking_sqlite_engine(engine)
     if blocking is None:
         pytest.skip("the blocking insert is SQLite intake's")
@@ -70,7 +70,8 @@ async def test_blocking_insert_of_many_events_reports_the_new_ones_and_stores_th
             first = repo.insert_inbound_events_blocking(connection, events, now=NOW)
             assert repo.insert_inbound_events_blocking(connection, [], now=NOW) == set()
         assert first == {(connection_id, f"k{n}") for n in range(300)}
-        again = [*events[150:], repo.NewInboundEvent(connection_id, "review-created", "new", {})]
+        new = repo.NewInboundEvent(connection_id, "review-created", "new", {})
+        again = [*events[150:], new, new]
         with blocking.begin() as connection:
             second = repo.insert_inbound_events_blocking(connection, again, now=LATER)
         assert second == {(connection_id, "new")}
