@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.log import get_logger
 from bot.metrics import Metrics
-from bot.pipeline.slack_calls import Permanent, RateLimited, Transient, join_channel, slack_call
+from bot.pipeline.slack_calls import Permanent, RateLimited, Transient, read_joining
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 __all__ = [
@@ -165,7 +165,6 @@ async def look_for_posts(
     newest_first = thread_ts is None
     edge = latest if newest_first else oldest
     cursor: str | None = None
-    joined = False
     pages = 0
     complete = False
     while pages < MAX_PAGES:
@@ -190,7 +189,9 @@ async def look_for_posts(
             client.conversations_replies if thread_ts is not None else client.conversations_history
         )
         try:
-            page = await slack_call(method, functools.partial(read, **args), metrics)
+            page = await read_joining(
+                client, channel, method, functools.partial(read, **args), metrics
+            )
         except RateLimited as exc:
             budget.block(team_id, method, exc.retry_after)
             lookup.retry_after = exc.retry_after
@@ -200,10 +201,6 @@ async def look_for_posts(
             lookup.retry_after = RETRY_UNREADABLE_SECONDS
             break
         except Permanent as exc:
-            if exc.reason == "not_in_channel" and not joined:
-                joined = True
-                if await join_channel(client, channel, metrics):
-                    continue
             log.warning("slack_history_unreadable", channel=channel, error=exc.reason)
             lookup.absent.update(u.key for u in unsure)
             return lookup

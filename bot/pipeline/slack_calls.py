@@ -31,6 +31,7 @@ __all__ = [
     "find_message_with_metadata",
     "join_channel",
     "post_message",
+    "read_joining",
     "sender_client",
     "slack_call",
 ]
@@ -147,6 +148,23 @@ async def post_message(
     return str(response["ts"])
 
 
+async def read_joining(
+    client: AsyncWebClient,
+    channel: str,
+    method: str,
+    read: Callable[[], Awaitable[AsyncSlackResponse]],
+    metrics: Metrics,
+) -> AsyncSlackResponse:
+    """One history call; in a public channel the bot only posts to (``chat:write.public``)
+    it joins on ``not_in_channel`` and reads once more."""
+    try:
+        return await slack_call(method, read, metrics)
+    except Permanent as exc:
+        if exc.reason != "not_in_channel" or not await join_channel(client, channel, metrics):
+            raise
+    return await slack_call(method, read, metrics)
+
+
 def _metadata_payload(message: Mapping[str, Any], event_type: str) -> Mapping[str, Any] | None:
     metadata = message.get("metadata")
     if not isinstance(metadata, Mapping) or metadata.get("event_type") != event_type:
@@ -165,15 +183,12 @@ async def _readable(
     """Pages of a history read; joins a public channel the bot only posts to (chat:write.public)."""
     pages: list[AsyncSlackResponse] = []
     cursor: str | None = None
-    joined = False
     while len(pages) < HISTORY_PAGES:
         try:
-            page = await slack_call(method, functools.partial(read, cursor), metrics)
+            page = await read_joining(
+                client, channel, method, functools.partial(read, cursor), metrics
+            )
         except Permanent as exc:
-            if exc.reason == "not_in_channel" and not joined:
-                joined = True
-                if await join_channel(client, channel, metrics):
-                    continue
             log.warning("slack_history_unreadable", channel=channel, error=exc.reason)
             return None
         pages.append(page)
