@@ -11,7 +11,7 @@ from digest_samples import HOUR, NOW, WEEK, org1_history, review_row
 from sqlalchemy import event, insert, select
 
 from bot.digest.runner import STALE_CLAIM, database_slots, run_key
-from bot.digest.targets import subscription_targets
+from bot.digest.targets import DigestTarget, subscription_targets
 from bot.filters import Filter
 from bot.sandbox.slack_seed import TEAM_ID
 from fakes.slack import web_client
@@ -64,6 +64,16 @@ async def seed(service: Service, name: str = "shops") -> int:
         return subscription.id
 
 
+async def targets_by_org(service: Service, subscription_id: int) -> dict[str, DigestTarget]:
+    """The subscription's digest targets by organization platform id."""
+    async with service.deps.sessions() as session:
+        subscription = await session.get(Subscription, subscription_id)
+        assert subscription is not None
+        return {
+            t.organization_platform_id: t for t in await subscription_targets(session, subscription)
+        }
+
+
 def digest_of(service: Service, organization_key: str) -> list[dict[str, Any]]:
     return [
         m
@@ -78,13 +88,7 @@ async def test_each_organization_gets_the_digest_it_would_get_alone(database_url
         digests = service.deps.digests
         assert digests is not None
         subscription_id = await seed(service)
-        async with service.deps.sessions() as session:
-            subscription = await session.get(Subscription, subscription_id)
-            assert subscription is not None
-            targets = {
-                t.organization_platform_id: t
-                for t in await subscription_targets(session, subscription)
-            }
+        targets = await targets_by_org(service, subscription_id)
         assert set(targets) == set(ORGS)
         week = iso_week_of(NOW.date())
         # org-2: a run whose process died 20 minutes ago (taken over); org-3: one another
@@ -187,13 +191,7 @@ async def test_a_run_taken_over_after_its_post_is_adopted_not_posted_again(
         digests = service.deps.digests
         assert digests is not None
         subscription_id = await seed(service)
-        async with service.deps.sessions() as session:
-            subscription = await session.get(Subscription, subscription_id)
-            assert subscription is not None
-            targets = {
-                t.organization_platform_id: t
-                for t in await subscription_targets(session, subscription)
-            }
+        targets = await targets_by_org(service, subscription_id)
         week = iso_week_of(NOW.date())
         key = targets["org-2"].organization_key
         # The dead process posted org-2's digest, then died before recording it.
