@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Sequence
@@ -60,6 +61,10 @@ async def _serve(settings: Settings) -> None:
             database=settings.database_kind,
             listen=f"{settings.host}:{settings.port}",
         )
+        # Everything built so far (modules, the app, its clients) lives as long as the process:
+        # moved out of the collector's generations, full collections stop walking it.
+        gc.collect()
+        gc.freeze()
         await _wait_for_signal()
         log.info("reviewbot stopping")
     finally:
