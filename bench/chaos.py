@@ -50,9 +50,9 @@ from databases import PG_ADMIN, prepare_database
 from sqlalchemy import make_url
 
 from bot.filters import parse
-from bot.sandbox.runner import RunningSandboxes, start_sandboxes
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack_seed import TEAM_ID, Channel
+from sandbox.runner import RunningSandboxes, start_sandboxes
+from sandbox.slack import SlackStandIn
+from sandbox.slack_seed import TEAM_ID, Channel
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import Subscription

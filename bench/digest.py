@@ -47,8 +47,8 @@ from databases import prepare_database
 from sqlalchemy import insert, select
 
 from bot.filters import Filter
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack_seed import TEAM_ID, Channel
+from sandbox.slack import SlackStandIn
+from sandbox.slack_seed import TEAM_ID, Channel
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.models import Connection, Organization, Review, Subscription
@@ -203,7 +203,7 @@ async def slack_floor(deps: Any, sample: Any, per_channel: Counter[str]) -> floa
     as one) and its chart in the thread as the run posted there: no database, no drawing.
     """
     from bot.pipeline.slack_calls import post_message, sender_client
-    from bot.sandbox.slack_seed import TEAM_ID
+    from sandbox.slack_seed import TEAM_ID
 
     client = deps.slack_client(TEAM_ID)
     message = {k: v for k, v in sample.payload.items() if k != "metadata"}

@@ -40,9 +40,9 @@ from cryptography.fernet import Fernet
 from databases import prepare_database
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.gumado import GumadoSandbox
-from bot.sandbox.slack import SlackStandIn, new_trigger_id
-from bot.sandbox.slack_seed import TEAM_ID
+from sandbox.gumado import GumadoSandbox
+from sandbox.slack import SlackStandIn, new_trigger_id
+from sandbox.slack_seed import TEAM_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "bench-signing-secret"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.util
 import signal
 import sys
 from collections.abc import Sequence
@@ -129,7 +130,7 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sandbox(host: str, gumado_port: int, cloutly_port: int) -> None:
-    from bot.sandbox.runner import describe, start_sandboxes
+    from sandbox.runner import describe, start_sandboxes
 
     sandboxes = await start_sandboxes(host=host, gumado_port=gumado_port, cloutly_port=cloutly_port)
     try:
@@ -187,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reviewbot`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.command in ("demo", "sandbox") and importlib.util.find_spec("sandbox") is None:
+        # The sandboxes are a top-level package of the source tree, not of the Docker image.
+        print(
+            f"reviewbot {args.command}: needs the sandbox package of the source checkout "
+            "(pip install -e . from the repository)",
+            file=sys.stderr,
+        )
+        return 1
     if args.command == "demo":
         from bot.demo import main_demo
 

@@ -23,10 +23,10 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import load_settings
 from bot.crypto import new_webhook_key
-from bot.sandbox.runner import start_sandboxes
-from bot.sandbox.slack import SlackStandIn, new_trigger_id
-from bot.sandbox.slack_seed import TEAM_ID
 from bot.server import DEPS_KEY
+from sandbox.runner import start_sandboxes
+from sandbox.slack import SlackStandIn, new_trigger_id
+from sandbox.slack_seed import TEAM_ID
 
 __all__ = ["run_demo"]
 

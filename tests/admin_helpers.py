@@ -17,7 +17,8 @@ from bot.blocks.ids import (
     BLOCK_CONNECT_PLATFORM,
     CALLBACK_CONNECT,
 )
-from fakes.signing import (
+from harness import SIGNING_SECRET, Service
+from sandbox.signing import (
     interaction_body,
     selected_value,
     signed_headers,
@@ -25,7 +26,6 @@ from fakes.signing import (
     text_value,
     view_submission_payload,
 )
-from harness import SIGNING_SECRET, Service
 from storage.models import Connection
 
 JSON = dict[str, Any]

@@ -1,7 +1,7 @@
 """The whole service on loopback: real server, fake Slack, both platform sandboxes.
 
 ``running_service`` starts the real aiohttp application built by ``bot.app.build_app`` on a
-free port, pointed at a FakeSlack and the Gumado/Cloutly sandboxes, and offers signed-request
+free port, pointed at a SlackStandIn and the Gumado/Cloutly sandboxes, and offers signed-request
 helpers. Nothing here mocks our own code: requests go over HTTP exactly as Slack sends them.
 """
 
@@ -22,9 +22,10 @@ from cryptography.fernet import Fernet
 from bot.app import build_app
 from bot.config import Settings, load_settings
 from bot.deps import Deps, utc_now
-from bot.sandbox.runner import RunningSandboxes, start_sandboxes
 from bot.server import DEPS_KEY
-from fakes.signing import (
+from fakes.slack import DEMO_TOKEN
+from sandbox.runner import RunningSandboxes, start_sandboxes
+from sandbox.signing import (
     CHANNEL_ID,
     TEAM_ID,
     USER_ID,
@@ -32,7 +33,7 @@ from fakes.signing import (
     signed_headers,
     slash_command_body,
 )
-from fakes.slack import DEMO_TOKEN, FakeSlack
+from sandbox.slack import SlackStandIn
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -47,7 +48,7 @@ class Service:
 
     base_url: str
     deps: Deps
-    slack: FakeSlack
+    slack: SlackStandIn
     sandboxes: RunningSandboxes
     settings: Settings
     http: aiohttp.ClientSession
@@ -127,7 +128,7 @@ async def wait_for(
 
 
 def service_environment(
-    sandboxes: RunningSandboxes, slack: FakeSlack, database_url: str, **overrides: str
+    sandboxes: RunningSandboxes, slack: SlackStandIn, database_url: str, **overrides: str
 ) -> dict[str, str]:
     """The environment a service under test runs with (overrides win; "" removes a variable)."""
     env = {
@@ -156,13 +157,13 @@ async def running_service(
     *,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] = utc_now,
-    slack: FakeSlack | None = None,
+    slack: SlackStandIn | None = None,
     sandboxes: RunningSandboxes | None = None,
 ) -> AsyncIterator[Service]:
     """Start fake Slack, sandboxes (unless given) and the real server; stop them afterwards."""
     own_slack = slack is None
     own_sandboxes = sandboxes is None
-    fake = slack or FakeSlack()
+    fake = slack or SlackStandIn()
     if own_slack:
         await fake.start()
     boxes = sandboxes or await start_sandboxes()

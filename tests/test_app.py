@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.errors import StartupError
-from fakes.signing import url_verification_body
 from harness import running_service
+from sandbox.signing import url_verification_body
 from storage.models import Connection
 
 

@@ -1,7 +1,7 @@
 """No module outside ``bot/providers/`` branches on a platform: a third one is a new package.
 
 The app reads ``bot.providers.registry.PLATFORMS`` and each provider's ``info``. Allowed to name
-platforms: ``bot/providers/`` itself, the platform stand-ins in ``bot/sandbox/``, the settings
+platforms: ``bot/providers/`` itself, the platform stand-ins in ``sandbox/``, the settings
 schema (its variable names are fixed by the product), and the demo that drives the stand-ins.
 """
 
@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ALLOWED = ("bot/providers/", "bot/sandbox/", "bot/config.py", "bot/demo.py")
+ALLOWED = ("bot/providers/", "sandbox/", "bot/config.py", "bot/demo.py")
 PLATFORM_NAMES = ("gumado", "cloutly")
 PATTERNS = [re.compile(rf"""["']{name}["']""", re.IGNORECASE) for name in PLATFORM_NAMES] + [
     re.compile(r"\b(Gumado|Cloutly)(Client|Provider|PayloadError)\b"),

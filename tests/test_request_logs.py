@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.log import get_logger
 from bot.server import BOLT_KEY
-from fakes.signing import TEAM_ID, USER_ID, slash_command_body
 from handlers.errors import spawn_reported
 from harness import running_service, wait_for
+from sandbox.signing import TEAM_ID, USER_ID, slash_command_body
 
 log = get_logger("tests.request_logs")
 

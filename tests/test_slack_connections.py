@@ -7,12 +7,12 @@ of every call, so a call that came over an already open connection shows as one 
 
 from __future__ import annotations
 
-from fakes.signing import slash_command_body
-from fakes.slack import FakeSlack
 from harness import Service, running_service
+from sandbox.signing import slash_command_body
+from sandbox.slack import SlackStandIn
 
 
-def reused(slack: FakeSlack, method: str) -> list[bool]:
+def reused(slack: SlackStandIn, method: str) -> list[bool]:
     """For each call of ``method``: did it come over a connection an earlier call had opened?"""
     seen: set[str] = set()
     found = []

@@ -19,13 +19,14 @@ from bot.slack_images import (
 )
 from bot.slack_web import web_client
 from fakes.image_host import ImageHost, running_image_host
-from fakes.slack import DEMO_TOKEN, FakeSlack, running_fake_slack
+from fakes.slack import DEMO_TOKEN, running_fake_slack
+from sandbox.slack import SlackStandIn
 
 JSON = dict[str, Any]
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
+async def slack() -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack() as fake:
         yield fake
 
@@ -54,7 +55,7 @@ def dropped(metrics: Metrics, method: str) -> float | None:
 
 
 async def test_the_image_named_is_dropped_and_everything_else_posted(
-    slack: FakeSlack, host: ImageHost
+    slack: SlackStandIn, host: ImageHost
 ) -> None:
     metrics = Metrics()
     client = web_client(slack.api_url, DEMO_TOKEN, metrics=metrics)
@@ -79,7 +80,7 @@ async def test_the_image_named_is_dropped_and_everything_else_posted(
 
 
 async def test_images_failing_one_after_another_are_each_dropped(
-    slack: FakeSlack, host: ImageHost
+    slack: SlackStandIn, host: ImageHost
 ) -> None:
     client = web_client(slack.api_url, DEMO_TOKEN)
     gone = host.url("/removed.png")  # never served: 404
@@ -96,7 +97,7 @@ async def test_images_failing_one_after_another_are_each_dropped(
     assert len(slack.calls_to("chat.postMessage")) == 4
 
 
-async def test_retries_are_bounded(slack: FakeSlack) -> None:
+async def test_retries_are_bounded(slack: SlackStandIn) -> None:
     client = web_client(slack.api_url, DEMO_TOKEN)
     blocks = [image(f"https://cdn.test/{i}.svg") for i in range(MAX_IMAGE_RETRIES + 2)]
     with pytest.raises(SlackApiError) as info:
@@ -106,7 +107,7 @@ async def test_retries_are_bounded(slack: FakeSlack) -> None:
     assert slack.messages("C0REVIEWS") == []
 
 
-async def test_other_refusals_are_not_retried(slack: FakeSlack) -> None:
+async def test_other_refusals_are_not_retried(slack: SlackStandIn) -> None:
     client = web_client(slack.api_url, DEMO_TOKEN)
     with pytest.raises(SlackApiError) as info:
         await client.chat_postMessage(
@@ -116,7 +117,7 @@ async def test_other_refusals_are_not_retried(slack: FakeSlack) -> None:
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
-async def test_form_encoded_blocks_and_views_are_handled_too(slack: FakeSlack) -> None:
+async def test_form_encoded_blocks_and_views_are_handled_too(slack: SlackStandIn) -> None:
     client = web_client(slack.api_url, DEMO_TOKEN)
     blocks = [section("hello", image("https://cdn.test/a.svg"))]
     await client.api_call(
@@ -129,7 +130,7 @@ async def test_form_encoded_blocks_and_views_are_handled_too(slack: FakeSlack) -
     assert (slack.published_home("U0ADMIN") or {})["blocks"] == [section("home")]
 
 
-async def test_the_senders_copy_without_sdk_retries_keeps_the_fallback(slack: FakeSlack) -> None:
+async def test_the_senders_copy_without_sdk_retries_keeps_the_fallback(slack: SlackStandIn) -> None:
     metrics = Metrics()
     client = sender_client(web_client(slack.api_url, DEMO_TOKEN, metrics=metrics))
     assert isinstance(client, ImageFallbackClient) and client.retry_handlers == []

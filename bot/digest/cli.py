@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.blocks.preview import render_message
 from bot.deps import Deps
 from bot.digest.runner import DigestService
 from bot.digest.schedule import zone_of
@@ -25,7 +26,6 @@ from bot.digest.targets import DigestTarget, organizations_of_team, subscription
 from bot.errors import ConfigError
 from bot.pipeline.slack_calls import SlackFailure
 from bot.pipeline.worker import WriteGate
-from bot.sandbox.slack_render import render_message
 from storage.models import Connection, Subscription
 
 __all__ = ["DigestOptions", "parse_week", "run_digest_command"]

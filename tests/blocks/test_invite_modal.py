@@ -32,9 +32,9 @@ from bot.blocks.invite_modal import (
     build_invite_notice,
     read_invite_values,
 )
+from bot.blocks.preview import render_message, render_view
 from bot.providers.cloutly.adapter import INFO as CLOUTLY_INFO
 from bot.providers.gumado.adapter import INFO as GUMADO_INFO
-from bot.sandbox.slack_render import render_message, render_view
 
 from .limits import assert_message_within_limits, assert_view_within_limits
 

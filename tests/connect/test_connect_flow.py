@@ -25,8 +25,8 @@ from bot.blocks.ids import (
     CALLBACK_CONNECT,
     CALLBACK_CONNECT_NOTICE,
 )
-from bot.sandbox.gumado import ALL_SCOPES
 from harness import WEBHOOK_KEY, Service, running_service
+from sandbox.gumado import ALL_SCOPES
 from storage.models import Connection, Organization
 
 NEEDED = ["reviews:read", "organizations:read", "request:read", "request:create"]

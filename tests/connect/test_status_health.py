@@ -9,8 +9,8 @@ from blocks.limits import assert_message_within_limits
 from sqlalchemy import select, update
 
 from bot.blocks.ids import ACTION_STATUS_RETRY
-from fakes.signing import block_actions_payload
 from harness import Service, running_service
+from sandbox.signing import block_actions_payload
 from storage.models import Connection, Delivery, Review
 
 FAILED_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from fakes.signing import slash_command_body
 from harness import running_service
+from sandbox.signing import slash_command_body
 from storage.models import Subscription
 
 ORG = "Acme Dental Clinic"

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.digest.schedule import DIGESTS_KEY, DigestScheduler, schedules_changed
-from bot.sandbox.runner import RunningSandboxes, start_sandboxes
-from fakes.signing import slash_command_body
-from fakes.slack import FakeSlack, running_fake_slack
+from fakes.slack import running_fake_slack
 from harness import Service, running_service, wait_for
+from sandbox.runner import RunningSandboxes, start_sandboxes
+from sandbox.signing import slash_command_body
+from sandbox.slack import SlackStandIn
 from storage.models import DigestRun, Review, Subscription
 
 ORG = "Acme Dental Clinic"
@@ -52,7 +53,7 @@ async def slash(service: Service, text: str, *, user_id: str = ADMIN) -> list[di
     return service.slack.responses(url)
 
 
-def digests(slack: FakeSlack) -> list[dict[str, Any]]:
+def digests(slack: SlackStandIn) -> list[dict[str, Any]]:
     """The digest messages of the reviews channel."""
     return [
         m
@@ -62,7 +63,7 @@ def digests(slack: FakeSlack) -> list[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def shared_world() -> AsyncIterator[tuple[FakeSlack, RunningSandboxes]]:
+async def shared_world() -> AsyncIterator[tuple[SlackStandIn, RunningSandboxes]]:
     """One fake Slack and one pair of sandboxes for several app instances (replicas, restarts)."""
     async with running_fake_slack() as slack:
         sandboxes = await start_sandboxes()

@@ -13,9 +13,9 @@ from sqlalchemy import event, insert, select
 from bot.digest.runner import STALE_CLAIM, database_slots, run_key
 from bot.digest.targets import DigestTarget, subscription_targets
 from bot.filters import Filter
-from bot.sandbox.slack_seed import TEAM_ID
 from fakes.slack import web_client
 from harness import Service, running_service
+from sandbox.slack_seed import TEAM_ID
 from storage.models import Connection, DigestRun, Organization, Review, Subscription
 from storage.repositories.digests import iso_week_of
 

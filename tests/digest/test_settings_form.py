@@ -32,7 +32,8 @@ from bot.deps import Deps
 from bot.digest.settings_form import NO_SUBSCRIPTIONS, open_digest_settings
 from bot.services.directory import Directory
 from bot.services.subscriptions import SubscriptionError
-from fakes.signing import (
+from harness import SIGNING_SECRET, Service, running_service
+from sandbox.signing import (
     CHANNEL_ID,
     TEAM_ID,
     USER_ID,
@@ -42,7 +43,6 @@ from fakes.signing import (
     signed_headers,
     view_submission_payload,
 )
-from harness import SIGNING_SECRET, Service, running_service
 from storage.models import Subscription
 from storage.repositories.subscriptions import insert_subscription
 

@@ -1,4 +1,4 @@
-"""The Slack Web API stand-in for tests, plus conveniences for starting it and pointing clients at it."""
+"""Conveniences for tests: start the Slack stand-in (``sandbox.slack``) and point clients at it."""
 
 from __future__ import annotations
 
@@ -9,29 +9,15 @@ from typing import Any
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.slack import DEFAULT_SCOPES, Call, UploadedFile, new_trigger_id
-from bot.sandbox.slack import SlackStandIn as FakeSlack
-from bot.sandbox.slack_seed import Channel
-
-__all__ = [
-    "DEFAULT_SCOPES",
-    "DEMO_TOKEN",
-    "Call",
-    "Channel",
-    "FakeSlack",
-    "UploadedFile",
-    "new_trigger_id",
-    "running_fake_slack",
-    "web_client",
-]
+from sandbox.slack import SlackStandIn
 
 DEMO_TOKEN = "xoxb-demo"
 
 
 @asynccontextmanager
-async def running_fake_slack(**kwargs: Any) -> AsyncIterator[FakeSlack]:
-    """Start a FakeSlack (constructor arguments as given) and stop it afterwards."""
-    fake = FakeSlack(**kwargs)
+async def running_fake_slack(**kwargs: Any) -> AsyncIterator[SlackStandIn]:
+    """Start a SlackStandIn (constructor arguments as given) and stop it afterwards."""
+    fake = SlackStandIn(**kwargs)
     await fake.start()
     try:
         yield fake
@@ -40,7 +26,7 @@ async def running_fake_slack(**kwargs: Any) -> AsyncIterator[FakeSlack]:
 
 
 def web_client(
-    fake: FakeSlack,
+    fake: SlackStandIn,
     *,
     token: str = DEMO_TOKEN,
     retry_handlers: Sequence[AsyncRetryHandler] | None = None,

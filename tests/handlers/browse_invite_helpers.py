@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fakes.signing import block_actions_payload
 from harness import Service
+from sandbox.signing import block_actions_payload
 from storage.models import Invite
 
 JSON = dict[str, Any]

@@ -8,8 +8,8 @@ from admin_helpers import all_text as all_text  # re-exported for the surface te
 from admin_helpers import post_slack
 from sqlalchemy import select
 
-from fakes.signing import interaction_body, slash_command_body
 from harness import Service
+from sandbox.signing import interaction_body, slash_command_body
 from storage.models import Connection, Subscription
 
 JSON = dict[str, Any]

@@ -10,8 +10,8 @@ from browse_invite_helpers import nav_value, press
 from surface_helpers import all_text, run_slash
 
 from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
-from bot.sandbox.runner import RunningSandboxes, start_sandboxes
 from harness import Service, running_service
+from sandbox.runner import RunningSandboxes, start_sandboxes
 
 PAGE = re.compile(r"page (\d+) of (\d+) · (\d+) reviews?")
 JSON = dict

@@ -13,9 +13,9 @@ from bot.blocks.ids import (
     BLOCK_ACTIONS,
     CALLBACK_INVITE,
 )
-from fakes.signing import block_actions_payload, event_body, shortcut_payload
 from handlers.ids import SHORTCUT_REQUEST_REVIEW
 from harness import Service, running_service, wait_for
+from sandbox.signing import block_actions_payload, event_body, shortcut_payload
 
 JSON = dict[str, Any]
 

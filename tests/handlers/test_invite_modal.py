@@ -19,15 +19,15 @@ from bot.blocks.ids import (
     CALLBACK_INVITE,
     CALLBACK_INVITE_NOTICE,
 )
-from bot.sandbox.slack_render import render_view
-from fakes.signing import (
+from bot.blocks.preview import render_view
+from handlers.ids import ACTION_REQUEST_REVIEW, SHORTCUT_REQUEST_REVIEW
+from harness import running_service
+from sandbox.signing import (
     block_actions_payload,
     block_suggestion_payload,
     selected_value,
     shortcut_payload,
 )
-from handlers.ids import ACTION_REQUEST_REVIEW, SHORTCUT_REQUEST_REVIEW
-from harness import running_service
 
 JSON = dict[str, Any]
 

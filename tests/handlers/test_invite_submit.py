@@ -29,16 +29,16 @@ from bot.blocks.ids import (
     CALLBACK_INVITE,
     CALLBACK_INVITE_NOTICE,
 )
-from bot.sandbox.runner import start_sandboxes
-from fakes.signing import (
+from handlers.ids import SHORTCUT_REQUEST_REVIEW
+from harness import Service, running_service
+from sandbox.runner import start_sandboxes
+from sandbox.signing import (
     interaction_body,
     selected_value,
     shortcut_payload,
     text_value,
     view_submission_payload,
 )
-from handlers.ids import SHORTCUT_REQUEST_REVIEW
-from harness import Service, running_service
 
 JSON = dict[str, Any]
 FOLLOW_UP = "Post-Visit Follow Up"

@@ -13,8 +13,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.server import BOLT_KEY
-from fakes.signing import event_body, interaction_body, shortcut_payload
 from harness import running_service
+from sandbox.signing import event_body, interaction_body, shortcut_payload
 
 JSON = dict[str, Any]
 SVG_LOGO = "https://example.com/logos/google.svg"

@@ -27,9 +27,9 @@ from bot.blocks.ids import (
     CALLBACK_SUBSCRIBE_NOTICE,
 )
 from bot.filters import Filter
-from bot.sandbox.gumado_models import SourceRecord
-from fakes.signing import selected_value, text_value, view_submission_payload
 from harness import Service, running_service
+from sandbox.gumado_models import SourceRecord
+from sandbox.signing import selected_value, text_value, view_submission_payload
 from storage.repositories import upsert_locations
 
 JSON = dict[str, Any]

@@ -6,8 +6,8 @@ from blocks.limits import assert_message_within_limits
 from surface_helpers import all_text, interact, run_slash, subscriptions_of
 
 from bot.blocks.subscriptions import remove_action_id
-from fakes.signing import block_actions_payload
 from harness import Service, running_service
+from sandbox.signing import block_actions_payload
 
 
 async def _list(service: Service, user_id: str = "U0ADMIN") -> dict:

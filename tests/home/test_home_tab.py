@@ -36,14 +36,14 @@ from bot.blocks.ids import (
     CALLBACK_SUBSCRIBE_NOTICE,
 )
 from bot.filters import Filter
-from bot.sandbox.gumado import ALL_SCOPES
-from fakes.signing import (
+from harness import WEBHOOK_KEY, Service, running_service, wait_for
+from sandbox.gumado import ALL_SCOPES
+from sandbox.signing import (
     block_actions_payload,
     event_body,
     selected_value,
     view_submission_payload,
 )
-from harness import WEBHOOK_KEY, Service, running_service, wait_for
 from storage.models import Connection, Invite, Subscription
 
 JSON = dict[str, object]

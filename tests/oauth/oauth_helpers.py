@@ -15,10 +15,10 @@ import aiohttp
 from sqlalchemy import select
 
 from bot.crypto import new_webhook_key
-from bot.sandbox.slack_oauth import SlackOAuthStandIn
-from fakes.signing import event_body, signed_headers, slash_command_body
-from fakes.slack import FakeSlack
 from harness import SIGNING_SECRET, Service, running_service
+from sandbox.signing import event_body, signed_headers, slash_command_body
+from sandbox.slack import SlackStandIn
+from sandbox.slack_oauth import SlackOAuthStandIn
 from storage.models import Connection
 from storage.repositories import upsert_connection, upsert_organizations
 
@@ -43,11 +43,11 @@ OAUTH_ENV = {
 
 @asynccontextmanager
 async def oauth_service(
-    database_url: str, *, slack: FakeSlack | None = None, **env: str
+    database_url: str, *, slack: SlackStandIn | None = None, **env: str
 ) -> AsyncIterator[Service]:
     """The real service in OAuth mode against a fake Slack (a second channel for T0BETA)."""
     async with running_service(database_url, env={**OAUTH_ENV, **env}, slack=slack) as service:
-        from fakes.slack import Channel
+        from sandbox.slack_seed import Channel
 
         service.slack.add_channel(Channel(BETA_CHANNEL, "beta-reviews", members={"U0ADMIN"}))
         yield service

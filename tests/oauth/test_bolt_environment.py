@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from oauth_helpers import CLIENT_ID, browser, oauth_service, start_install
 
-from fakes.signing import signed_headers, slash_command_body
 from harness import running_service
+from sandbox.signing import signed_headers, slash_command_body
 
 SHELL = {
     "SLACK_CLIENT_ID": CLIENT_ID,

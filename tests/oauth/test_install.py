@@ -108,7 +108,7 @@ async def test_single_workspace_mode_has_no_install_routes(database_url: str) ->
 
 async def test_oauth_without_encryption_key_does_not_start(tmp_path: Path) -> None:
     async with running_fake_slack() as slack:
-        from bot.sandbox.runner import start_sandboxes
+        from sandbox.runner import start_sandboxes
 
         boxes = await start_sandboxes()
         try:

@@ -28,14 +28,14 @@ from bot.blocks.ids import (
     BLOCK_INVITE_ORG,
     CALLBACK_INVITE,
 )
-from fakes.signing import (
+from harness import SIGNING_SECRET, Service, wait_for
+from sandbox.signing import (
     interaction_body,
     selected_value,
     signed_headers,
     text_value,
     view_submission_payload,
 )
-from harness import SIGNING_SECRET, Service, wait_for
 from storage.models import Invite, Subscription
 
 JSON = dict[str, Any]

@@ -23,8 +23,8 @@ from pipeline_helpers import (
 
 from bot.blocks.card import ACTION_MARK_HANDLED, BLOCK_ACTIONS
 from fakes.image_host import SVG, running_image_host
-from fakes.signing import block_actions_payload
 from harness import Service, running_service, wait_for
+from sandbox.signing import block_actions_payload
 
 JSON = dict[str, Any]
 

@@ -19,13 +19,14 @@ from bot.blocks.card import EVENT_TYPE_REVIEW_CARD
 from bot.metrics import Metrics
 from bot.pipeline import history
 from bot.pipeline.history import TIER1, TIER3, HistoryBudget, Unsure, look_for_posts
-from fakes.slack import FakeSlack, running_fake_slack, web_client
+from fakes.slack import running_fake_slack, web_client
 from harness import running_service, wait_for
+from sandbox.slack import SlackStandIn
 from storage.models import Delivery
 
 
 @pytest.fixture
-async def tier1_slack() -> AsyncIterator[FakeSlack]:
+async def tier1_slack() -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack(history_tier="tier1") as slack:
         yield slack
 
@@ -62,7 +63,7 @@ async def _look(
 
 
 async def test_a_429_on_the_second_page_keeps_what_the_first_showed(
-    tier1_slack: FakeSlack,
+    tier1_slack: SlackStandIn,
 ) -> None:
     client = web_client(tier1_slack)
     stamps = await _post_cards(client, 20)
@@ -103,7 +104,7 @@ async def test_a_tier1_budget_spends_no_call_on_a_429_and_narrows_the_next_read(
 
 
 async def test_a_thread_is_read_oldest_first_and_settled_from_below(
-    tier1_slack: FakeSlack,
+    tier1_slack: SlackStandIn,
 ) -> None:
     client = web_client(tier1_slack)
     parent = await client.chat_postMessage(channel="C0REVIEWS", text="card")

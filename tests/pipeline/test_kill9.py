@@ -18,10 +18,10 @@ from pipeline_helpers import cards
 
 from bot.config import EXPECTED
 from bot.filters import parse
-from bot.sandbox.runner import RunningSandboxes, start_sandboxes
-from bot.sandbox.slack_seed import Channel
-from fakes.slack import FakeSlack
 from harness import WEBHOOK_KEY, service_environment, wait_for
+from sandbox.runner import RunningSandboxes, start_sandboxes
+from sandbox.slack import SlackStandIn
+from sandbox.slack_seed import Channel
 from storage.engine import create_engine, make_sessionmaker
 from storage.models import Subscription
 
@@ -135,7 +135,7 @@ async def _burst(url: str, acked: list[int], stop: asyncio.Event) -> None:
         await asyncio.gather(*(worker(http) for _ in range(4)))
 
 
-def _card_counts(slack: FakeSlack) -> dict[str, int]:
+def _card_counts(slack: SlackStandIn) -> dict[str, int]:
     counts: dict[str, int] = {}
     for channel in CHANNELS:
         for card in cards(slack_view(slack), channel):
@@ -145,7 +145,7 @@ def _card_counts(slack: FakeSlack) -> dict[str, int]:
 
 
 class slack_view:
-    def __init__(self, slack: FakeSlack) -> None:
+    def __init__(self, slack: SlackStandIn) -> None:
         self.slack = slack
 
 
@@ -153,7 +153,7 @@ async def test_kill_9_mid_burst_then_restart_gives_each_acked_review_one_card(
     database_url: str, tmp_path: Path
 ) -> None:
     await _subscribe_by_rating(database_url)
-    slack = FakeSlack()
+    slack = SlackStandIn()
     await slack.start()
     for channel in CHANNELS:
         slack.add_channel(Channel(channel, channel.lower()))

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Filter
 from bot.providers.cloutly.adapter import BASELINE_LIMIT
-from bot.sandbox.gumado_state import ReviewOrder
-from bot.sandbox.runner import start_sandboxes
 from harness import Service, running_service
+from sandbox.gumado_state import ReviewOrder
+from sandbox.runner import start_sandboxes
 from storage.engine import create_engine, make_sessionmaker
 from storage.models import Subscription
 

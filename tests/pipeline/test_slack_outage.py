@@ -17,9 +17,9 @@ from pipeline_helpers import cards, subscribe
 from bot import slack_web
 from bot.pipeline.history import TIER1, HistoryBudget
 from bot.pipeline.workers import PIPELINE_KEY
-from bot.sandbox.slack_seed import Channel
 from fakes.slack import running_fake_slack
 from harness import running_service, wait_for
+from sandbox.slack_seed import Channel
 
 BY_RATING = [f"C0OUT{rating}" for rating in range(1, 6)]
 EVERYTHING = "C0OUTALL"

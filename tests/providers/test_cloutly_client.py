@@ -21,8 +21,8 @@ from bot.errors import (
     Unavailable,
 )
 from bot.providers.cloutly import CloutlyClient
-from bot.sandbox.cloutly import CloutlySandbox
-from bot.sandbox.cloutly_data import SMS_LIMIT
+from sandbox.cloutly import CloutlySandbox
+from sandbox.cloutly_data import SMS_LIMIT
 
 NOW = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"

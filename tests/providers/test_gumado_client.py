@@ -16,13 +16,13 @@ from bot.errors import (
     ScopeError,
 )
 from bot.providers.gumado import GumadoClient
-from bot.sandbox.gumado import GumadoSandbox
-from bot.sandbox.gumado_data import (
+from sandbox.gumado import GumadoSandbox
+from sandbox.gumado_data import (
     RECENT_INVITE_EMAIL,
     RETURNING_INVITE_EMAIL,
     UNSUBSCRIBED_EMAIL,
 )
-from bot.sandbox.gumado_invites import EMAIL_OR_PHONE_REQUIRED
+from sandbox.gumado_invites import EMAIL_OR_PHONE_REQUIRED
 
 NOW = datetime(2025, 12, 15, 12, 0, tzinfo=UTC)
 

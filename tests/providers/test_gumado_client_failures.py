@@ -23,7 +23,7 @@ from bot.errors import (
     Unavailable,
 )
 from bot.providers.gumado import GumadoClient
-from bot.sandbox.gumado import GumadoSandbox
+from sandbox.gumado import GumadoSandbox
 
 NOW = datetime(2025, 12, 15, 12, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from bot.providers.cursor import PollCursor
 from bot.providers.gumado.adapter import GumadoProvider
 from bot.providers.gumado.client import GumadoClient
 from bot.providers.protocol import BrowseQuery, PagePosition
-from bot.sandbox.gumado import GumadoSandbox
-from bot.sandbox.gumado_state import ReviewOrder
+from sandbox.gumado import GumadoSandbox
+from sandbox.gumado_state import ReviewOrder
 
 NOW = datetime(2025, 12, 15, 12, 0, tzinfo=UTC)
 ORDERS: list[ReviewOrder] = ["newest", "oldest", "shuffled"]

@@ -34,8 +34,8 @@ from bot.providers.http import (
 )
 from bot.providers.ratelimit import RateBuckets, SlidingWindowLimiter
 from bot.providers.registry import ProviderRegistry
-from bot.sandbox.cloutly import CloutlySandbox
-from bot.sandbox.gumado import GumadoSandbox
+from sandbox.cloutly import CloutlySandbox
+from sandbox.gumado import GumadoSandbox
 
 NOW = datetime(2025, 12, 15, 12, 0, tzinfo=UTC)
 FAST = {"timeout": 2.0, "backoff_base": 0.01}

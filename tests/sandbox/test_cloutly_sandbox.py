@@ -11,8 +11,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.sandbox.cloutly import CloutlySandbox
-from bot.sandbox.cloutly_data import SEED_BUSINESSES, SMS_LIMIT
+from sandbox.cloutly import CloutlySandbox
+from sandbox.cloutly_data import SEED_BUSINESSES, SMS_LIMIT
 
 NOW = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 # Every field of the document's GET /reviews example.

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.sandbox.gumado import GumadoSandbox
-from bot.sandbox.gumado_invites import EMAIL_OR_PHONE_REQUIRED
+from sandbox.gumado import GumadoSandbox
+from sandbox.gumado_invites import EMAIL_OR_PHONE_REQUIRED
 
 NOW = datetime(2025, 12, 15, 12, 0, tzinfo=UTC)
 

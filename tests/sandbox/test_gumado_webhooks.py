@@ -19,8 +19,8 @@ from bot.providers.gumado import (
     organization_from_webhook,
     review_from_webhook,
 )
-from bot.sandbox.gumado import GumadoSandbox
-from bot.sandbox.webhooks import WebhookDispatcher, retry_delays
+from sandbox.gumado import GumadoSandbox
+from sandbox.webhooks import WebhookDispatcher, retry_delays
 
 NOW = datetime(2025, 12, 15, 12, 0, tzinfo=UTC)
 REVIEW_KEYS = [

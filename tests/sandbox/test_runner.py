@@ -9,7 +9,7 @@ import httpx
 
 from bot.providers.cloutly import CloutlyClient
 from bot.providers.gumado import GumadoClient
-from bot.sandbox.runner import describe, start_sandboxes
+from sandbox.runner import describe, start_sandboxes
 
 
 async def test_both_sandboxes_answer_the_real_clients_with_the_printed_credentials() -> None:

@@ -14,10 +14,10 @@ import pytest
 from bot.app import build_app
 from bot.config import load_settings
 from bot.errors import StartupError
-from bot.sandbox.runner import start_sandboxes
-from fakes.signing import slash_command_body
 from fakes.slack import running_fake_slack
 from harness import running_service, service_environment
+from sandbox.runner import start_sandboxes
+from sandbox.signing import slash_command_body
 
 APP_TOKEN = "xapp-1-A0DEMO-1-standin"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.sandbox.gumado_models import (
+from sandbox.gumado_models import (
     CampaignRecord,
     InviteRecord,
     LocationRecord,
@@ -23,7 +23,7 @@ from bot.sandbox.gumado_models import (
     ReviewRecord,
     SourceRecord,
 )
-from bot.sandbox.gumado_texts import (
+from sandbox.gumado_texts import (
     AWKWARD,
     BUSINESSES,
     COUNTRIES,

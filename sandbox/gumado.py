@@ -1,8 +1,8 @@
 """An in-process Gumado that speaks the API document's protocol (seeds/003), for tests and demos.
 
-State and its webhooks: :mod:`bot.sandbox.gumado_state`; routes: :mod:`bot.sandbox.gumado_routes`
-and :mod:`bot.sandbox.gumado_control`; invite rules: :mod:`bot.sandbox.gumado_invites`; seed:
-:mod:`bot.sandbox.gumado_data`. This module adds what the HTTP side needs: tokens with scopes,
+State and its webhooks: :mod:`sandbox.gumado_state`; routes: :mod:`sandbox.gumado_routes`
+and :mod:`sandbox.gumado_control`; invite rules: :mod:`sandbox.gumado_invites`; seed:
+:mod:`sandbox.gumado_data`. This module adds what the HTTP side needs: tokens with scopes,
 the per-token fixed-window rate limit, fault injection, a request log, and start/stop.
 """
 
@@ -19,8 +19,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.sandbox.gumado_models import SandboxInvalid, SandboxNotFound
-from bot.sandbox.gumado_state import GumadoState
+from sandbox.gumado_models import SandboxInvalid, SandboxNotFound
+from sandbox.gumado_state import GumadoState
 
 __all__ = ["ALL_SCOPES", "Fault", "GumadoSandbox", "SandboxInvalid", "SandboxNotFound"]
 
@@ -96,7 +96,7 @@ class GumadoSandbox(GumadoState):
 
     def make_app(self) -> web.Application:
         """The aiohttp application: ``/api/v1/…`` and the ``/_sandbox/…`` control routes."""
-        from bot.sandbox.gumado_routes import build_app
+        from sandbox.gumado_routes import build_app
 
         return build_app(self)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from bot.sandbox.cloutly import CloutlySandbox
-from bot.sandbox.gumado import GumadoSandbox
+from sandbox.cloutly import CloutlySandbox
+from sandbox.gumado import GumadoSandbox
 
 
 @dataclass

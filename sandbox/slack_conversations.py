@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sandbox.slack_chat import public
-from bot.sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, need, paginate
+from sandbox.slack_chat import public
+from sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, need, paginate
 
 _READ_SCOPE = {"public": "channels:read", "private": "groups:read", "im": "im:read"}
 _HISTORY_SCOPE = {"public": "channels:history", "private": "groups:history", "im": "im:history"}

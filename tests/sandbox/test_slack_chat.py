@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from fakes.slack import FakeSlack, running_fake_slack, web_client
+from fakes.slack import running_fake_slack, web_client
+from sandbox.slack import SlackStandIn
 
 CARD = [
     {"type": "header", "text": {"type": "plain_text", "text": "New 2★ review"}},
@@ -30,13 +31,13 @@ class FrozenClock:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
+async def slack() -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack(clock=FrozenClock()) as fake:
         yield fake
 
 
 @pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
+def client(slack: SlackStandIn) -> AsyncWebClient:
     return web_client(slack)
 
 
@@ -48,7 +49,7 @@ async def slack_error(call: object) -> str:
 
 
 async def test_post_message_then_history_returns_metadata_only_when_asked(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     first = await client.chat_postMessage(
         channel="C0REVIEWS", text="New review", blocks=CARD, metadata=METADATA
@@ -125,7 +126,7 @@ async def test_invalid_blocks_point_at_the_broken_field(client: AsyncWebClient) 
 
 
 async def test_public_channel_needs_chat_write_public_when_not_joined(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     assert (await client.chat_postMessage(channel="C0RANDOM", text="hi"))["ok"]
     slack.scopes.discard("chat:write.public")
@@ -137,7 +138,7 @@ async def test_public_channel_needs_chat_write_public_when_not_joined(
     assert (await client.chat_postMessage(channel="C0RANDOM", text="hi"))["ok"]
 
 
-async def test_thread_replies(slack: FakeSlack, client: AsyncWebClient) -> None:
+async def test_thread_replies(slack: SlackStandIn, client: AsyncWebClient) -> None:
     parent = await client.chat_postMessage(channel="C0REVIEWS", text="card")
     reply = await client.chat_postMessage(
         channel="C0REVIEWS", text="Reply published", thread_ts=parent["ts"]
@@ -155,7 +156,7 @@ async def test_thread_replies(slack: FakeSlack, client: AsyncWebClient) -> None:
 
 
 async def test_update_keeps_blocks_unless_given_and_refuses_others_messages(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     posted = await client.chat_postMessage(channel="C0REVIEWS", text="card", blocks=CARD)
     updated = await client.chat_update(channel="C0REVIEWS", ts=posted["ts"], text="card (handled)")
@@ -174,7 +175,7 @@ async def test_update_keeps_blocks_unless_given_and_refuses_others_messages(
 
 
 async def test_ephemeral_is_recorded_per_user_and_cannot_be_updated(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     sent = await client.chat_postEphemeral(channel="C0REVIEWS", user="U0FRONT", text="only you")
     assert slack.ephemeral("C0REVIEWS", "U0FRONT")[0]["text"] == "only you"
@@ -206,7 +207,7 @@ async def test_permalink_info_join_and_dm(client: AsyncWebClient) -> None:
     assert (await client.chat_postMessage(channel=dm["channel"]["id"], text="digest"))["ok"]
 
 
-async def test_response_url_records_posts_and_acts_like_slack(slack: FakeSlack) -> None:
+async def test_response_url_records_posts_and_acts_like_slack(slack: SlackStandIn) -> None:
     ts = (await web_client(slack).chat_postMessage(channel="C0REVIEWS", text="card"))["ts"]
     url = slack.new_response_url(channel="C0REVIEWS", user_id="U0ADMIN", message_ts=ts)
     webhook = AsyncWebhookClient(url)
@@ -232,7 +233,7 @@ async def test_response_url_records_posts_and_acts_like_slack(slack: FakeSlack) 
     assert len(slack.responses(url)) == 5
 
 
-async def test_auth_and_unknown_method(slack: FakeSlack) -> None:
+async def test_auth_and_unknown_method(slack: SlackStandIn) -> None:
     assert await slack_error(web_client(slack, token="xoxb-wrong").auth_test()) == "invalid_auth"
     auth = await web_client(slack).auth_test()
     assert (auth["team_id"], auth["user_id"], auth["bot_id"]) == ("T0DEMO", "UBOT", "BBOT")
@@ -240,7 +241,7 @@ async def test_auth_and_unknown_method(slack: FakeSlack) -> None:
     assert await slack_error(web_client(slack).api_call("chat.nope")) == "unknown_method"
 
 
-async def test_arguments_merge_query_form_and_json(slack: FakeSlack) -> None:
+async def test_arguments_merge_query_form_and_json(slack: SlackStandIn) -> None:
     headers = {"Authorization": "Bearer xoxb-demo"}
     async with aiohttp.ClientSession() as session:
         url = f"{slack.api_url}chat.postMessage?channel=C0REVIEWS"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.sandbox.slack_limits import check_message_blocks
-from bot.sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, SlackState, need
+from sandbox.slack_limits import check_message_blocks
+from sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, SlackState, need
 
 # Slack truncates top-level text above 40,000 characters and rejects longer with msg_too_long.
 MAX_TEXT = 40_000

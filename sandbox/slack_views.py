@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import cast
 
-from bot.sandbox.slack_limits import check_view
-from bot.sandbox.slack_state import (
+from sandbox.slack_limits import check_view
+from sandbox.slack_state import (
     JSON,
     TRIGGER_LIFETIME_SECONDS,
     ApiRequest,

@@ -12,18 +12,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 
-from fakes.slack import FakeSlack, running_fake_slack, web_client
+from fakes.slack import running_fake_slack, web_client
+from sandbox.slack import SlackStandIn
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
+async def slack() -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack() as fake:
         yield fake
 
 
-async def test_files_upload_v2_end_to_end_into_a_thread(slack: FakeSlack) -> None:
+async def test_files_upload_v2_end_to_end_into_a_thread(slack: SlackStandIn) -> None:
     client = web_client(slack)
     parent = await client.chat_postMessage(channel="C0REVIEWS", text="Weekly pulse")
 
@@ -53,7 +54,7 @@ async def test_files_upload_v2_end_to_end_into_a_thread(slack: FakeSlack) -> Non
     assert reply["text"] == "Here it is" and reply["files"][0]["id"] == file["id"]
 
 
-async def test_upload_without_files_write_is_missing_scope(slack: FakeSlack) -> None:
+async def test_upload_without_files_write_is_missing_scope(slack: SlackStandIn) -> None:
     slack.scopes.discard("files:write")
     with pytest.raises(SlackApiError) as info:
         await web_client(slack).files_upload_v2(channel="C0REVIEWS", content=PNG, filename="a.png")
@@ -61,13 +62,13 @@ async def test_upload_without_files_write_is_missing_scope(slack: FakeSlack) -> 
     assert info.value.response["needed"] == "files:write"
 
 
-async def test_upload_into_a_channel_without_the_bot_fails(slack: FakeSlack) -> None:
+async def test_upload_into_a_channel_without_the_bot_fails(slack: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as info:
         await web_client(slack).files_upload_v2(channel="C0RANDOM", content=PNG, filename="a.png")
     assert info.value.response["error"] == "not_in_channel"
 
 
-async def test_429_retry_after_is_honoured_by_the_rate_limit_handler(slack: FakeSlack) -> None:
+async def test_429_retry_after_is_honoured_by_the_rate_limit_handler(slack: SlackStandIn) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
     client = web_client(slack, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
 
@@ -81,7 +82,7 @@ async def test_429_retry_after_is_honoured_by_the_rate_limit_handler(slack: Fake
 
 
 async def test_429_without_a_retry_handler_surfaces_status_and_retry_after(
-    slack: FakeSlack,
+    slack: SlackStandIn,
 ) -> None:
     slack.fail_next("chat.update", status=429, retry_after=7)
     with pytest.raises(SlackApiError) as info:
@@ -93,7 +94,7 @@ async def test_429_without_a_retry_handler_surfaces_status_and_retry_after(
     assert info.value.response["error"] == "ratelimited"
 
 
-async def test_500_is_retried_by_the_server_error_handler(slack: FakeSlack) -> None:
+async def test_500_is_retried_by_the_server_error_handler(slack: SlackStandIn) -> None:
     slack.fail_next("users.info", status=500)
     with pytest.raises(SlackApiError) as info:
         await web_client(slack, retry_handlers=[]).users_info(user="U0ADMIN")
@@ -105,7 +106,7 @@ async def test_500_is_retried_by_the_server_error_handler(slack: FakeSlack) -> N
     assert len(slack.calls_to("users.info")) == 3
 
 
-async def test_error_injection_count_and_delay(slack: FakeSlack) -> None:
+async def test_error_injection_count_and_delay(slack: SlackStandIn) -> None:
     client = web_client(slack, retry_handlers=[])
     slack.fail_next("chat.postMessage", error="fatal_error", count=2)
     for _ in range(2):
@@ -120,7 +121,7 @@ async def test_error_injection_count_and_delay(slack: FakeSlack) -> None:
     assert time.monotonic() - started >= 0.2
 
 
-async def test_rate_limit_per_second(slack: FakeSlack) -> None:
+async def test_rate_limit_per_second(slack: SlackStandIn) -> None:
     client = web_client(slack, retry_handlers=[])
     slack.rate_limit("chat.postMessage", 2)
     await client.chat_postMessage(channel="C0REVIEWS", text="1")

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.gumado_models import SandboxInvalid
-from bot.sandbox.gumado_routes import json_object
+from sandbox.gumado_models import SandboxInvalid
+from sandbox.gumado_routes import json_object
 
 if TYPE_CHECKING:
-    from bot.sandbox.gumado import GumadoSandbox
+    from sandbox.gumado import GumadoSandbox
 
 _FAULT_FIELDS: dict[str, tuple[type, ...]] = {
     "status": (int,),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.slack_render import render_message, render_mrkdwn, render_view
+from bot.blocks.preview import render_message, render_mrkdwn, render_view
 from fakes.slack import running_fake_slack, web_client
 
 CARD: dict[str, Any] = {

@@ -39,12 +39,12 @@ from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
-from bot.sandbox.slack_limits import (
+from sandbox.slack_limits import (
     MESSAGE_MAX_BLOCKS,
     SURFACE_MAX_BLOCKS,
     block_problems,
 )
-from bot.sandbox.slack_state import JSON, SlackError
+from sandbox.slack_state import JSON, SlackError
 
 __all__ = ["DOWNLOAD_TIMEOUT_SECONDS", "IMAGE_METHODS", "ImageDownloads", "image_urls"]
 

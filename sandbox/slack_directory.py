@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from bot.sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, need, paginate
+from sandbox.slack_state import JSON, ApiRequest, Handler, SlackError, need, paginate
 
 
 def auth_test(req: ApiRequest) -> JSON:

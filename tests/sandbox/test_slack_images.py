@@ -13,13 +13,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from fakes.image_host import PNG, SVG, ImageHost, running_image_host
-from fakes.slack import FakeSlack, running_fake_slack, web_client
+from fakes.slack import running_fake_slack, web_client
+from sandbox.slack import SlackStandIn
 
 JSON = dict[str, Any]
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
+async def slack() -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack() as fake:
         yield fake
 
@@ -31,7 +32,7 @@ async def host() -> AsyncIterator[ImageHost]:
 
 
 @pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
+def client(slack: SlackStandIn) -> AsyncWebClient:
     return web_client(slack, retry_handlers=[])
 
 
@@ -82,7 +83,7 @@ def image_failure(pointer: str) -> JSON:
     ],
 )
 async def test_an_svg_webp_or_non_http_image_fails_the_whole_post_naming_it(
-    slack: FakeSlack, client: AsyncWebClient, host: ImageHost, logo: str
+    slack: SlackStandIn, client: AsyncWebClient, host: ImageHost, logo: str
 ) -> None:
     avatar = host.serve("/dana.png")
     body = await refusal(
@@ -93,7 +94,7 @@ async def test_an_svg_webp_or_non_http_image_fails_the_whole_post_naming_it(
 
 
 async def test_a_loopback_image_is_really_downloaded(
-    slack: FakeSlack, client: AsyncWebClient, host: ImageHost
+    slack: SlackStandIn, client: AsyncWebClient, host: ImageHost
 ) -> None:
     logo = host.serve("/google.png")
     avatar = host.serve("/dana.gif", content_type="image/gif", body=b"GIF89a" + PNG)
@@ -114,7 +115,7 @@ async def test_a_loopback_image_is_really_downloaded(
     ids=["404", "svg-named-png", "svg-typed-png", "webp-named-png", "slow"],
 )
 async def test_a_loopback_image_that_is_no_png_jpeg_or_gif_fails(
-    slack: FakeSlack, client: AsyncWebClient, host: ImageHost, served: JSON
+    slack: SlackStandIn, client: AsyncWebClient, host: ImageHost, served: JSON
 ) -> None:
     logo = host.serve("/google.png")
     avatar = host.serve("/dana.png", **served)
@@ -126,7 +127,7 @@ async def test_a_loopback_image_that_is_no_png_jpeg_or_gif_fails(
 
 
 async def test_an_unreachable_host_fails_and_only_the_first_failure_is_named(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     slack.images.unreachable.add("cdn.flaky.test")
     blocks = card("https://cdn.test/google.png", "https://cdn.flaky.test/dana.png")
@@ -140,7 +141,7 @@ async def test_an_unreachable_host_fails_and_only_the_first_failure_is_named(
 
 
 async def test_update_ephemeral_and_every_view_method_refuse_too(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     posted = await client.chat_postMessage(channel="C0REVIEWS", text="card")
     bad = [

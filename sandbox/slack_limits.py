@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.slack_state import JSON, SlackError
+from sandbox.slack_state import JSON, SlackError
 
 MESSAGE_MAX_BLOCKS = 50
 SURFACE_MAX_BLOCKS = 100

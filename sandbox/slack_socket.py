@@ -16,8 +16,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox.slack_seed import APP_ID
-from bot.sandbox.slack_state import JSON
+from sandbox.slack_seed import APP_ID
+from sandbox.slack_state import JSON
 
 __all__ = ["SlackSocketStandIn"]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.sandbox.slack_seed import (
+from sandbox.slack_seed import (
     APP_ID,
     BOT_ID,
     BOT_USER_ID,

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from bot.sandbox.gumado_data import make_uuid
-from bot.sandbox.gumado_models import CampaignRecord, InviteRecord, SandboxInvalid, parse_int
+from sandbox.gumado_data import make_uuid
+from sandbox.gumado_models import CampaignRecord, InviteRecord, SandboxInvalid, parse_int
 
 # The document's "Validation Error Response" example, word for word.
 EMAIL_OR_PHONE_REQUIRED: Final = "The email field is required when phone is not present."

@@ -9,7 +9,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from fakes.slack import FakeSlack, running_fake_slack, web_client
+from fakes.slack import running_fake_slack, web_client
+from sandbox.slack import SlackStandIn
 
 
 class FrozenClock:
@@ -46,13 +47,13 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-async def slack(clock: FrozenClock) -> AsyncIterator[FakeSlack]:
+async def slack(clock: FrozenClock) -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack(clock=clock) as fake:
         yield fake
 
 
 @pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
+def client(slack: SlackStandIn) -> AsyncWebClient:
     return web_client(slack)
 
 
@@ -63,7 +64,7 @@ async def error_of(call: Any) -> str:
 
 
 async def test_views_open_uses_a_trigger_once_and_within_3_seconds(
-    slack: FakeSlack, client: AsyncWebClient, clock: FrozenClock
+    slack: SlackStandIn, client: AsyncWebClient, clock: FrozenClock
 ) -> None:
     trigger = slack.issue_trigger_id()
     opened = await client.views_open(trigger_id=trigger, view=modal())
@@ -84,7 +85,7 @@ async def test_views_open_uses_a_trigger_once_and_within_3_seconds(
     )
 
 
-async def test_views_open_validates_the_view(slack: FakeSlack, client: AsyncWebClient) -> None:
+async def test_views_open_validates_the_view(slack: SlackStandIn, client: AsyncWebClient) -> None:
     too_long = modal(title="A title that is far too long")
     with pytest.raises(SlackApiError) as info:
         await client.views_open(trigger_id=slack.issue_trigger_id(), view=too_long)
@@ -99,7 +100,7 @@ async def test_views_open_validates_the_view(slack: FakeSlack, client: AsyncWebC
 
 
 async def test_views_update_by_id_or_external_id_with_hash(
-    slack: FakeSlack, client: AsyncWebClient
+    slack: SlackStandIn, client: AsyncWebClient
 ) -> None:
     opened = (
         await client.views_open(
@@ -123,7 +124,7 @@ async def test_views_update_by_id_or_external_id_with_hash(
     assert await error_of(client.views_update(view_id="V0NOPE", view=modal())) == "not_found"
 
 
-async def test_views_push_stacks_up_to_three(slack: FakeSlack, client: AsyncWebClient) -> None:
+async def test_views_push_stacks_up_to_three(slack: SlackStandIn, client: AsyncWebClient) -> None:
     root = (await client.views_open(trigger_id=slack.issue_trigger_id(), view=modal()))["view"]
     second = (
         await client.views_push(trigger_id=slack.issue_trigger_id(view_id=root["id"]), view=modal())
@@ -134,7 +135,7 @@ async def test_views_push_stacks_up_to_three(slack: FakeSlack, client: AsyncWebC
     assert await error_of(fourth) == "push_limit_reached"
 
 
-async def test_views_publish_home_tab(slack: FakeSlack, client: AsyncWebClient) -> None:
+async def test_views_publish_home_tab(slack: SlackStandIn, client: AsyncWebClient) -> None:
     home = {
         "type": "home",
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Hi*"}}],
@@ -180,7 +181,7 @@ async def test_users_list_paginates(client: AsyncWebClient) -> None:
     assert seen == ["U0ADMIN", "U0MANAGER", "U0FRONT", "U0GUEST", "UBOT"]
 
 
-async def test_usergroups_and_team(slack: FakeSlack, client: AsyncWebClient) -> None:
+async def test_usergroups_and_team(slack: SlackStandIn, client: AsyncWebClient) -> None:
     groups = (await client.usergroups_list(include_users=True))["usergroups"]
     assert {g["handle"]: g["users"] for g in groups} == {
         "frontdesk": ["U0FRONT", "U0MANAGER"],

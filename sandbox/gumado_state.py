@@ -1,7 +1,7 @@
 """The Gumado sandbox's data and what changes it: organizations, locations, reviews, invites.
 
 Every change fires the webhook the document names for it, in the document's payload shape.
-The HTTP side (tokens, rate limit, faults, routes) is in :mod:`bot.sandbox.gumado`.
+The HTTP side (tokens, rate limit, faults, routes) is in :mod:`sandbox.gumado`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bot.sandbox.gumado_data import (
+from sandbox.gumado_data import (
     FIRST_REVIEW_ID,
     avatar_for,
     build_seed,
@@ -20,8 +20,8 @@ from bot.sandbox.gumado_data import (
     make_identifier,
     review_text,
 )
-from bot.sandbox.gumado_invites import accept_invite
-from bot.sandbox.gumado_models import (
+from sandbox.gumado_invites import accept_invite
+from sandbox.gumado_models import (
     CampaignRecord,
     InviteRecord,
     LocationRecord,
@@ -32,7 +32,7 @@ from bot.sandbox.gumado_models import (
     SourceRecord,
     parse_int,
 )
-from bot.sandbox.webhooks import DeliveryAttempt, WebhookDispatcher, WebhookSubscription
+from sandbox.webhooks import DeliveryAttempt, WebhookDispatcher, WebhookSubscription
 
 ReviewOrder = Literal["newest", "oldest", "shuffled"]
 PER_PAGE = 10

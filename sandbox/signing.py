@@ -1,7 +1,7 @@
 """Slack's side of a request to the app: signed headers and the bodies Slack sends.
 
 Defaults describe the stand-in workspace (team T0DEMO, user U0ADMIN in #reviews), so a request
-built here fits a :class:`~bot.sandbox.slack.SlackStandIn` without more arguments.
+built here fits a :class:`~sandbox.slack.SlackStandIn` without more arguments.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.slack import new_trigger_id
+from sandbox.slack import new_trigger_id
 
 JSON = dict[str, Any]
 FORM = "application/x-www-form-urlencoded"

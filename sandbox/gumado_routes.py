@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from bot.sandbox.gumado_models import SandboxInvalid, SandboxNotFound, parse_int
+from sandbox.gumado_models import SandboxInvalid, SandboxNotFound, parse_int
 
 if TYPE_CHECKING:
-    from bot.sandbox.gumado import GumadoSandbox
+    from sandbox.gumado import GumadoSandbox
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -296,7 +296,7 @@ def _fault_response(
 
 def build_app(sandbox: GumadoSandbox) -> web.Application:
     """The sandbox's aiohttp application."""
-    from bot.sandbox.gumado_control import control_routes
+    from sandbox.gumado_control import control_routes
 
     api = Api(sandbox)
 

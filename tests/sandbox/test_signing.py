@@ -14,7 +14,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from fakes.signing import (
+from fakes.slack import running_fake_slack, web_client
+from sandbox.signing import (
     block_actions_payload,
     block_suggestion_payload,
     event_body,
@@ -26,7 +27,7 @@ from fakes.signing import (
     text_value,
     view_submission_payload,
 )
-from fakes.slack import FakeSlack, running_fake_slack, web_client
+from sandbox.slack import SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 DOC_BODY = (
@@ -58,13 +59,13 @@ def bolt_request(body: str, secret: str = SECRET) -> AsyncBoltRequest:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
+async def slack() -> AsyncIterator[SlackStandIn]:
     async with running_fake_slack() as fake:
         yield fake
 
 
 @pytest.fixture
-def app(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> AsyncApp:
+def app(slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> AsyncApp:
     # SLACK_CLIENT_ID/SECRET in the environment would switch Bolt to OAuth mode.
     for name in (
         "SLACK_CLIENT_ID",
@@ -128,7 +129,7 @@ def test_interaction_body_is_urlencoded_json() -> None:
 
 
 async def test_bolt_slash_command_opens_a_modal_and_responds(
-    app: AsyncApp, slack: FakeSlack
+    app: AsyncApp, slack: SlackStandIn
 ) -> None:
     seen: dict[str, Any] = {}
 
@@ -154,7 +155,9 @@ async def test_bolt_slash_command_opens_a_modal_and_responds(
     assert (await app.async_dispatch(bolt_request(body, secret="wrong"))).status == 401
 
 
-async def test_bolt_view_submission_and_block_suggestion(app: AsyncApp, slack: FakeSlack) -> None:
+async def test_bolt_view_submission_and_block_suggestion(
+    app: AsyncApp, slack: SlackStandIn
+) -> None:
     trigger = slack.issue_trigger_id()
     view = (await web_client(slack).views_open(trigger_id=trigger, view=MODAL))["view"]
     submitted: list[Any] = []
@@ -182,7 +185,7 @@ async def test_bolt_view_submission_and_block_suggestion(app: AsyncApp, slack: F
     assert json.loads(options.body)["options"][0]["text"]["text"] == "Acme"
 
 
-async def test_bolt_block_action_over_real_http(app: AsyncApp, slack: FakeSlack) -> None:
+async def test_bolt_block_action_over_real_http(app: AsyncApp, slack: SlackStandIn) -> None:
     ts = (await web_client(slack).chat_postMessage(channel="C0REVIEWS", text="card"))["ts"]
 
     @app.action("mark_handled")

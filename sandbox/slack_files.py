@@ -6,7 +6,7 @@ import mimetypes
 import secrets
 from typing import Any
 
-from bot.sandbox.slack_state import (
+from sandbox.slack_state import (
     JSON,
     ApiRequest,
     Handler,

@@ -4,7 +4,7 @@ Serves ``/api/<method>`` (arguments from JSON body, form body and query string, 
 file upload URLs it hands out, and response_urls; keeps the workspace in memory; can fail or
 slow down chosen methods so the app's retry logic can be tested. Like Slack, it downloads the
 images of messages and views and refuses the call when one fails
-(:mod:`bot.sandbox.slack_images`).
+(:mod:`sandbox.slack_images`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import slack_chat, slack_conversations, slack_directory, slack_files, slack_views
-from bot.sandbox.slack_images import ImageDownloads
-from bot.sandbox.slack_oauth import CREDENTIAL_METHODS, SlackOAuthStandIn
-from bot.sandbox.slack_render import render_message
-from bot.sandbox.slack_seed import TEAM_ID, Channel, make_user
-from bot.sandbox.slack_socket import SlackSocketStandIn
-from bot.sandbox.slack_state import (
+from bot.blocks.preview import render_message
+from sandbox import slack_chat, slack_conversations, slack_directory, slack_files, slack_views
+from sandbox.slack_images import ImageDownloads
+from sandbox.slack_oauth import CREDENTIAL_METHODS, SlackOAuthStandIn
+from sandbox.slack_seed import TEAM_ID, Channel, make_user
+from sandbox.slack_socket import SlackSocketStandIn
+from sandbox.slack_state import (
     DEFAULT_SCOPES,
     JSON,
     ApiRequest,
@@ -40,7 +40,7 @@ from bot.sandbox.slack_state import (
     UploadedFile,
     new_trigger_id,
 )
-from bot.sandbox.slack_tiers import HISTORY_METHODS, HistoryTiers, Tier
+from sandbox.slack_tiers import HISTORY_METHODS, HistoryTiers, Tier
 
 __all__ = ["DEFAULT_SCOPES", "Call", "SlackStandIn", "UploadedFile", "new_trigger_id"]
 
@@ -337,7 +337,7 @@ class SlackStandIn:
         return str(self.state.add_message(self.state.channel(channel).id, message, thread_ts)["ts"])
 
     def add_user(self, user_id: str, name: str, real_name: str, **flags: Any) -> None:
-        """Add a person (flags as :func:`bot.sandbox.slack_seed.make_user`)."""
+        """Add a person (flags as :func:`sandbox.slack_seed.make_user`)."""
         self.state.users[user_id] = make_user(user_id, name, real_name, **flags)
 
     def add_channel(self, channel: Channel) -> None:

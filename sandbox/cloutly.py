@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.cloutly_data import (
+from sandbox.cloutly_data import (
     API_KEY,
     SEED_BUSINESSES,
     SMS_LIMIT,
@@ -34,7 +34,7 @@ from bot.sandbox.cloutly_data import (
     new_uuid,
     seed_reviews,
 )
-from bot.sandbox.cloutly_validation import invite_errors, opt_float, opt_int
+from sandbox.cloutly_validation import invite_errors, opt_float, opt_int
 
 __all__ = ["CloutlySandbox"]
 

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.sandbox.slack_seed import APP_ID, BOT_USER_ID
-from bot.sandbox.slack_state import JSON
+from sandbox.slack_seed import APP_ID, BOT_USER_ID
+from sandbox.slack_state import JSON
 
 __all__ = ["CREDENTIAL_METHODS", "SlackOAuthStandIn", "Workspace"]
 

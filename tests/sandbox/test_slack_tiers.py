@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox.slack_seed import TEAM_ID
 from fakes.slack import running_fake_slack, web_client
+from sandbox.slack_seed import TEAM_ID
 
 DISTRIBUTED = "xoxb-T0DEMO-7-distributed"
 
