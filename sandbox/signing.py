@@ -6,12 +6,12 @@ built here fits a :class:`~sandbox.slack.SlackStandIn` without more arguments.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
 from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
 
 from sandbox.slack import new_trigger_id
 
@@ -26,10 +26,9 @@ RESPONSE_URL = "https://hooks.slack.com/commands/T0DEMO/1111/abcdefghijklmnop"
 
 def sign(body: bytes | str, secret: str, timestamp: int | None = None) -> dict[str, str]:
     """The two headers Slack adds: HMAC-SHA256 of "v0:{timestamp}:{raw body}" with the secret."""
-    raw = body.encode() if isinstance(body, str) else body
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + raw, hashlib.sha256)
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": str(signature)}
 
 
 def signed_headers(body: bytes | str, secret: str, timestamp: int | None = None) -> dict[str, str]:
