@@ -44,10 +44,13 @@ def _checked_fault(body: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in body.items() if value is not None}
 
 
-def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
-    """Add the control routes for ``sandbox`` to ``app``."""
+class _Control:
+    """The control routes' handlers for one sandbox."""
 
-    async def add_webhook(request: web.Request) -> web.Response:
+    def __init__(self, sandbox: GumadoSandbox) -> None:
+        self.sandbox = sandbox
+
+    async def add_webhook(self, request: web.Request) -> web.Response:
         body = await json_object(request)
         events = body.get("events")
         if events is not None and (
@@ -58,7 +61,7 @@ def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
         if not isinstance(url, str):
             raise SandboxInvalid({"url": ["The url field is required."]})
         try:
-            subscription = sandbox.webhooks.register(url, events)
+            subscription = self.sandbox.webhooks.register(url, events)
         except ValueError as exc:
             raise SandboxInvalid({"url": [str(exc)]}) from None
         shown = sorted(subscription.events) if subscription.events is not None else None
@@ -66,7 +69,7 @@ def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
             {"id": subscription.id, "url": subscription.url, "events": shown}, status=201
         )
 
-    async def list_webhooks(request: web.Request) -> web.Response:
+    async def list_webhooks(self, request: web.Request) -> web.Response:
         return web.json_response(
             [
                 {
@@ -74,73 +77,77 @@ def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
                     "url": s.url,
                     "events": sorted(s.events) if s.events is not None else None,
                 }
-                for s in sandbox.webhook_subscriptions
+                for s in self.sandbox.webhook_subscriptions
             ]
         )
 
-    async def deliveries(request: web.Request) -> web.Response:
-        return web.json_response([attempt.as_dict() for attempt in sandbox.deliveries])
+    async def deliveries(self, request: web.Request) -> web.Response:
+        return web.json_response([attempt.as_dict() for attempt in self.sandbox.deliveries])
 
-    async def add_review(request: web.Request) -> web.Response:
-        return web.json_response(sandbox.add_review(**await json_object(request)), status=201)
+    async def add_review(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.add_review(**await json_object(request)), status=201)
 
-    async def update_review(request: web.Request) -> web.Response:
+    async def update_review(self, request: web.Request) -> web.Response:
         changes = await json_object(request)
-        return web.json_response(sandbox.update_review(request.match_info["id"], **changes))
+        return web.json_response(self.sandbox.update_review(request.match_info["id"], **changes))
 
-    async def add_location(request: web.Request) -> web.Response:
+    async def add_location(self, request: web.Request) -> web.Response:
         body = await json_object(request)
-        payload = sandbox.add_location(body.get("organization_id"), body.get("name"))
+        payload = self.sandbox.add_location(body.get("organization_id"), body.get("name"))
         return web.json_response(payload, status=201)
 
-    async def update_location(request: web.Request) -> web.Response:
+    async def update_location(self, request: web.Request) -> web.Response:
         body = await json_object(request)
-        payload = sandbox.update_location(
+        payload = self.sandbox.update_location(
             request.match_info["id"],
             name=body.get("name"),
             organization_id=body.get("organization_id"),
         )
         return web.json_response(payload)
 
-    async def delete_location(request: web.Request) -> web.Response:
-        return web.json_response(sandbox.delete_location(request.match_info["id"]))
+    async def delete_location(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.delete_location(request.match_info["id"]))
 
-    async def add_fault(request: web.Request) -> web.Response:
+    async def add_fault(self, request: web.Request) -> web.Response:
         fields = _checked_fault(await json_object(request))
         try:
-            fault = sandbox.inject_fault(**fields)
+            fault = self.sandbox.inject_fault(**fields)
         except ValueError as exc:
             raise SandboxInvalid({"fault": [str(exc)]}) from None
         return web.json_response(
             {"status": fault.status, "count": fault.count, "delay": fault.delay}, status=201
         )
 
-    async def clear_faults(request: web.Request) -> web.Response:
-        sandbox.clear_faults()
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        self.sandbox.clear_faults()
         return web.json_response({"message": "Faults cleared."})
 
-    async def spend(request: web.Request) -> web.Response:
+    async def spend(self, request: web.Request) -> web.Response:
         # Another holder of the token (a second replica, another tool) uses up its budget.
         body = await json_object(request)
         name, count = body.get("token"), body.get("count")
-        if not isinstance(name, str) or name not in sandbox.tokens:
+        if not isinstance(name, str) or name not in self.sandbox.tokens:
             raise SandboxInvalid({"token": ["The token field must name a sandbox token."]})
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise SandboxInvalid({"count": ["The count field must be an integer of at least 1."]})
-        return web.json_response({"remaining": sandbox.spend(name, count)})
+        return web.json_response({"remaining": self.sandbox.spend(name, count)})
 
-    async def invites(request: web.Request) -> web.Response:
-        return web.json_response([invite.as_dict() for invite in sandbox.invites])
+    async def invites(self, request: web.Request) -> web.Response:
+        return web.json_response([invite.as_dict() for invite in self.sandbox.invites])
 
-    app.router.add_post("/_sandbox/webhooks", add_webhook)
-    app.router.add_get("/_sandbox/webhooks", list_webhooks)
-    app.router.add_get("/_sandbox/deliveries", deliveries)
-    app.router.add_post("/_sandbox/reviews", add_review)
-    app.router.add_patch("/_sandbox/reviews/{id}", update_review)
-    app.router.add_post("/_sandbox/locations", add_location)
-    app.router.add_patch("/_sandbox/locations/{id}", update_location)
-    app.router.add_delete("/_sandbox/locations/{id}", delete_location)
-    app.router.add_post("/_sandbox/faults", add_fault)
-    app.router.add_delete("/_sandbox/faults", clear_faults)
-    app.router.add_get("/_sandbox/invites", invites)
-    app.router.add_post("/_sandbox/rate-limit/spend", spend)
+
+def control_routes(app: web.Application, sandbox: GumadoSandbox) -> None:
+    """Add the control routes for ``sandbox`` to ``app``."""
+    control = _Control(sandbox)
+    app.router.add_post("/_sandbox/webhooks", control.add_webhook)
+    app.router.add_get("/_sandbox/webhooks", control.list_webhooks)
+    app.router.add_get("/_sandbox/deliveries", control.deliveries)
+    app.router.add_post("/_sandbox/reviews", control.add_review)
+    app.router.add_patch("/_sandbox/reviews/{id}", control.update_review)
+    app.router.add_post("/_sandbox/locations", control.add_location)
+    app.router.add_patch("/_sandbox/locations/{id}", control.update_location)
+    app.router.add_delete("/_sandbox/locations/{id}", control.delete_location)
+    app.router.add_post("/_sandbox/faults", control.add_fault)
+    app.router.add_delete("/_sandbox/faults", control.clear_faults)
+    app.router.add_get("/_sandbox/invites", control.invites)
+    app.router.add_post("/_sandbox/rate-limit/spend", control.spend)

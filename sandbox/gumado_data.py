@@ -204,14 +204,13 @@ def build_seed(rng: random.Random, now: datetime) -> GumadoSeed:
     )
 
 
-def _reviews(
+def _drafts(
     rng: random.Random,
     now: datetime,
     organizations: list[OrganizationRecord],
-    locations: list[LocationRecord],
     by_slug: dict[str, SourceRecord],
-    kinds: dict[int, str],
-) -> list[ReviewRecord]:
+) -> list[tuple[datetime, int, str, int]]:
+    """(published, organization id, source slug, rating) of every seeded review, oldest first."""
     weights = {org.id: BUSINESSES[org.id - 1][4] for org in organizations}
     collecting = [slug for slug, source in by_slug.items() if source.can_collect_reviews]
     span = timedelta(weeks=SEED_WEEKS).total_seconds()
@@ -230,7 +229,18 @@ def _reviews(
         published = now - timedelta(seconds=rng.uniform(600, span))
         drafts.append((published.replace(microsecond=0), org.id, slug, rating))
     drafts.sort(key=lambda draft: draft[0])
+    return drafts
 
+
+def _reviews(
+    rng: random.Random,
+    now: datetime,
+    organizations: list[OrganizationRecord],
+    locations: list[LocationRecord],
+    by_slug: dict[str, SourceRecord],
+    kinds: dict[int, str],
+) -> list[ReviewRecord]:
+    drafts = _drafts(rng, now, organizations, by_slug)
     awkward_at = {REVIEW_COUNT - 3 - i * 23: item for i, item in enumerate(AWKWARD)}
     long_at = {REVIEW_COUNT - 12, REVIEW_COUNT - 80, REVIEW_COUNT - 150}
     reviews: list[ReviewRecord] = []
@@ -267,20 +277,26 @@ def _reviews(
             url=_SOURCE_URLS.get(slug, source.url + "/reviews/{id}").format(id=identifier),
             verified=rng.random() < 0.9,
         )
-        # Businesses answer most bad reviews and about a third of the rest, after a while.
-        reply_chance = 0.75 if rating <= 2 else 0.35
-        if now - published > timedelta(days=2) and rng.random() < reply_chance:
-            replied = min(published + timedelta(hours=rng.uniform(2, 72)), now)
-            review.reply_message = reply_text(rng, rating, author)
-            review.reply_published_on = replied.replace(microsecond=0)
-            review.reply_url = review.url
-            review.updated_at = review.reply_published_on
-        # Every few reviews is hidden on the widget or was edited by its reviewer (decided
-        # by position, not by drawing from ``rng``, so every other seeded value stays put).
-        review.hidden = index % 37 == 5
-        if index % 29 == 3 and now - published > timedelta(days=1):
-            review.original_rating = rating - 2 if rating >= 3 else rating + 2
-            review.review_updated_on = published + timedelta(hours=20)
-            review.updated_at = max(review.updated_at, review.review_updated_on)
+        _history(review, index, rng, now)
         reviews.append(review)
     return reviews
+
+
+def _history(review: ReviewRecord, index: int, rng: random.Random, now: datetime) -> None:
+    """What happened to a seeded review after it was published: a reply, hiding, an edit."""
+    published, rating = review.published_on, review.rating
+    # Businesses answer most bad reviews and about a third of the rest, after a while.
+    reply_chance = 0.75 if rating <= 2 else 0.35
+    if now - published > timedelta(days=2) and rng.random() < reply_chance:
+        replied = min(published + timedelta(hours=rng.uniform(2, 72)), now)
+        review.reply_message = reply_text(rng, rating, review.author)
+        review.reply_published_on = replied.replace(microsecond=0)
+        review.reply_url = review.url
+        review.updated_at = review.reply_published_on
+    # Every few reviews is hidden on the widget or was edited by its reviewer (decided
+    # by position, not by drawing from ``rng``, so every other seeded value stays put).
+    review.hidden = index % 37 == 5
+    if index % 29 == 3 and now - published > timedelta(days=1):
+        review.original_rating = rating - 2 if rating >= 3 else rating + 2
+        review.review_updated_on = published + timedelta(hours=20)
+        review.updated_at = max(review.updated_at, review.review_updated_on)

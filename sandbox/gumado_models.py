@@ -285,3 +285,46 @@ class InviteRecord:
             "scheduled_for": api_time(self.scheduled_for),
             "fields_sent": list(self.fields_sent),
         }
+
+
+# Field checks with the messages Gumado's validation gives (422 field_errors).
+
+
+def as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return parse_int(value)
+    return None
+
+
+def valid_rating(value: object) -> int:
+    rating = as_int(value)
+    if rating is None or not 1 <= rating <= 5:
+        raise SandboxInvalid({"rating": ["The rating field must be between 1 and 5."]})
+    return rating
+
+
+def optional_str(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SandboxInvalid({name: [f"The {name.replace('_', ' ')} field must be a string."]})
+    return value
+
+
+def valid_moment(value: object, name: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise SandboxInvalid(
+                {name: [f"The {name.replace('_', ' ')} field must be a valid date."]}
+            ) from None
+    else:
+        raise SandboxInvalid({name: [f"The {name.replace('_', ' ')} field must be a valid date."]})
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).replace(microsecond=0)

@@ -30,7 +30,10 @@ from sandbox.gumado_models import (
     SandboxInvalid,
     SandboxNotFound,
     SourceRecord,
-    parse_int,
+    as_int,
+    optional_str,
+    valid_moment,
+    valid_rating,
 )
 from sandbox.webhooks import DeliveryAttempt, WebhookDispatcher, WebhookSubscription
 
@@ -111,7 +114,7 @@ class GumadoState:
 
     def organization(self, organization_id: object) -> OrganizationRecord:
         """The organization with this id, or :class:`SandboxNotFound`."""
-        org = self.organizations.get(_as_int(organization_id) or 0)
+        org = self.organizations.get(as_int(organization_id) or 0)
         if org is None:
             raise SandboxNotFound("Organization not found.")
         return org
@@ -172,7 +175,7 @@ class GumadoState:
 
     def location(self, location_id: object) -> LocationRecord:
         """The location with this id, or :class:`SandboxNotFound`."""
-        location = self.locations.get(_as_int(location_id) or 0)
+        location = self.locations.get(as_int(location_id) or 0)
         if location is None:
             raise SandboxNotFound("Location not found.")
         return location
@@ -216,7 +219,7 @@ class GumadoState:
         return self._fire(location.webhook("location-deleted"))
 
     def _existing_org(self, organization_id: object) -> OrganizationRecord:
-        org = self.organizations.get(_as_int(organization_id) or 0)
+        org = self.organizations.get(as_int(organization_id) or 0)
         if org is None:
             raise SandboxInvalid({"organization_id": ["The selected organization id is invalid."]})
         return org
@@ -245,18 +248,18 @@ class GumadoState:
         locations = [loc.id for loc in self.locations.values() if loc.organization_id == org.id]
         location_id = fields.get("location_id", locations[0] if locations else None)
         if location_id is not None:
-            location = self.locations.get(_as_int(location_id) or 0)
+            location = self.locations.get(as_int(location_id) or 0)
             if location is None or location.organization_id != org.id:
                 raise SandboxInvalid({"location_id": ["The selected location id is invalid."]})
             location_id = location.id
-        rating = _rating(fields.get("rating", 5))
+        rating = valid_rating(fields.get("rating", 5))
         stamp = self.now()
-        published = _moment(fields.get("published_on", stamp), "published_on")
+        published = valid_moment(fields.get("published_on", stamp), "published_on")
         source = self.source(fields.get("source", "Google"))
-        identifier = _optional_str(fields.get("identifier"), "identifier") or make_identifier(
+        identifier = optional_str(fields.get("identifier"), "identifier") or make_identifier(
             self._rng
         )
-        author = _optional_str(fields.get("author"), "author") or make_author(self._rng)
+        author = optional_str(fields.get("author"), "author") or make_author(self._rng)
         message = fields.get("message")
         if "message" not in fields:
             message = review_text(self._rng, self._kinds.get(org.id, "dental"), rating)
@@ -272,17 +275,17 @@ class GumadoState:
             published_on=published,
             created_at=stamp,
             updated_at=stamp,
-            title=_optional_str(fields.get("title"), "title"),
-            message=_optional_str(message, "message"),
-            avatar=_optional_str(fields.get("avatar"), "avatar")
+            title=optional_str(fields.get("title"), "title"),
+            message=optional_str(message, "message"),
+            avatar=optional_str(fields.get("avatar"), "avatar")
             if "avatar" in fields
             else avatar_for(identifier, self._rng),
-            url=_optional_str(fields.get("url"), "url")
+            url=optional_str(fields.get("url"), "url")
             or f"https://maps.google.com/review/{identifier}",
             verified=bool(fields.get("verified", True)),
             hidden=bool(fields.get("hidden", False)),
         )
-        reply = _optional_str(fields.get("reply_message"), "reply_message")
+        reply = optional_str(fields.get("reply_message"), "reply_message")
         if reply:
             review.reply_message = reply
             review.reply_published_on = stamp
@@ -292,7 +295,7 @@ class GumadoState:
 
     def update_review(self, review_id: object, **changes: Any) -> dict[str, Any]:
         """Change a review (reply added, rating changed…; fires ``review-updated``)."""
-        review = self.reviews.get(_as_int(review_id) or 0)
+        review = self.reviews.get(as_int(review_id) or 0)
         if review is None:
             raise SandboxNotFound("Review not found.")
         unknown = sorted(set(changes) - _REVIEW_CHANGES)
@@ -302,11 +305,11 @@ class GumadoState:
         checked: dict[str, Any] = {}
         for name, value in changes.items():
             if name == "rating":
-                checked[name] = _rating(value)
+                checked[name] = valid_rating(value)
             elif name in ("hidden", "verified"):
                 checked[name] = bool(value)
             else:
-                checked[name] = _optional_str(value, name)
+                checked[name] = optional_str(value, name)
         stamp = self.now()
         if "rating" in checked:
             # "original_rating" keeps the rating first given; "rating" is the current one.
@@ -375,43 +378,3 @@ class GumadoState:
         )
         self.invites.append(invite)
         return invite
-
-
-def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        return parse_int(value)
-    return None
-
-
-def _rating(value: object) -> int:
-    rating = _as_int(value)
-    if rating is None or not 1 <= rating <= 5:
-        raise SandboxInvalid({"rating": ["The rating field must be between 1 and 5."]})
-    return rating
-
-
-def _optional_str(value: object, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise SandboxInvalid({name: [f"The {name.replace('_', ' ')} field must be a string."]})
-    return value
-
-
-def _moment(value: object, name: str) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise SandboxInvalid(
-                {name: [f"The {name.replace('_', ' ')} field must be a valid date."]}
-            ) from None
-    else:
-        raise SandboxInvalid({name: [f"The {name.replace('_', ' ')} field must be a valid date."]})
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).replace(microsecond=0)

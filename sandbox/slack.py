@@ -39,6 +39,7 @@ from sandbox.slack_state import (
     SlackState,
     UploadedFile,
     new_trigger_id,
+    read_args,
 )
 from sandbox.slack_tiers import HISTORY_METHODS, HistoryTiers, Tier
 
@@ -51,7 +52,6 @@ HANDLERS: dict[str, Handler] = {
     **slack_files.HANDLERS,
     **slack_views.HANDLERS,
 }
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True)
@@ -62,24 +62,6 @@ class Fault:
     retry_after: int
     error: str | None
     delay: float
-
-
-async def read_args(request: web.Request) -> JSON:
-    """Merge query string, form body and JSON body: slack_sdk sends some POSTs as query only."""
-    args: JSON = dict(request.query)
-    if not request.can_read_body:
-        return args
-    if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            body = None
-        if isinstance(body, dict):
-            args.update(body)
-    elif request.content_type in _FORM_TYPES:
-        form = await request.post()
-        args.update({key: value for key, value in form.items() if isinstance(value, str)})
-    return args
 
 
 def _number(value: Any) -> int | None:

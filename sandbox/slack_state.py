@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aiohttp import web
+
 from sandbox.slack_seed import (
     APP_ID,
     BOT_ID,
@@ -342,3 +344,24 @@ class ApiRequest:
 
 
 Handler = Callable[[ApiRequest], JSON]
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_args(request: web.Request) -> JSON:
+    """Merge query string, form body and JSON body: slack_sdk sends some POSTs as query only."""
+    args: JSON = dict(request.query)
+    if not request.can_read_body:
+        return args
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            body = None
+        if isinstance(body, dict):
+            args.update(body)
+    elif request.content_type in _FORM_TYPES:
+        form = await request.post()
+        args.update({key: value for key, value in form.items() if isinstance(value, str)})
+    return args
