@@ -18,7 +18,7 @@ from bot.blocks.text import (
     stars,
     truncate,
 )
-from bot.providers.base import Review
+from bot.domain import Review
 
 __all__ = [
     "ACTION_MARK_HANDLED",

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, stars, truncate
 from bot.digest.chart import sparkline
-from bot.digest.stats import LOW_RATING, DigestReview, DigestStats
+from bot.domain import LOW_RATING, DigestReview, DigestStats
 
 __all__ = [
     "EVENT_TYPE_DIGEST",

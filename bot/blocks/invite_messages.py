@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.text import escape_mrkdwn, plain, safe_mrkdwn, slack_date, truncate
-from bot.providers.protocol import InviteFormInfo
+from bot.domain import InviteFormInfo
 
 __all__ = ["InviteReceipt", "build_invite_confirmation", "receipt_lines"]
 

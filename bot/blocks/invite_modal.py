@@ -34,7 +34,7 @@ from bot.blocks.ids import (
     CALLBACK_INVITE_NOTICE,
 )
 from bot.blocks.text import plain, truncate
-from bot.providers.protocol import InviteFormInfo
+from bot.domain import InviteFormInfo
 
 __all__ = [
     "FIELD_BLOCKS",

@@ -14,7 +14,7 @@ from bot.blocks.ids import (
     BLOCK_LIST_REVIEW_PREFIX,
 )
 from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, slack_date, stars, truncate
-from bot.providers.base import Review
+from bot.domain import Review
 
 __all__ = ["ListedReview", "ListingPage", "build_list_problem", "build_listing"]
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.digest.stats import WeekFigures
+from bot.domain import WeekFigures
 
 __all__ = ["CHART_SIZE", "SPARK_BLOCKS", "render_trend_png", "sparkline"]
 

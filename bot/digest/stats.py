@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,90 +17,24 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.domain import LOW_RATING, DigestReview, DigestStats, SourceFigures, WeekFigures
 from storage.models import Review
 
 __all__ = [
-    "LOW_RATING",
     "TREND_WEEKS",
     "UNREPLIED_LIMIT",
     "WEEK",
-    "DigestReview",
-    "DigestStats",
     "OrganizationKey",
-    "SourceFigures",
-    "WeekFigures",
     "compute_digest_stats",
     "compute_digest_stats_many",
 ]
 
 WEEK = timedelta(hours=168)
 TREND_WEEKS = 12
-LOW_RATING = 3
 UNREPLIED_LIMIT = 5
 
 # (connection id, organization platform id)
 OrganizationKey = tuple[int, str]
-
-
-@dataclass(frozen=True)
-class WeekFigures:
-    """Count and average rating of one 168-hour window [start, end)."""
-
-    start: datetime
-    end: datetime
-    count: int
-    average: float | None
-    """Over the rated reviews; None when none was rated."""
-
-
-@dataclass(frozen=True)
-class SourceFigures:
-    """One review source (Google, Yelp…) in the digest's week."""
-
-    source: str
-    count: int
-    average: float | None
-    """Over the rated reviews; None when none was rated."""
-
-
-@dataclass(frozen=True)
-class DigestReview:
-    """A review a digest links to: an unreplied low rating or the highlight."""
-
-    platform_id: str
-    source: str
-    rating: int
-    author: str | None
-    text: str | None
-    url: str | None
-    published_at: datetime
-
-
-@dataclass(frozen=True)
-class DigestStats:
-    """Every figure of one organization's digest at ``now``."""
-
-    connection_id: int
-    organization_platform_id: str
-    now: datetime
-    current: WeekFigures
-    previous: WeekFigures
-    average_change: float | None
-    count_change: int
-    distribution: tuple[int, int, int, int, int]  # reviews with 1★ … 5★ this week
-    sources: tuple[SourceFigures, ...]  # most reviews first
-    replied: int
-    reply_rate: float | None
-    unreplied_low: tuple[DigestReview, ...]  # newest first
-    highlight: DigestReview | None
-    trend: tuple[WeekFigures, ...]  # TREND_WEEKS weeks, oldest first; the last is ``current``
-    running_count: int
-    running_average: float | None
-
-    @property
-    def empty(self) -> bool:
-        """True when no review was published in the digest's week."""
-        return self.current.count == 0
 
 
 def _average(total: int, count: int) -> float | None:

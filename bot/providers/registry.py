@@ -14,8 +14,8 @@ from typing import Protocol
 
 from bot.config import Settings
 from bot.crypto import TokenCipher
+from bot.domain import Source
 from bot.errors import ConfigError
-from bot.providers.base import Source
 from bot.providers.cloutly.adapter import INFO as CLOUTLY
 from bot.providers.cloutly.adapter import CloutlyProvider
 from bot.providers.cloutly.client import CloutlyClient

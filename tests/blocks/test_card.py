@@ -21,7 +21,7 @@ from bot.blocks.card import (
     build_update_note,
     mention_mrkdwn,
 )
-from bot.providers.base import Review
+from bot.domain import Review
 
 from .limits import assert_message_within_limits, assert_view_within_limits, iter_text_objects
 

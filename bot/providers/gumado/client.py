@@ -14,9 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.errors import AuthError, ProviderError
-from bot.log import get_logger
-from bot.providers.base import (
+from bot.domain import (
     Campaign,
     Country,
     InviteResult,
@@ -27,6 +25,8 @@ from bot.providers.base import (
     Review,
     Source,
 )
+from bot.errors import AuthError, ProviderError
+from bot.log import get_logger
 from bot.providers.gumado.errors import (
     ENDPOINT_SCOPES,
     PLATFORM,
