@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, stars, truncate
-from bot.digest.chart import sparkline
+from bot.blocks.limits import HEADER_TEXT
+from bot.blocks.text import (
+    mrkdwn,
+    mrkdwn_link,
+    plain,
+    plain_text,
+    safe_mrkdwn,
+    safe_url,
+    sparkline,
+    stars,
+    truncate,
+)
 from bot.domain import LOW_RATING, DigestReview, DigestStats
 
 __all__ = [
@@ -24,16 +34,8 @@ SOURCE_LINES = 8
 BAR_WIDTH = 12
 
 
-def _plain_text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
+    return {"type": "section", "text": mrkdwn(text, verbatim=True)}
 
 
 def format_change(change: float | None) -> str:
@@ -120,8 +122,8 @@ def build_digest(
     connection = plain(connection_name, NAME_LIMIT) or "connection"
     week = plain(week_label, 40) or "this week"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain_text(truncate(f"📊 Weekly digest · {org}", 150))},
-        {"type": "context", "elements": [_plain_text(f"{connection} · {week} · last 7 days")]},
+        {"type": "header", "text": plain_text(truncate(f"📊 Weekly digest · {org}", HEADER_TEXT))},
+        {"type": "context", "elements": [plain_text(f"{connection} · {week} · last 7 days")]},
     ]
     if stats.empty:
         body = "*No new reviews this week.*"
@@ -141,13 +143,15 @@ def build_digest(
             {
                 "type": "section",
                 "fields": [
-                    _mrkdwn(f"*Average rating*\n{average} {change}".rstrip()),
-                    _mrkdwn(
-                        f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})"
+                    mrkdwn(f"*Average rating*\n{average} {change}".rstrip(), verbatim=True),
+                    mrkdwn(
+                        f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})",
+                        verbatim=True,
                     ),
-                    _mrkdwn(
+                    mrkdwn(
                         f"*Reply rate*\n{reply_rate:.0%} "
-                        f"({stats.replied} of {stats.current.count} replied)"
+                        f"({stats.replied} of {stats.current.count} replied)",
+                        verbatim=True,
                     ),
                 ],
             }
@@ -170,7 +174,7 @@ def build_digest(
             blocks.append(_section(f"*Highlight of the week*\n{line}"))
     trend = _trend_line(stats)
     if trend:
-        blocks.append({"type": "context", "elements": [_mrkdwn(trend)]})
+        blocks.append({"type": "context", "elements": [mrkdwn(trend, verbatim=True)]})
     return {
         "text": _summary_text(stats, safe_mrkdwn(org)),
         "blocks": blocks,
@@ -198,6 +202,6 @@ def build_trend_fallback(stats: DigestStats, *, reason: str) -> dict[str, Any]:
         "text": "12-week trend of reviews and average rating",
         "blocks": [
             _section(f"*12-week trend* (oldest first)\n```{table}```"),
-            {"type": "context", "elements": [_mrkdwn(note)]},
+            {"type": "context", "elements": [mrkdwn(note, verbatim=True)]},
         ],
     }

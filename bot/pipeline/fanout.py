@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.card import build_update_note
+from bot.blocks.card_update import build_update_note
 from bot.domain import Review
 from bot.filters import Filter
 from bot.log import get_logger
