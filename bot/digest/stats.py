@@ -175,32 +175,41 @@ async def _ranked_reviews(
     return found
 
 
-async def compute_digest_stats_many(
-    session: AsyncSession, organizations: Sequence[OrganizationKey], *, now: datetime
-) -> dict[OrganizationKey, DigestStats]:
-    """Compute every listed organization's digest figures at ``now`` with five grouped queries."""
-    keys = list(dict.fromkeys(organizations))
-    if not keys:
-        return {}
-    # (reviews, rated reviews, sum of ratings) per week index.
-    trend: dict[OrganizationKey, dict[int, tuple[int, int, int]]] = defaultdict(dict)
+# (reviews, rated reviews, sum of ratings)
+_Counts = tuple[int, int, int]
+
+
+def _counts(row: Any) -> _Counts:
+    return int(row.n), int(row.rated), int(row.total or 0)
+
+
+async def _trend_counts(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> dict[OrganizationKey, dict[int, _Counts]]:
+    """Counts per organization and week index (0 is the digest's week)."""
+    trend: dict[OrganizationKey, dict[int, _Counts]] = defaultdict(dict)
     for row in await _trend_rows(session, keys, now):
-        trend[(row.connection_id, row.organization_platform_id)][row.week] = (
-            int(row.n),
-            int(row.rated),
-            int(row.total or 0),
+        trend[(row.connection_id, row.organization_platform_id)][row.week] = _counts(row)
+    return trend
+
+
+def _weeks(counts: dict[int, _Counts], starts: Sequence[datetime]) -> tuple[WeekFigures, ...]:
+    """The trend, oldest week first."""
+    return tuple(
+        WeekFigures(
+            start=starts[i],
+            end=starts[i] + WEEK,
+            count=counts.get(i, (0, 0, 0))[0],
+            average=_average(counts.get(i, (0, 0, 0))[2], counts.get(i, (0, 0, 0))[1]),
         )
-    detail: dict[OrganizationKey, list[Any]] = defaultdict(list)
-    for row in await _week_detail_rows(session, keys, now):
-        detail[(row.connection_id, row.organization_platform_id)].append(row)
-    running = {
-        (row.connection_id, row.organization_platform_id): (
-            int(row.n),
-            int(row.rated),
-            int(row.total or 0),
-        )
-        for row in await _running_rows(session, keys, now)
-    }
+        for i in reversed(range(TREND_WEEKS))
+    )
+
+
+async def _linked_reviews(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> tuple[dict[OrganizationKey, list[DigestReview]], dict[OrganizationKey, list[DigestReview]]]:
+    """The unreplied low ratings (newest first) and the highlight of each organization."""
     unreplied = await _ranked_reviews(
         session,
         keys,
@@ -222,29 +231,38 @@ async def compute_digest_stats_many(
         ),
         limit=1,
     )
+    return unreplied, highlights
+
+
+async def compute_digest_stats_many(
+    session: AsyncSession, organizations: Sequence[OrganizationKey], *, now: datetime
+) -> dict[OrganizationKey, DigestStats]:
+    """Compute every listed organization's digest figures at ``now`` with five grouped queries."""
+    keys = list(dict.fromkeys(organizations))
+    if not keys:
+        return {}
+    trend = await _trend_counts(session, keys, now)
+    detail: dict[OrganizationKey, list[Any]] = defaultdict(list)
+    for row in await _week_detail_rows(session, keys, now):
+        detail[(row.connection_id, row.organization_platform_id)].append(row)
+    running = {
+        (row.connection_id, row.organization_platform_id): _counts(row)
+        for row in await _running_rows(session, keys, now)
+    }
+    unreplied, highlights = await _linked_reviews(session, keys, now)
     starts = _week_starts(now)
-    result: dict[OrganizationKey, DigestStats] = {}
-    for key in keys:
-        counts = trend.get(key, {})
-        weeks = tuple(
-            WeekFigures(
-                start=starts[i],
-                end=starts[i] + WEEK,
-                count=counts.get(i, (0, 0, 0))[0],
-                average=_average(counts.get(i, (0, 0, 0))[2], counts.get(i, (0, 0, 0))[1]),
-            )
-            for i in reversed(range(TREND_WEEKS))
-        )
-        result[key] = _assemble(
+    return {
+        key: _assemble(
             key,
             now,
-            weeks,
+            _weeks(trend.get(key, {}), starts),
             detail.get(key, []),
             running.get(key, (0, 0, 0)),
             unreplied.get(key, []),
             highlights.get(key, []),
         )
-    return result
+        for key in keys
+    }
 
 
 def _assemble(

@@ -159,23 +159,6 @@ class GumadoClient(PacedHTTPClient):
         body = await self._call("list_reviews", "GET", "reviews", params=[*params, ("page", page)])
         return page_from_body(body, review_from_api, "list_reviews", page)
 
-    async def iter_reviews(
-        self,
-        *,
-        rating: int | None = None,
-        organization_id: str | int | None = None,
-        location_id: str | int | None = None,
-        source_names: Sequence[str] | None = None,
-        max_pages: int | None = None,
-    ) -> AsyncIterator[Review]:
-        """Every review matching the filters, page after page (``max_pages`` bounds the walk)."""
-        params = self._review_params(rating, organization_id, location_id, source_names)
-        async for page in self._pages(
-            "list_reviews", "reviews", params, review_from_api, max_pages=max_pages
-        ):
-            for review in page.items:
-                yield review
-
     async def list_organizations(self) -> list[Organization]:
         """``GET /organizations``: every organization (all pages)."""
         return await self._collect("list_organizations", "organizations", [], organization_from_api)
