@@ -137,6 +137,44 @@ def _platform_option(info: PlatformInfo) -> dict[str, Any]:
     return {"text": plain_text(info.display_name), "value": info.name}
 
 
+def _intro(platforms: Sequence[PlatformInfo], existing: Sequence[str]) -> str:
+    intro = (
+        f"Connect a {_either(platforms)} account. The token is checked with the platform before "
+        "it is saved, and it is stored encrypted.\n"
+        "_Use an existing name to replace its token: a connection keeps its webhook URL._"
+    )
+    if existing:
+        names = ", ".join(f"`{shown_name(n)}`" for n in list(existing)[:20])
+        more = f" and {len(existing) - 20} more" if len(existing) > 20 else ""
+        intro += f"\nThis workspace's connections: {names}{more}."
+    return intro
+
+
+def _platform_element(platforms: Sequence[PlatformInfo], platform: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ACTION_CONNECT_PLATFORM,
+        "placeholder": plain_text(_either(platforms)),
+        "options": [_platform_option(info) for info in platforms],
+    }
+    chosen = _known(platform, platforms)
+    if chosen is not None:
+        element["initial_option"] = _platform_option(chosen)
+    return element
+
+
+def _name_element(name: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ACTION_CONNECT_NAME,
+        "placeholder": plain_text("e.g. gumado-main"),
+        "max_length": NAME_MAX,
+    }
+    if name and name_problem(name) is None:
+        element["initial_value"] = name
+    return element
+
+
 def build_connect_modal(
     *,
     platforms: Sequence[PlatformInfo],
@@ -147,41 +185,15 @@ def build_connect_modal(
     name: str | None = None,
 ) -> dict[str, Any]:
     """The connect form; ``problem`` (mrkdwn) shows above it when a check failed."""
-    intro = (
-        f"Connect a {_either(platforms)} account. The token is checked with the platform before "
-        "it is saved, and it is stored encrypted.\n"
-        "_Use an existing name to replace its token: a connection keeps its webhook URL._"
-    )
-    if existing:
-        names = ", ".join(f"`{shown_name(n)}`" for n in list(existing)[:20])
-        more = f" and {len(existing) - 20} more" if len(existing) > 20 else ""
-        intro += f"\nThis workspace's connections: {names}{more}."
-    blocks: list[dict[str, Any]] = [_section(intro, BLOCK_CONNECT_INTRO)]
+    blocks: list[dict[str, Any]] = [_section(_intro(platforms, existing), BLOCK_CONNECT_INTRO)]
     if problem:
         blocks.append(_section(f":warning: {problem}", BLOCK_CONNECT_PROBLEM))
-    platform_element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": ACTION_CONNECT_PLATFORM,
-        "placeholder": plain_text(_either(platforms)),
-        "options": [_platform_option(info) for info in platforms],
-    }
-    chosen = _known(platform, platforms)
-    if chosen is not None:
-        platform_element["initial_option"] = _platform_option(chosen)
-    name_element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ACTION_CONNECT_NAME,
-        "placeholder": plain_text("e.g. gumado-main"),
-        "max_length": NAME_MAX,
-    }
-    if name and name_problem(name) is None:
-        name_element["initial_value"] = name
     blocks += [
         {
             "type": "input",
             "block_id": BLOCK_CONNECT_PLATFORM,
             "label": plain_text("Platform"),
-            "element": platform_element,
+            "element": _platform_element(platforms, platform),
         },
         {
             "type": "input",
@@ -199,7 +211,7 @@ def build_connect_modal(
             "type": "input",
             "block_id": BLOCK_CONNECT_NAME,
             "label": plain_text("Display name"),
-            "element": name_element,
+            "element": _name_element(name),
             "hint": plain_text(
                 f"{NAME_RULES}. Used in `connection:<name>` filters and "
                 "`/reviews disconnect <name>`."

@@ -114,6 +114,59 @@ def _summary_text(stats: DigestStats, org: str) -> str:
     )
 
 
+def _empty_week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
+    """A week without reviews: say so, with the running average."""
+    body = "*No new reviews this week.*"
+    if stats.running_average is not None:
+        body += (
+            f"\nRunning average: *{stats.running_average:.2f}★* over {stats.running_count} reviews."
+        )
+    return [_section(body)]
+
+
+def _week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
+    """The week's figures, ratings, sources, unreplied low ratings and highlight."""
+    average = _stars_average(stats.current.average)
+    change = format_change(stats.average_change)
+    if stats.previous.count == 0:
+        change = "no reviews the week before"
+    reply_rate = stats.reply_rate or 0.0
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(f"*Average rating*\n{average} {change}".rstrip(), verbatim=True),
+                mrkdwn(
+                    f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})",
+                    verbatim=True,
+                ),
+                mrkdwn(
+                    f"*Reply rate*\n{reply_rate:.0%} "
+                    f"({stats.replied} of {stats.current.count} replied)",
+                    verbatim=True,
+                ),
+            ],
+        },
+        _section(f"*Ratings*\n```{rating_bars(stats.distribution)}```"),
+    ]
+    lines = [
+        f"• {safe_mrkdwn(plain(s.source, NAME_LIMIT) or 'Unknown')}: "
+        f"{s.count} review{'s' if s.count != 1 else ''}, {_stars_average(s.average)}"
+        for s in stats.sources[:SOURCE_LINES]
+    ]
+    if len(stats.sources) > SOURCE_LINES:
+        lines.append(f"…and {len(stats.sources) - SOURCE_LINES} more sources")
+    blocks.append(_section("*By source*\n" + "\n".join(lines)))
+    if stats.unreplied_low:
+        lines = [f"• {_review_line(r, EXCERPT_LIMIT)}" for r in stats.unreplied_low]
+        heading = f"*Unreplied reviews at {LOW_RATING}★ or below*"
+        blocks.append(_section(heading + "\n" + "\n".join(lines)))
+    if stats.highlight is not None:
+        line = _review_line(stats.highlight, HIGHLIGHT_LIMIT)
+        blocks.append(_section(f"*Highlight of the week*\n{line}"))
+    return blocks
+
+
 def build_digest(
     stats: DigestStats, *, organization_name: str, connection_name: str, week_label: str
 ) -> dict[str, Any]:
@@ -125,53 +178,7 @@ def build_digest(
         {"type": "header", "text": plain_text(truncate(f"📊 Weekly digest · {org}", HEADER_TEXT))},
         {"type": "context", "elements": [plain_text(f"{connection} · {week} · last 7 days")]},
     ]
-    if stats.empty:
-        body = "*No new reviews this week.*"
-        if stats.running_average is not None:
-            body += (
-                f"\nRunning average: *{stats.running_average:.2f}★* "
-                f"over {stats.running_count} reviews."
-            )
-        blocks.append(_section(body))
-    else:
-        average = _stars_average(stats.current.average)
-        change = format_change(stats.average_change)
-        if stats.previous.count == 0:
-            change = "no reviews the week before"
-        reply_rate = stats.reply_rate or 0.0
-        blocks.append(
-            {
-                "type": "section",
-                "fields": [
-                    mrkdwn(f"*Average rating*\n{average} {change}".rstrip(), verbatim=True),
-                    mrkdwn(
-                        f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})",
-                        verbatim=True,
-                    ),
-                    mrkdwn(
-                        f"*Reply rate*\n{reply_rate:.0%} "
-                        f"({stats.replied} of {stats.current.count} replied)",
-                        verbatim=True,
-                    ),
-                ],
-            }
-        )
-        blocks.append(_section(f"*Ratings*\n```{rating_bars(stats.distribution)}```"))
-        lines = [
-            f"• {safe_mrkdwn(plain(s.source, NAME_LIMIT) or 'Unknown')}: "
-            f"{s.count} review{'s' if s.count != 1 else ''}, {_stars_average(s.average)}"
-            for s in stats.sources[:SOURCE_LINES]
-        ]
-        if len(stats.sources) > SOURCE_LINES:
-            lines.append(f"…and {len(stats.sources) - SOURCE_LINES} more sources")
-        blocks.append(_section("*By source*\n" + "\n".join(lines)))
-        if stats.unreplied_low:
-            lines = [f"• {_review_line(r, EXCERPT_LIMIT)}" for r in stats.unreplied_low]
-            heading = f"*Unreplied reviews at {LOW_RATING}★ or below*"
-            blocks.append(_section(heading + "\n" + "\n".join(lines)))
-        if stats.highlight is not None:
-            line = _review_line(stats.highlight, HIGHLIGHT_LIMIT)
-            blocks.append(_section(f"*Highlight of the week*\n{line}"))
+    blocks += _empty_week_blocks(stats) if stats.empty else _week_blocks(stats)
     trend = _trend_line(stats)
     if trend:
         blocks.append({"type": "context", "elements": [mrkdwn(trend, verbatim=True)]})

@@ -214,12 +214,8 @@ def _campaign_block(view: InviteFormView, form: InviteFormInfo) -> dict[str, Any
     }
 
 
-def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
-    """The invite form (views.open / views.update / response_action update)."""
-    shown = view.selected or (view.organizations[0] if view.organizations else None)
-    if shown is None:
-        raise ValueError("the invite form needs an organization to invite to")
-    form = shown.form
+def _head_blocks(view: InviteFormView, form: InviteFormInfo) -> list[dict[str, Any]]:
+    """How the invite is sent, and why the last try failed or what is still loading."""
     how = form.how_it_is_sent
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": BLOCK_INVITE_INTRO, "text": mrkdwn(how, verbatim=True)}
@@ -236,6 +232,75 @@ def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
                 "elements": [mrkdwn(note, verbatim=True)],
             }
         )
+    return blocks
+
+
+def _contact_blocks(view: InviteFormView, form: InviteFormInfo) -> list[dict[str, Any]]:
+    """The customer: email, phone, first and last name."""
+    values = view.values
+    return [
+        _text_input(
+            BLOCK_INVITE_EMAIL,
+            ACTION_INVITE_EMAIL,
+            "Customer's email",
+            values.email,
+            kind="email_text_input",
+            hint="An email address, a phone number, or both.",
+        ),
+        _text_input(
+            BLOCK_INVITE_PHONE,
+            ACTION_INVITE_PHONE,
+            "Customer's mobile phone",
+            values.phone,
+            hint=f"For SMS or WhatsApp. Without a country code (+44 …) it is read as a "
+            f"{view.region} number.",
+        ),
+        _text_input(
+            BLOCK_INVITE_FIRST_NAME,
+            ACTION_INVITE_FIRST_NAME,
+            "Customer's first name",
+            values.first_name,
+            optional=not form.first_name_required,
+        ),
+        _text_input(
+            BLOCK_INVITE_LAST_NAME,
+            ACTION_INVITE_LAST_NAME,
+            "Customer's last name",
+            values.last_name,
+        ),
+    ]
+
+
+def _hours_block(send_after_hours: str | None) -> dict[str, Any]:
+    """The per-invite delay, for platforms that take one."""
+    hours: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": ACTION_INVITE_HOURS,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": "720",
+    }
+    if send_after_hours:
+        hours["initial_value"] = send_after_hours[:10]
+    return {
+        "type": "input",
+        "block_id": BLOCK_INVITE_HOURS,
+        "optional": True,
+        "label": plain_text("Send after (hours)"),
+        "hint": plain_text(
+            "Empty: the campaign's own delay. 0: as soon as the campaign's sending hours allow."
+        ),
+        "element": hours,
+    }
+
+
+def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
+    """The invite form (views.open / views.update / response_action update)."""
+    shown = view.selected or (view.organizations[0] if view.organizations else None)
+    if shown is None:
+        raise ValueError("the invite form needs an organization to invite to")
+    form = shown.form
+    blocks = _head_blocks(view, form)
     blocks.append(
         {
             "type": "input",
@@ -246,67 +311,9 @@ def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
         }
     )
     blocks.append(_campaign_block(view, form))
-    values = view.values
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_EMAIL,
-            ACTION_INVITE_EMAIL,
-            "Customer's email",
-            values.email,
-            kind="email_text_input",
-            hint="An email address, a phone number, or both.",
-        )
-    )
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_PHONE,
-            ACTION_INVITE_PHONE,
-            "Customer's mobile phone",
-            values.phone,
-            hint=f"For SMS or WhatsApp. Without a country code (+44 …) it is read as a "
-            f"{view.region} number.",
-        )
-    )
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_FIRST_NAME,
-            ACTION_INVITE_FIRST_NAME,
-            "Customer's first name",
-            values.first_name,
-            optional=not form.first_name_required,
-        )
-    )
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_LAST_NAME,
-            ACTION_INVITE_LAST_NAME,
-            "Customer's last name",
-            values.last_name,
-        )
-    )
+    blocks += _contact_blocks(view, form)
     if form.send_after_hours:
-        hours: dict[str, Any] = {
-            "type": "number_input",
-            "action_id": ACTION_INVITE_HOURS,
-            "is_decimal_allowed": False,
-            "min_value": "0",
-            "max_value": "720",
-        }
-        if values.send_after_hours:
-            hours["initial_value"] = values.send_after_hours[:10]
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": BLOCK_INVITE_HOURS,
-                "optional": True,
-                "label": plain_text("Send after (hours)"),
-                "hint": plain_text(
-                    "Empty: the campaign's own delay. 0: as soon as the campaign's sending "
-                    "hours allow."
-                ),
-                "element": hours,
-            }
-        )
+        blocks.append(_hours_block(view.values.send_after_hours))
     return {
         "type": "modal",
         "callback_id": CALLBACK_INVITE,

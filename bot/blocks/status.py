@@ -184,9 +184,8 @@ def retry_delivery_id(action_id: str) -> int | None:
     return int(number)
 
 
-def build_status(report: StatusReport) -> dict[str, Any]:
-    """The status message (ephemeral), kept under Slack's total size for blocks."""
-    head: list[dict[str, Any]] = [
+def _head_blocks(report: StatusReport) -> list[dict[str, Any]]:
+    return [
         {
             "type": "header",
             "block_id": BLOCK_STATUS_HEADER,
@@ -203,14 +202,17 @@ def build_status(report: StatusReport) -> dict[str, Any]:
             ),
         },
     ]
-    failed = list(report.failed)[:MAX_FAILED]
+
+
+def _tail_blocks(report: StatusReport, failed: Sequence[FailedDelivery]) -> list[dict[str, Any]]:
+    """Subscription counts and the last failed deliveries."""
     if failed:
         failed_text = f"*Failed deliveries* (last {len(failed)})"
         if report.viewer_is_admin and any(item.delivery_id for item in failed):
             failed_text += " — *Retry* posts the card again"
     else:
         failed_text = "*Failed deliveries*: none."
-    tail: list[dict[str, Any]] = [
+    return [
         {"type": "divider"},
         {
             "type": "section",
@@ -227,9 +229,11 @@ def build_status(report: StatusReport) -> dict[str, Any]:
             for n, item in enumerate(failed)
         ),
     ]
-    size = len(json.dumps(head + tail, ensure_ascii=False)) + 200
-    blocks = list(head)
-    shown = 0
+
+
+def _connection_blocks(report: StatusReport, size: int) -> list[dict[str, Any]]:
+    """As many connections as fit the blocks budget after ``size``, then how many are left."""
+    blocks: list[dict[str, Any]] = []
     for connection in report.connections[:MAX_CONNECTIONS]:
         block = _connection_block(
             connection,
@@ -241,11 +245,19 @@ def build_status(report: StatusReport) -> dict[str, Any]:
             break
         blocks.append(block)
         size += block_size
-        shown += 1
-    if shown < len(report.connections):
-        more = len(report.connections) - shown
+    if len(blocks) < len(report.connections):
+        more = len(report.connections) - len(blocks)
         blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more connections")]})
-    blocks += tail
+    return blocks
+
+
+def build_status(report: StatusReport) -> dict[str, Any]:
+    """The status message (ephemeral), kept under Slack's total size for blocks."""
+    head = _head_blocks(report)
+    failed = list(report.failed)[:MAX_FAILED]
+    tail = _tail_blocks(report, failed)
+    size = len(json.dumps(head + tail, ensure_ascii=False)) + 200
+    blocks = head + _connection_blocks(report, size) + tail
     unhealthy = sum(1 for c in report.connections if not c.healthy)
     summary = (
         f"Reviews status: {len(report.connections)} connections"

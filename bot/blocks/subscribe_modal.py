@@ -159,17 +159,13 @@ def _static_select(action_id: str, options: list[dict[str, Any]], initial: int) 
     }
 
 
-def build_subscribe_modal(
-    *,
+def _which_blocks(
     channel_id: str,
     organizations: Sequence[CatalogOption],
     locations: Sequence[CatalogOption],
     sources: Sequence[str],
-    private_metadata: str,
-) -> dict[str, Any]:
-    """The subscription form for ``channel_id``; every field may stay empty (= every review)."""
-    rating_options = [_option(label, value) for value, label, _, _ in RATING_CHOICES]
-    alert_options = [_option(f"{n}★" if n == 1 else f"{n}★ or less", str(n)) for n in range(1, 6)]
+) -> list[dict[str, Any]]:
+    """Which reviews: the organization, location and review sites."""
     source_options = [
         _option(name, name[:OPTION_VALUE]) for name in list(dict.fromkeys(sources))[:OPTIONS]
     ]
@@ -215,7 +211,14 @@ def build_subscribe_modal(
                 optional=True,
             )
         )
-    blocks += [
+    return blocks
+
+
+def _rating_and_mention_blocks() -> list[dict[str, Any]]:
+    """The ratings wanted, and who is mentioned on low ones."""
+    rating_options = [_option(label, value) for value, label, _, _ in RATING_CHOICES]
+    alert_options = [_option(f"{n}★" if n == 1 else f"{n}★ or less", str(n)) for n in range(1, 6)]
+    return [
         _input(BLOCK_SUB_RATING, "Rating", _static_select(ACTION_SUB_RATING, rating_options, 0)),
         _input(
             BLOCK_SUB_USERS,
@@ -245,6 +248,19 @@ def build_subscribe_modal(
             _static_select(ACTION_SUB_ALERT, alert_options, DEFAULT_ALERT_THRESHOLD - 1),
         ),
     ]
+
+
+def build_subscribe_modal(
+    *,
+    channel_id: str,
+    organizations: Sequence[CatalogOption],
+    locations: Sequence[CatalogOption],
+    sources: Sequence[str],
+    private_metadata: str,
+) -> dict[str, Any]:
+    """The subscription form for ``channel_id``; every field may stay empty (= every review)."""
+    blocks = _which_blocks(channel_id, organizations, locations, sources)
+    blocks += _rating_and_mention_blocks()
     return {
         "type": "modal",
         "callback_id": CALLBACK_SUBSCRIBE,
