@@ -18,6 +18,7 @@ from bot.config import Settings, load_settings
 from bot.deps import Deps
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
+from storage.errors import DatabaseURLError, MigrationError
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -219,10 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
         elif args.command == "digest":
             return asyncio.run(_digest(settings, args))
-    except ConfigError as exc:
+    except (ConfigError, DatabaseURLError) as exc:
         print(f"reviewbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    except StartupError as exc:
+    except (StartupError, MigrationError) as exc:
         print(f"reviewbot: cannot start: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -29,7 +29,7 @@ log = get_logger(__name__)
 
 
 async def migrate_database(settings: Settings) -> None:
-    """Bring the database schema to the newest migration (StartupError when it cannot)."""
+    """Bring the database schema to the newest migration (MigrationError when it cannot)."""
     await upgrade(settings.database_url)
 
 

@@ -25,6 +25,7 @@ from pydantic_settings import (
 
 from bot.errors import ConfigError
 from storage.engine import database_kind, normalize_database_url
+from storage.errors import DatabaseURLError
 
 DEFAULT_DATABASE_URL = "sqlite:///./reviewbot.db"
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -208,7 +209,7 @@ class Settings(BaseSettings):
     def _normalize_database_url(cls, value: str) -> str:
         try:
             return normalize_database_url(value)
-        except ConfigError as exc:
+        except DatabaseURLError as exc:
             raise ValueError(str(exc)) from None
 
     @field_validator("encryption_key")

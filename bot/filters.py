@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.blocks.text import escape_mrkdwn
+from bot.domain import Review, source_key
 from bot.errors import ReviewBotError
-from bot.providers.base import Review
-from bot.providers.sources import source_key
 
 __all__ = [
     "DEFAULT_ALERT_THRESHOLD",

@@ -38,6 +38,18 @@ class Metrics:
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)
+        # Registered in the order /metrics lists them.
+        self._add_http(r)
+        self._add_intake(r)
+        self._add_slack(r)
+        self._add_jobs(r)
+        self._add_gauges(r)
+        self._http_counters: dict[tuple[str, int], Counter] = {}
+        self._http_latencies: dict[str, Histogram] = {}
+        self._webhook_outcomes: dict[str, Counter] = {}
+
+    def _add_http(self, r: CollectorRegistry) -> None:
+        """HTTP served, and HTTP asked of the review platforms."""
         self.http_requests = Counter(
             "reviewbot_http_requests_total",
             "HTTP requests served, by route and status.",
@@ -58,6 +70,9 @@ class Metrics:
             ["platform", "status"],
             registry=r,
         )
+
+    def _add_intake(self, r: CollectorRegistry) -> None:
+        """Webhooks in and the events routed from them."""
         self.webhooks = Counter(
             "reviewbot_webhooks_total",
             "Gumado webhooks received, by outcome (accepted, duplicate, ignored_unknown_event, "
@@ -78,6 +93,9 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+
+    def _add_slack(self, r: CollectorRegistry) -> None:
+        """Cards out to Slack, their updates, and Slack's pushback."""
         self.deliveries = Counter(
             "reviewbot_deliveries_total",
             "Review cards, by outcome (sent, adopted, retried, failed).",
@@ -102,6 +120,9 @@ class Metrics:
             ["method"],
             registry=r,
         )
+
+    def _add_jobs(self, r: CollectorRegistry) -> None:
+        """Platform polls and digests."""
         self.polls = Counter(
             "reviewbot_polls_total",
             "Platform polls, by platform and outcome (ok, baseline, rate_limited, failed).",
@@ -120,6 +141,9 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+
+    def _add_gauges(self, r: CollectorRegistry) -> None:
+        """What bot.monitor refreshes every few seconds."""
         self.database_up = Gauge(
             "reviewbot_database_up",
             "1 when the last check (every few seconds, and /healthz) reached the database.",
@@ -144,9 +168,6 @@ class Metrics:
             ["queue"],
             registry=r,
         )
-        self._http_counters: dict[tuple[str, int], Counter] = {}
-        self._http_latencies: dict[str, Histogram] = {}
-        self._webhook_outcomes: dict[str, Counter] = {}
 
     def http_request_served(self, route: str, status: int, seconds: float) -> None:
         """Count and time one HTTP request by its route pattern."""

@@ -22,7 +22,7 @@ from bot.blocks.connect_modal import (
 from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
-from bot.providers.registry import platform_label
+from bot.providers.registry import platform_infos, platform_label
 from bot.services.connect_form import (
     ConnectContext,
     ConnectError,
@@ -121,6 +121,7 @@ def _form_again(
 ) -> dict[str, Any]:
     problem = " ".join(escape_mrkdwn(text) for text in errors.values())
     return build_connect_modal(
+        platforms=platform_infos(),
         private_metadata=context.dump(),
         problem=problem + " Nothing was saved; paste the token again.",
         platform=values.platform,
@@ -174,7 +175,9 @@ async def connect_submitted(
     directory: Directory,
 ) -> None:
     """Check the form, check the token live (inline error if refused), save, show the result."""
-    values, errors = read_connect_values((view.get("state") or {}).get("values") or {})
+    values, errors = read_connect_values(
+        (view.get("state") or {}).get("values") or {}, platform_infos()
+    )
     if errors:
         await ack(response_action="errors", errors=errors)
         return

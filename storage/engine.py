@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bot.errors import ConfigError
+from storage.errors import DatabaseURLError
 
 __all__ = [
     "DatabaseKind",
@@ -68,16 +68,16 @@ def mask_database_url(url: str) -> str:
 
 
 def _parse(url: str) -> URL:
-    """Parse a DATABASE_URL we support, or raise ConfigError naming what was given."""
+    """Parse a DATABASE_URL we support, or raise DatabaseURLError naming what was given."""
     problem = f"DATABASE_URL: {_EXPECTED}, got {mask_database_url(url)!r}"
     try:
         parsed = make_url(url.strip())
     except (ArgumentError, ValueError) as exc:
-        raise ConfigError(problem) from exc
+        raise DatabaseURLError(problem) from exc
     if parsed.drivername not in _SQLITE_DRIVERS | _POSTGRES_DRIVERS:
-        raise ConfigError(problem)
+        raise DatabaseURLError(problem)
     if parsed.drivername in _POSTGRES_DRIVERS and not parsed.database:
-        raise ConfigError(f"{problem} (no database name)")
+        raise DatabaseURLError(f"{problem} (no database name)")
     return parsed
 
 
@@ -94,7 +94,7 @@ def _async_url(url: str) -> URL:
 
 
 def normalize_database_url(url: str) -> str:
-    """Return ``url`` with its async driver (aiosqlite / asyncpg); ConfigError if unsupported."""
+    """Return ``url`` with its async driver (aiosqlite / asyncpg); DatabaseURLError if unsupported."""
     async_url = _async_url(url)
     if async_url.drivername == "sqlite+aiosqlite":
         # Keep the path as written: rendering would percent-encode it (":memory:" → "%3Amemory%3A").

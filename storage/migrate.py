@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import StartupError
 from storage.engine import create_engine, mask_database_url, normalize_database_url
+from storage.errors import MigrationError
 
 __all__ = ["MIGRATIONS_DIR", "MIGRATION_LOCK_ID", "migrations_config", "upgrade"]
 
@@ -49,12 +49,12 @@ async def upgrade(url: str) -> None:
             if conn.dialect.name == "sqlite":
                 violations = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
                 if violations:
-                    raise StartupError(
+                    raise MigrationError(
                         f"migration left {len(violations)} rows violating foreign keys, "
                         f"first: {tuple(violations[0])}"
                     )
     except (SQLAlchemyError, OSError) as exc:
         where = mask_database_url(url)
-        raise StartupError(f"migrating the database at {where} failed: {exc}") from exc
+        raise MigrationError(f"migrating the database at {where} failed: {exc}") from exc
     finally:
         await engine.dispose()

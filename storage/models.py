@@ -186,7 +186,7 @@ class Review(Base):
     reply_on: Mapped[date | None] = mapped_column(Date)
     published_at: Mapped[datetime]
     platform_updated_at: Mapped[datetime | None]
-    # Review state (NULL: the platform's answer did not say): see bot.providers.base.Review.
+    # Review state (NULL: the platform's answer did not say): see bot.domain.Review.
     hidden: Mapped[bool | None] = mapped_column(Boolean)
     verified: Mapped[bool | None] = mapped_column(Boolean)
     original_rating: Mapped[int | None] = mapped_column(SmallInteger)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain import Review
 from bot.filters import (
     DEFAULT_ALERT_THRESHOLD,
     LIST_KEYS,
@@ -17,7 +18,6 @@ from bot.filters import (
     Mention,
     parse,
 )
-from bot.providers.base import Review
 
 
 def review(**overrides: Any) -> Review:

@@ -8,28 +8,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks.images import slack_image_url
+from bot.blocks.limits import HEADER_TEXT
 from bot.blocks.text import (
+    mrkdwn,
     mrkdwn_link,
     plain,
     plain_date,
+    plain_text,
     safe_mrkdwn,
     safe_url,
     slack_date,
     stars,
     truncate,
 )
-from bot.providers.base import Review
+from bot.domain import Review
 
 __all__ = [
     "ACTION_MARK_HANDLED",
     "ACTION_REQUEST_REVIEW",
     "ACTION_VIEW_REVIEW",
     "EVENT_TYPE_REVIEW_CARD",
-    "EVENT_TYPE_UPDATE_NOTE",
     "build_handled_card",
     "build_review_card",
-    "build_update_note",
-    "build_update_reply",
     "mention_mrkdwn",
 ]
 
@@ -51,15 +51,11 @@ BLOCK_HANDLED = "card_handled"
 BLOCK_ACTIONS = "card_actions"
 
 EVENT_TYPE_REVIEW_CARD = "review_card"
-EVENT_TYPE_UPDATE_NOTE = "review_card_update"
-BLOCK_UPDATE_NOTE = "card_update_note"
-UPDATE_NOTE_LIMIT = 1000
 
-# Section text is limited to 3000 characters; stay well below so that Slack counting
+# Section text is limited to SECTION_TEXT (3000) characters; stay well below so that Slack counting
 # emoji as two UTF-16 units never tips a long review over.
 TEXT_LIMIT = 2800
 REPLY_LIMIT = 1500
-TITLE_LIMIT = 150  # header block text limit
 NAME_LIMIT = 200  # a section field may hold 2000; names longer than this are noise
 EXCERPT_LIMIT = 120
 # Slack rejects messages whose blocks total roughly 12–13k characters (msg_blocks_too_long)
@@ -77,14 +73,6 @@ def mention_mrkdwn(slack_id: str) -> str | None:
     if _GROUP_ID.fullmatch(slack_id):
         return f"<!subteam^{slack_id}>"
     return None
-
-
-def _plain_text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _place(review: Review, organization_name: str | None, location_name: str | None) -> str | None:
@@ -127,37 +115,28 @@ def _state_line(review: Review, source: str) -> str | None:
 
 
 def _button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "button", "text": _plain_text(text), "action_id": action_id, **extra}
+    return {"type": "button", "text": plain_text(text), "action_id": action_id, **extra}
 
 
-def _blocks(
-    review: Review,
-    *,
-    place: str | None,
-    mention_tokens: Sequence[str],
-    handled_by: str | None,
-    delivery_id: int | None,
-    link: str | None,
-    text_limit: int,
-    reply_limit: int,
+def _head_blocks(
+    review: Review, source: str, place: str | None, mention_tokens: Sequence[str]
 ) -> list[dict[str, Any]]:
-    source = plain(review.source, NAME_LIMIT) or "Review"
+    """Who is mentioned, the stars and where, the author and date, the review's state."""
     blocks: list[dict[str, Any]] = []
-
     if mention_tokens:
         blocks.append(
             {
                 "type": "section",
                 "block_id": BLOCK_MENTIONS,
-                "text": _mrkdwn(f"🔔 {' '.join(mention_tokens)}"),
+                "text": mrkdwn(f"🔔 {' '.join(mention_tokens)}", verbatim=True),
             }
         )
 
     summary: dict[str, Any] = {
         "type": "section",
         "block_id": BLOCK_SUMMARY,
-        "text": _mrkdwn(f"*{stars(review.rating)}*"),
-        "fields": [_plain_text(f"{source} review")] + ([_plain_text(place)] if place else []),
+        "text": mrkdwn(f"*{stars(review.rating)}*", verbatim=True),
+        "fields": [plain_text(f"{source} review")] + ([plain_text(place)] if place else []),
     }
     logo = slack_image_url(review.source_logo_url)  # Gumado's are SVG: then no logo
     if logo:
@@ -169,22 +148,31 @@ def _blocks(
     avatar = slack_image_url(review.avatar_url)
     if avatar:
         author_elements.append({"type": "image", "image_url": avatar, "alt_text": author})
-    author_elements.append(_plain_text(author))
-    author_elements.append(_mrkdwn(slack_date(review.published_at)))
+    author_elements.append(plain_text(author))
+    author_elements.append(mrkdwn(slack_date(review.published_at), verbatim=True))
     blocks.append({"type": "context", "block_id": BLOCK_AUTHOR, "elements": author_elements})
 
     state = _state_line(review, source)
     if state:
-        blocks.append({"type": "context", "block_id": BLOCK_STATE, "elements": [_mrkdwn(state)]})
+        blocks.append(
+            {"type": "context", "block_id": BLOCK_STATE, "elements": [mrkdwn(state, verbatim=True)]}
+        )
+    return blocks
 
-    title = plain(review.title, TITLE_LIMIT)
+
+def _body_blocks(
+    review: Review, source: str, link: str | None, text_limit: int
+) -> list[dict[str, Any]]:
+    """The title and text, cut to ``text_limit`` with a link to the rest."""
+    blocks: list[dict[str, Any]] = []
+    title = plain(review.title, HEADER_TEXT)
     if title:
-        blocks.append({"type": "header", "block_id": BLOCK_TITLE, "text": _plain_text(title)})
+        blocks.append({"type": "header", "block_id": BLOCK_TITLE, "text": plain_text(title)})
 
     full_text = plain(review.text, len(review.text or ""))
     body = plain(full_text, text_limit)
     if body:
-        blocks.append({"type": "section", "block_id": BLOCK_TEXT, "text": _plain_text(body)})
+        blocks.append({"type": "section", "block_id": BLOCK_TEXT, "text": plain_text(body)})
     elif not title:
         missing = (
             "No written review: only the rating."
@@ -192,40 +180,54 @@ def _blocks(
             else "No rating and no written review."
         )
         blocks.append(
-            {"type": "context", "block_id": BLOCK_NO_TEXT, "elements": [_plain_text(missing)]}
+            {"type": "context", "block_id": BLOCK_NO_TEXT, "elements": [plain_text(missing)]}
         )
     if body != full_text:
         more = (
-            _mrkdwn(f"… {mrkdwn_link(link, 'Read the full review')}")
+            mrkdwn(f"… {mrkdwn_link(link, 'Read the full review')}", verbatim=True)
             if link
-            else _plain_text(f"… The full review is on {source}.")
+            else plain_text(f"… The full review is on {source}.")
         )
         blocks.append({"type": "context", "block_id": BLOCK_MORE, "elements": [more]})
+    return blocks
 
+
+def _reply_blocks(review: Review, reply_limit: int) -> list[dict[str, Any]]:
+    """The business's reply, when there is one, under a dated label."""
     reply = plain(review.reply, reply_limit)
-    if reply:
-        label = "*Reply from the business:*"
-        if review.reply_at is not None:
-            label += f" {slack_date(review.reply_at)}"
-        elif review.reply_on is not None:
-            label += f" {plain_date(review.reply_on)}"  # a day, shown as that day everywhere
-        reply_link = safe_url(review.reply_url)
-        if reply_link:
-            label += f" · {mrkdwn_link(reply_link, 'View reply')}"
-        blocks.append(
-            {"type": "context", "block_id": BLOCK_REPLY_LABEL, "elements": [_mrkdwn(label)]}
-        )
-        blocks.append({"type": "section", "block_id": BLOCK_REPLY, "text": _plain_text(reply)})
+    if not reply:
+        return []
+    label = "*Reply from the business:*"
+    if review.reply_at is not None:
+        label += f" {slack_date(review.reply_at)}"
+    elif review.reply_on is not None:
+        label += f" {plain_date(review.reply_on)}"  # a day, shown as that day everywhere
+    reply_link = safe_url(review.reply_url)
+    if reply_link:
+        label += f" · {mrkdwn_link(reply_link, 'View reply')}"
+    return [
+        {
+            "type": "context",
+            "block_id": BLOCK_REPLY_LABEL,
+            "elements": [mrkdwn(label, verbatim=True)],
+        },
+        {"type": "section", "block_id": BLOCK_REPLY, "text": plain_text(reply)},
+    ]
 
-    if handled_by:
-        who = mention_mrkdwn(handled_by)
-        element = (
-            _mrkdwn(f"✅ Handled by {who}")
-            if who
-            else _plain_text(f"✅ Handled by {plain(handled_by, NAME_LIMIT)}")
-        )
-        blocks.append({"type": "context", "block_id": BLOCK_HANDLED, "elements": [element]})
 
+def _handled_block(handled_by: str) -> dict[str, Any]:
+    who = mention_mrkdwn(handled_by)
+    element = (
+        mrkdwn(f"✅ Handled by {who}", verbatim=True)
+        if who
+        else plain_text(f"✅ Handled by {plain(handled_by, NAME_LIMIT)}")
+    )
+    return {"type": "context", "block_id": BLOCK_HANDLED, "elements": [element]}
+
+
+def _actions_block(
+    review: Review, *, handled_by: str | None, delivery_id: int | None, link: str | None
+) -> dict[str, Any]:
     buttons: list[dict[str, Any]] = []
     if link:
         buttons.append(_button("View review", ACTION_VIEW_REVIEW, url=link))
@@ -242,7 +244,27 @@ def _blocks(
         buttons.append(
             _button("Mark handled", ACTION_MARK_HANDLED, value=handled_value, style="primary")
         )
-    blocks.append({"type": "actions", "block_id": BLOCK_ACTIONS, "elements": buttons})
+    return {"type": "actions", "block_id": BLOCK_ACTIONS, "elements": buttons}
+
+
+def _blocks(
+    review: Review,
+    *,
+    place: str | None,
+    mention_tokens: Sequence[str],
+    handled_by: str | None,
+    delivery_id: int | None,
+    link: str | None,
+    text_limit: int,
+    reply_limit: int,
+) -> list[dict[str, Any]]:
+    source = plain(review.source, NAME_LIMIT) or "Review"
+    blocks = _head_blocks(review, source, place, mention_tokens)
+    blocks += _body_blocks(review, source, link, text_limit)
+    blocks += _reply_blocks(review, reply_limit)
+    if handled_by:
+        blocks.append(_handled_block(handled_by))
+    blocks.append(_actions_block(review, handled_by=handled_by, delivery_id=delivery_id, link=link))
     return blocks
 
 
@@ -334,68 +356,3 @@ def build_handled_card(
         delivery_id=delivery_id,
         review_link=review_link,
     )
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def _stars_short(rating: int | None) -> str:
-    return f"{rating}★" if rating is not None else "no rating"
-
-
-def _flipped(before: bool | None, after: bool | None, on: str, off: str) -> str | None:
-    """A note for a state that changed; None when it did not or was not known before."""
-    if before is None or after is None or before == after:
-        return None
-    return on if after else off
-
-
-def build_update_note(before: Review, after: Review) -> str | None:
-    """The thread reply saying what changed ("Reply published · Rating 2★ → 4★"), or None."""
-    changes: list[str] = []
-    old_reply, new_reply = _norm(before.reply), _norm(after.reply)
-    if new_reply and not old_reply:
-        changes.append("Reply published")
-    elif old_reply and not new_reply:
-        changes.append("Reply removed")
-    elif old_reply != new_reply:
-        changes.append("Reply edited")
-    elif not new_reply and before.replied is False and after.replied:
-        changes.append("Replied")  # on the review site, with no text the platform passes on
-    if before.rating != after.rating:
-        changes.append(f"Rating {_stars_short(before.rating)} → {_stars_short(after.rating)}")
-    if _norm(before.text) != _norm(after.text):
-        changes.append("Review text edited")
-    if _norm(before.title) != _norm(after.title):
-        changes.append("Title edited")
-    changes += [
-        note
-        for note in (
-            _flipped(before.hidden, after.hidden, "Hidden on your widget", "Shown on your widget"),
-            _flipped(before.archived, after.archived, "Archived", "Unarchived"),
-        )
-        if note
-    ]
-    return " · ".join(changes) or None
-
-
-def build_update_reply(note: str, *, delivery_id: int, note_key: str) -> dict[str, Any]:
-    """The thread reply under an edited card ("Review updated: Reply published")."""
-    line = f"✏️ Review updated: {safe_mrkdwn(plain(note, UPDATE_NOTE_LIMIT))}"
-    return {
-        "text": line,
-        "blocks": [
-            {
-                "type": "context",
-                "block_id": BLOCK_UPDATE_NOTE,
-                "elements": [_mrkdwn(line)],
-            }
-        ],
-        "unfurl_links": False,
-        "unfurl_media": False,
-        "metadata": {
-            "event_type": EVENT_TYPE_UPDATE_NOTE,
-            "event_payload": {"delivery_id": delivery_id, "note_key": note_key},
-        },
-    }

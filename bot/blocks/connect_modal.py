@@ -27,12 +27,12 @@ from bot.blocks.ids import (
     CALLBACK_CONNECT,
     CALLBACK_CONNECT_NOTICE,
 )
-from bot.blocks.text import escape_mrkdwn, plain, truncate
-from bot.providers.registry import PLATFORMS, platform_info
+from bot.blocks.limits import SECTION_TEXT_BUDGET
+from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, plain_text, truncate
+from bot.domain import PlatformInfo
 
 __all__ = [
     "NAME_RULES",
-    "PLATFORM_CHOICES",
     "ConnectValues",
     "Connected",
     "build_connect_modal",
@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 TITLE = "Connect reviews"
-PLATFORM_CHOICES: tuple[tuple[str, str], ...] = tuple(
-    (name, platform.info.display_name) for name, platform in PLATFORMS.items()
-)
-PLATFORM_NAMES = dict(PLATFORM_CHOICES)
 NAME_MAX = 40
 # Names go into `connection:<name>` filters and `/reviews disconnect <name>`: one word, and not
 # all digits (a number there is read as a connection id).
@@ -61,16 +57,8 @@ NAME_RULES = (
 TOKEN_MAX = 500
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": _mrkdwn(truncate(text, 2900))}
+    block: dict[str, Any] = {"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_BUDGET))}
     if block_id:
         block["block_id"] = block_id
     return block
@@ -81,9 +69,14 @@ def shown_name(name: str) -> str:
     return escape_mrkdwn(plain(name, 80).replace("`", "'")) or "(unnamed)"
 
 
-def platform_label(platform: str) -> str:
-    """A platform's display name, e.g. for ``gumado``."""
-    return PLATFORM_NAMES.get(platform, escape_mrkdwn(plain(platform, 20)))
+def _known(platform: str | None, platforms: Sequence[PlatformInfo]) -> PlatformInfo | None:
+    return next((info for info in platforms if info.name == platform), None)
+
+
+def platform_label(platform: str, platforms: Sequence[PlatformInfo]) -> str:
+    """A platform's display name among ``platforms`` (the registry's, in form order)."""
+    info = _known(platform, platforms)
+    return info.display_name if info is not None else escape_mrkdwn(plain(platform, 20))
 
 
 def name_problem(name: str) -> str | None:
@@ -105,7 +98,7 @@ class ConnectValues:
 
 
 def read_connect_values(
-    values: Mapping[str, Any],
+    values: Mapping[str, Any], platforms: Sequence[PlatformInfo]
 ) -> tuple[ConnectValues, dict[str, str]]:
     """The submitted fields and the inline errors (block id → message) of a plain check."""
 
@@ -118,13 +111,13 @@ def read_connect_values(
     token = field_of(BLOCK_CONNECT_CREDENTIAL, ACTION_CONNECT_CREDENTIAL).get("value")
     name = field_of(BLOCK_CONNECT_NAME, ACTION_CONNECT_NAME).get("value")
     given = ConnectValues(
-        platform=platform if platform in PLATFORM_NAMES else None,
+        platform=platform if _known(platform, platforms) else None,
         name=name.strip() if isinstance(name, str) else "",
         token=token.strip() if isinstance(token, str) else "",
     )
     errors: dict[str, str] = {}
     if given.platform is None:
-        errors[BLOCK_CONNECT_PLATFORM] = f"Choose {_either()}."
+        errors[BLOCK_CONNECT_PLATFORM] = f"Choose {_either(platforms)}."
     if not given.token:
         errors[BLOCK_CONNECT_CREDENTIAL] = "Paste the API token."
     elif len(given.token) > TOKEN_MAX:
@@ -135,26 +128,18 @@ def read_connect_values(
     return given, errors
 
 
-def _either() -> str:
-    names = list(PLATFORM_NAMES.values())
+def _either(platforms: Sequence[PlatformInfo]) -> str:
+    names = [info.display_name for info in platforms]
     return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
-def _platform_option(platform: str) -> dict[str, Any]:
-    return {"text": _plain(PLATFORM_NAMES[platform]), "value": platform}
+def _platform_option(info: PlatformInfo) -> dict[str, Any]:
+    return {"text": plain_text(info.display_name), "value": info.name}
 
 
-def build_connect_modal(
-    *,
-    private_metadata: str,
-    existing: Sequence[str] = (),
-    problem: str | None = None,
-    platform: str | None = None,
-    name: str | None = None,
-) -> dict[str, Any]:
-    """The connect form; ``problem`` (mrkdwn) shows above it when a check failed."""
+def _intro(platforms: Sequence[PlatformInfo], existing: Sequence[str]) -> str:
     intro = (
-        f"Connect a {_either()} account. The token is checked with the platform before "
+        f"Connect a {_either(platforms)} account. The token is checked with the platform before "
         "it is saved, and it is stored encrypted.\n"
         "_Use an existing name to replace its token: a connection keeps its webhook URL._"
     )
@@ -162,50 +147,72 @@ def build_connect_modal(
         names = ", ".join(f"`{shown_name(n)}`" for n in list(existing)[:20])
         more = f" and {len(existing) - 20} more" if len(existing) > 20 else ""
         intro += f"\nThis workspace's connections: {names}{more}."
-    blocks: list[dict[str, Any]] = [_section(intro, BLOCK_CONNECT_INTRO)]
-    if problem:
-        blocks.append(_section(f":warning: {problem}", BLOCK_CONNECT_PROBLEM))
-    platform_element: dict[str, Any] = {
+    return intro
+
+
+def _platform_element(platforms: Sequence[PlatformInfo], platform: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ACTION_CONNECT_PLATFORM,
-        "placeholder": _plain(_either()),
-        "options": [_platform_option(p) for p, _ in PLATFORM_CHOICES],
+        "placeholder": plain_text(_either(platforms)),
+        "options": [_platform_option(info) for info in platforms],
     }
-    if platform in PLATFORM_NAMES:
-        platform_element["initial_option"] = _platform_option(platform)
-    name_element: dict[str, Any] = {
+    chosen = _known(platform, platforms)
+    if chosen is not None:
+        element["initial_option"] = _platform_option(chosen)
+    return element
+
+
+def _name_element(name: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": ACTION_CONNECT_NAME,
-        "placeholder": _plain("e.g. gumado-main"),
+        "placeholder": plain_text("e.g. gumado-main"),
         "max_length": NAME_MAX,
     }
     if name and name_problem(name) is None:
-        name_element["initial_value"] = name
+        element["initial_value"] = name
+    return element
+
+
+def build_connect_modal(
+    *,
+    platforms: Sequence[PlatformInfo],
+    private_metadata: str,
+    existing: Sequence[str] = (),
+    problem: str | None = None,
+    platform: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The connect form; ``problem`` (mrkdwn) shows above it when a check failed."""
+    blocks: list[dict[str, Any]] = [_section(_intro(platforms, existing), BLOCK_CONNECT_INTRO)]
+    if problem:
+        blocks.append(_section(f":warning: {problem}", BLOCK_CONNECT_PROBLEM))
     blocks += [
         {
             "type": "input",
             "block_id": BLOCK_CONNECT_PLATFORM,
-            "label": _plain("Platform"),
-            "element": platform_element,
+            "label": plain_text("Platform"),
+            "element": _platform_element(platforms, platform),
         },
         {
             "type": "input",
             "block_id": BLOCK_CONNECT_CREDENTIAL,
-            "label": _plain("API token"),
+            "label": plain_text("API token"),
             "element": {
                 "type": "plain_text_input",
                 "action_id": ACTION_CONNECT_CREDENTIAL,
-                "placeholder": _plain("Paste the token"),
+                "placeholder": plain_text("Paste the token"),
                 "max_length": TOKEN_MAX,
             },
-            "hint": _plain(". ".join(p.info.credential_help for p in PLATFORMS.values()) + "."),
+            "hint": plain_text(". ".join(info.credential_help for info in platforms) + "."),
         },
         {
             "type": "input",
             "block_id": BLOCK_CONNECT_NAME,
-            "label": _plain("Display name"),
-            "element": name_element,
-            "hint": _plain(
+            "label": plain_text("Display name"),
+            "element": _name_element(name),
+            "hint": plain_text(
                 f"{NAME_RULES}. Used in `connection:<name>` filters and "
                 "`/reviews disconnect <name>`."
             ),
@@ -214,9 +221,9 @@ def build_connect_modal(
     return {
         "type": "modal",
         "callback_id": CALLBACK_CONNECT,
-        "title": _plain(TITLE),
-        "submit": _plain("Connect"),
-        "close": _plain("Cancel"),
+        "title": plain_text(TITLE),
+        "submit": plain_text("Connect"),
+        "close": plain_text("Cancel"),
         "private_metadata": private_metadata,
         "blocks": blocks,
     }
@@ -229,8 +236,8 @@ def build_connect_notice(
     return {
         "type": "modal",
         "callback_id": CALLBACK_CONNECT_NOTICE,
-        "title": _plain(TITLE),
-        "close": _plain("Done" if done else "Close"),
+        "title": plain_text(TITLE),
+        "close": plain_text("Done" if done else "Close"),
         "private_metadata": private_metadata,
         "blocks": [_section(message_mrkdwn, BLOCK_CONNECT_INTRO)],
     }
@@ -241,7 +248,8 @@ class Connected:
     """What a successful connect tells the admin (never the token)."""
 
     name: str
-    platform: str
+    info: PlatformInfo
+    """The platform connected to."""
     rotated: bool
     account: str | None
     organizations: int
@@ -262,7 +270,8 @@ def _every(seconds: int) -> str:
 
 def _connected_lines(result: Connected) -> list[str]:
     name = shown_name(result.name)
-    label = platform_label(result.platform)
+    info = result.info
+    label = info.display_name
     account = f" (account: {escape_mrkdwn(plain(result.account, 100))})" if result.account else ""
     if result.rotated:
         head = f":white_check_mark: The token of *{name}* ({label}) was replaced{account}."
@@ -270,7 +279,6 @@ def _connected_lines(result: Connected) -> list[str]:
             head += f" Its webhook URL is unchanged: nothing to do in {label}."
     else:
         head = f":white_check_mark: Connected *{name}* ({label}){account}."
-    info = platform_info(result.platform)
     head += f" {info.organizations(result.organizations)} found."
     lines = [head]
     for scope, consequence in result.missing:
@@ -305,7 +313,7 @@ def build_connected_message(result: Connected) -> dict[str, Any]:
     """The private message after a connect: the webhook URL and the platform's steps."""
     lines = _connected_lines(result)
     blocks = [_section(line) for line in lines]
-    text = f"Connected {plain(result.name, 80)} ({platform_label(result.platform)})"
+    text = f"Connected {plain(result.name, 80)} ({result.info.display_name})"
     return {"text": text, "blocks": blocks}
 
 
@@ -319,19 +327,21 @@ def build_disconnect_prompt(
     connection_id: int,
     name: str,
     platform: str,
+    platforms: Sequence[PlatformInfo],
     own_subscriptions: int,
     has_webhook: bool,
 ) -> dict[str, Any]:
     """The private confirmation of ``/reviews disconnect <name>``."""
     shown = shown_name(name)
+    label = platform_label(platform, platforms)
     effects = ["its polling stops", "the reviews stored from it are deleted"]
     if has_webhook:
-        effects.insert(0, f"its webhook URL stops working ({platform_label(platform)} gets 404)")
+        effects.insert(0, f"its webhook URL stops working ({label} gets 404)")
     if own_subscriptions:
         word = "subscription" if own_subscriptions == 1 else "subscriptions"
         effects.append(f"the {own_subscriptions} {word} made for it alone are removed")
     text = (
-        f"Disconnect *{shown}* ({platform_label(platform)})? "
+        f"Disconnect *{shown}* ({label})? "
         + "; ".join(effects)
         + ". You can connect the account again later with `/reviews connect`."
     )
@@ -347,14 +357,14 @@ def build_disconnect_prompt(
                     {
                         "type": "button",
                         "action_id": ACTION_DISCONNECT_CONFIRM,
-                        "text": _plain("Disconnect"),
+                        "text": plain_text("Disconnect"),
                         "style": "danger",
                         "value": value,
                     },
                     {
                         "type": "button",
                         "action_id": ACTION_DISCONNECT_CANCEL,
-                        "text": _plain("Keep it"),
+                        "text": plain_text("Keep it"),
                         "value": value,
                     },
                 ],
@@ -365,5 +375,5 @@ def build_disconnect_prompt(
 
 def build_disconnect_result(text_mrkdwn: str) -> dict[str, Any]:
     """What replaces the confirmation: done, kept, or why nothing happened."""
-    text = truncate(text_mrkdwn, 2900)
+    text = truncate(text_mrkdwn, SECTION_TEXT_BUDGET)
     return {"text": text, "blocks": [_section(text)]}

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, stars, truncate
-from bot.digest.chart import sparkline
-from bot.digest.stats import LOW_RATING, DigestReview, DigestStats
+from bot.blocks.limits import HEADER_TEXT
+from bot.blocks.text import (
+    mrkdwn,
+    mrkdwn_link,
+    plain,
+    plain_text,
+    safe_mrkdwn,
+    safe_url,
+    sparkline,
+    stars,
+    truncate,
+)
+from bot.domain import LOW_RATING, DigestReview, DigestStats
 
 __all__ = [
     "EVENT_TYPE_DIGEST",
@@ -24,16 +34,8 @@ SOURCE_LINES = 8
 BAR_WIDTH = 12
 
 
-def _plain_text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
+    return {"type": "section", "text": mrkdwn(text, verbatim=True)}
 
 
 def format_change(change: float | None) -> str:
@@ -112,6 +114,59 @@ def _summary_text(stats: DigestStats, org: str) -> str:
     )
 
 
+def _empty_week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
+    """A week without reviews: say so, with the running average."""
+    body = "*No new reviews this week.*"
+    if stats.running_average is not None:
+        body += (
+            f"\nRunning average: *{stats.running_average:.2f}★* over {stats.running_count} reviews."
+        )
+    return [_section(body)]
+
+
+def _week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
+    """The week's figures, ratings, sources, unreplied low ratings and highlight."""
+    average = _stars_average(stats.current.average)
+    change = format_change(stats.average_change)
+    if stats.previous.count == 0:
+        change = "no reviews the week before"
+    reply_rate = stats.reply_rate or 0.0
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(f"*Average rating*\n{average} {change}".rstrip(), verbatim=True),
+                mrkdwn(
+                    f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})",
+                    verbatim=True,
+                ),
+                mrkdwn(
+                    f"*Reply rate*\n{reply_rate:.0%} "
+                    f"({stats.replied} of {stats.current.count} replied)",
+                    verbatim=True,
+                ),
+            ],
+        },
+        _section(f"*Ratings*\n```{rating_bars(stats.distribution)}```"),
+    ]
+    lines = [
+        f"• {safe_mrkdwn(plain(s.source, NAME_LIMIT) or 'Unknown')}: "
+        f"{s.count} review{'s' if s.count != 1 else ''}, {_stars_average(s.average)}"
+        for s in stats.sources[:SOURCE_LINES]
+    ]
+    if len(stats.sources) > SOURCE_LINES:
+        lines.append(f"…and {len(stats.sources) - SOURCE_LINES} more sources")
+    blocks.append(_section("*By source*\n" + "\n".join(lines)))
+    if stats.unreplied_low:
+        lines = [f"• {_review_line(r, EXCERPT_LIMIT)}" for r in stats.unreplied_low]
+        heading = f"*Unreplied reviews at {LOW_RATING}★ or below*"
+        blocks.append(_section(heading + "\n" + "\n".join(lines)))
+    if stats.highlight is not None:
+        line = _review_line(stats.highlight, HIGHLIGHT_LIMIT)
+        blocks.append(_section(f"*Highlight of the week*\n{line}"))
+    return blocks
+
+
 def build_digest(
     stats: DigestStats, *, organization_name: str, connection_name: str, week_label: str
 ) -> dict[str, Any]:
@@ -120,57 +175,13 @@ def build_digest(
     connection = plain(connection_name, NAME_LIMIT) or "connection"
     week = plain(week_label, 40) or "this week"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain_text(truncate(f"📊 Weekly digest · {org}", 150))},
-        {"type": "context", "elements": [_plain_text(f"{connection} · {week} · last 7 days")]},
+        {"type": "header", "text": plain_text(truncate(f"📊 Weekly digest · {org}", HEADER_TEXT))},
+        {"type": "context", "elements": [plain_text(f"{connection} · {week} · last 7 days")]},
     ]
-    if stats.empty:
-        body = "*No new reviews this week.*"
-        if stats.running_average is not None:
-            body += (
-                f"\nRunning average: *{stats.running_average:.2f}★* "
-                f"over {stats.running_count} reviews."
-            )
-        blocks.append(_section(body))
-    else:
-        average = _stars_average(stats.current.average)
-        change = format_change(stats.average_change)
-        if stats.previous.count == 0:
-            change = "no reviews the week before"
-        reply_rate = stats.reply_rate or 0.0
-        blocks.append(
-            {
-                "type": "section",
-                "fields": [
-                    _mrkdwn(f"*Average rating*\n{average} {change}".rstrip()),
-                    _mrkdwn(
-                        f"*Reviews*\n{stats.current.count} ({_count_change(stats.count_change)})"
-                    ),
-                    _mrkdwn(
-                        f"*Reply rate*\n{reply_rate:.0%} "
-                        f"({stats.replied} of {stats.current.count} replied)"
-                    ),
-                ],
-            }
-        )
-        blocks.append(_section(f"*Ratings*\n```{rating_bars(stats.distribution)}```"))
-        lines = [
-            f"• {safe_mrkdwn(plain(s.source, NAME_LIMIT) or 'Unknown')}: "
-            f"{s.count} review{'s' if s.count != 1 else ''}, {_stars_average(s.average)}"
-            for s in stats.sources[:SOURCE_LINES]
-        ]
-        if len(stats.sources) > SOURCE_LINES:
-            lines.append(f"…and {len(stats.sources) - SOURCE_LINES} more sources")
-        blocks.append(_section("*By source*\n" + "\n".join(lines)))
-        if stats.unreplied_low:
-            lines = [f"• {_review_line(r, EXCERPT_LIMIT)}" for r in stats.unreplied_low]
-            heading = f"*Unreplied reviews at {LOW_RATING}★ or below*"
-            blocks.append(_section(heading + "\n" + "\n".join(lines)))
-        if stats.highlight is not None:
-            line = _review_line(stats.highlight, HIGHLIGHT_LIMIT)
-            blocks.append(_section(f"*Highlight of the week*\n{line}"))
+    blocks += _empty_week_blocks(stats) if stats.empty else _week_blocks(stats)
     trend = _trend_line(stats)
     if trend:
-        blocks.append({"type": "context", "elements": [_mrkdwn(trend)]})
+        blocks.append({"type": "context", "elements": [mrkdwn(trend, verbatim=True)]})
     return {
         "text": _summary_text(stats, safe_mrkdwn(org)),
         "blocks": blocks,
@@ -198,6 +209,6 @@ def build_trend_fallback(stats: DigestStats, *, reason: str) -> dict[str, Any]:
         "text": "12-week trend of reviews and average rating",
         "blocks": [
             _section(f"*12-week trend* (oldest first)\n```{table}```"),
-            {"type": "context", "elements": [_mrkdwn(note)]},
+            {"type": "context", "elements": [mrkdwn(note, verbatim=True)]},
         ],
     }

@@ -25,7 +25,15 @@ from bot.blocks.ids import (
     CALLBACK_DIGEST_SETTINGS,
     CALLBACK_DIGEST_SETTINGS_NOTICE,
 )
-from bot.blocks.text import truncate
+from bot.blocks.limits import (
+    CONTEXT_TEXT,
+    OPTION_TEXT,
+    OPTION_VALUE,
+    SECTION_TEXT,
+    SECTION_TEXT_BUDGET,
+    VIEW_BLOCKS,
+)
+from bot.blocks.text import mrkdwn, plain_text, truncate
 
 __all__ = [
     "DAY_NAMES",
@@ -45,13 +53,11 @@ DAY_OFF = "off"
 """The day menu's value for "no digests" (``digest_enabled`` false)."""
 
 TITLE = "Digest schedules"
-VIEW_MAX_BLOCKS = 100
 BLOCKS_PER_SUBSCRIPTION = 4  # description, day, hour, timezone
-MAX_SHOWN = (VIEW_MAX_BLOCKS - 2) // BLOCKS_PER_SUBSCRIPTION
+MAX_SHOWN = (VIEW_BLOCKS - 2) // BLOCKS_PER_SUBSCRIPTION
 """Subscriptions one modal holds: 100 blocks less the intro and the "more" line (24)."""
 DESCRIPTION_LIMIT = 1500
 SAVED_DESCRIPTION_LIMIT = 200
-SECTION_LIMIT = 2900
 TIMEZONE_MIN_QUERY = 2
 
 
@@ -67,21 +73,13 @@ class DigestSchedule:
     timezone: str
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(truncate(text, 75)), "value": value}
+    return {"text": plain_text(truncate(text, OPTION_TEXT)), "value": value}
 
 
 def timezone_option(name: str) -> dict[str, Any]:
     """A timezone menu option: the IANA name is both label and value (at most ~32 chars)."""
-    return _option(name, name[:150])
+    return _option(name, name[:OPTION_VALUE])
 
 
 def describe_schedule(schedule: DigestSchedule) -> str:
@@ -112,7 +110,7 @@ def _select(action_id: str, options: list[dict[str, Any]], value: str) -> dict[s
 
 
 def _input(block_id: str, label: str, element: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "input", "block_id": block_id, "label": _plain(label), "element": element}
+    return {"type": "input", "block_id": block_id, "label": plain_text(label), "element": element}
 
 
 def _schedule_blocks(schedule: DigestSchedule) -> list[dict[str, Any]]:
@@ -121,7 +119,7 @@ def _schedule_blocks(schedule: DigestSchedule) -> list[dict[str, Any]]:
     timezone = {
         "type": "external_select",
         "action_id": f"{ACTION_DIGEST_TIMEZONE}:{sid}",
-        "placeholder": _plain("Type a city or region"),
+        "placeholder": plain_text("Type a city or region"),
         "initial_option": timezone_option(schedule.timezone),
         "min_query_length": TIMEZONE_MIN_QUERY,
     }
@@ -129,7 +127,7 @@ def _schedule_blocks(schedule: DigestSchedule) -> list[dict[str, Any]]:
         {
             "type": "section",
             "block_id": f"{BLOCK_DIGEST_SUBSCRIPTION_PREFIX}{sid}",
-            "text": _mrkdwn(f"*#{sid}* {truncate(schedule.description, DESCRIPTION_LIMIT)}"),
+            "text": mrkdwn(f"*#{sid}* {truncate(schedule.description, DESCRIPTION_LIMIT)}"),
         },
         _input(
             f"{BLOCK_DIGEST_DAY_PREFIX}{sid}",
@@ -155,7 +153,7 @@ def build_digest_settings_modal(
         "Pick *Off (no digests)* to stop a subscription's digests."
     )
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": BLOCK_DIGEST_INTRO, "text": _mrkdwn(intro)}
+        {"type": "section", "block_id": BLOCK_DIGEST_INTRO, "text": mrkdwn(intro)}
     ]
     shown = schedules[:MAX_SHOWN]
     for schedule in shown:
@@ -170,15 +168,15 @@ def build_digest_settings_modal(
             {
                 "type": "context",
                 "block_id": BLOCK_DIGEST_MORE,
-                "elements": [_mrkdwn(truncate(more, 2000))],
+                "elements": [mrkdwn(truncate(more, CONTEXT_TEXT))],
             }
         )
     return {
         "type": "modal",
         "callback_id": CALLBACK_DIGEST_SETTINGS,
-        "title": _plain(TITLE),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain_text(TITLE),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "private_metadata": private_metadata,
         "blocks": blocks,
     }
@@ -189,13 +187,13 @@ def build_digest_settings_notice(message_mrkdwn: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CALLBACK_DIGEST_SETTINGS_NOTICE,
-        "title": _plain(TITLE),
-        "close": _plain("Close"),
+        "title": plain_text(TITLE),
+        "close": plain_text("Close"),
         "blocks": [
             {
                 "type": "section",
                 "block_id": BLOCK_DIGEST_INTRO,
-                "text": _mrkdwn(truncate(message_mrkdwn, 3000)),
+                "text": mrkdwn(truncate(message_mrkdwn, SECTION_TEXT)),
             }
         ],
     }
@@ -206,13 +204,13 @@ def _sections(lines: Sequence[str]) -> list[dict[str, Any]]:
     sections: list[dict[str, Any]] = []
     current = ""
     for line in lines:
-        line = truncate(line, SECTION_LIMIT)
-        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
-            sections.append({"type": "section", "text": _mrkdwn(current)})
+        line = truncate(line, SECTION_TEXT_BUDGET)
+        if current and len(current) + 1 + len(line) > SECTION_TEXT_BUDGET:
+            sections.append({"type": "section", "text": mrkdwn(current)})
             current = ""
         current = f"{current}\n{line}" if current else line
     if current:
-        sections.append({"type": "section", "text": _mrkdwn(current)})
+        sections.append({"type": "section", "text": mrkdwn(current)})
     return sections
 
 
@@ -232,8 +230,8 @@ def build_digest_settings_saved(
     if skipped:
         ids = ", ".join(f"#{sid}" for sid in skipped)
         note = truncate(
-            f"Left alone (no longer subscriptions of <#{channel_id}>): {ids}", SECTION_LIMIT
+            f"Left alone (no longer subscriptions of <#{channel_id}>): {ids}", SECTION_TEXT_BUDGET
         )
-        blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
-    text = truncate("\n".join([head, *lines]), 3000)
+        blocks.append({"type": "context", "elements": [mrkdwn(note)]})
+    text = truncate("\n".join([head, *lines]), SECTION_TEXT)
     return {"text": text, "blocks": blocks}

@@ -28,9 +28,9 @@ from bot.blocks.ids import (
     CALLBACK_HOME_CHANNEL,
     CALLBACK_HOME_NOTICE,
 )
+from bot.blocks.limits import CONTEXT_TEXT, SECTION_TEXT_BUDGET, VIEW_TITLE
 from bot.blocks.status import ConnectionStatus
-from bot.blocks.text import escape_mrkdwn, plain, slack_date, stars, truncate
-from bot.providers.registry import platform_label
+from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, plain_text, slack_date, stars, truncate
 
 __all__ = [
     "DAY_NAMES",
@@ -87,7 +87,8 @@ class HomeInvite:
 
     created_at: datetime
     status: str
-    platform: str | None
+    platform_label: str | None
+    """The platform's display name; None when the invite's connection is gone."""
     invite_id: str | None
 
 
@@ -105,16 +106,8 @@ class HomeReport:
     notes: Sequence[str] = field(default_factory=tuple)
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": _mrkdwn(truncate(text, 2900))}
+    block: dict[str, Any] = {"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_BUDGET))}
     if block_id:
         block["block_id"] = block_id
     return block
@@ -132,7 +125,7 @@ def _button(text: str, action_id: str, *, primary: bool = False) -> dict[str, An
     button: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
-        "text": _plain(text),
+        "text": plain_text(text),
         "value": action_id,
     }
     if primary:
@@ -153,7 +146,7 @@ def _actions(viewer_is_admin: bool) -> dict[str, Any]:
 
 def _connection(item: HomeConnection, position: int, poll_every: str) -> dict[str, Any]:
     name = _safe(item.name, 80) or "(unnamed)"
-    platform = _safe(platform_label(item.platform), 20)
+    platform = _safe(item.platform_label, 20)
     health = ":large_green_circle: healthy" if item.healthy else ":red_circle: unhealthy"
     lines = [f"*{name}* ({platform}) — {health}"]
     if item.has_webhook:
@@ -207,8 +200,8 @@ def _activity(report: HomeReport) -> list[dict[str, Any]]:
     invites = [
         f"• {_when(invite.created_at)} — {_safe(invite.status, 20)}"
         + (
-            f" ({platform_label(invite.platform)} invite `{_safe(invite.invite_id, 64)}`)"
-            if invite.invite_id and invite.platform
+            f" ({invite.platform_label} invite `{_safe(invite.invite_id, 64)}`)"
+            if invite.invite_id and invite.platform_label
             else ""
         )
         for invite in list(report.invites)[:5]
@@ -223,12 +216,12 @@ def _activity(report: HomeReport) -> list[dict[str, Any]]:
 def build_home(report: HomeReport) -> dict[str, Any]:
     """The Home tab view (``views.publish``)."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "block_id": BLOCK_HOME_HEADER, "text": _plain("Reviews")},
+        {"type": "header", "block_id": BLOCK_HOME_HEADER, "text": plain_text("Reviews")},
         _section("Your Gumado and Cloutly reviews in Slack. `/reviews help` lists every command."),
         _actions(report.viewer_is_admin),
     ]
     for note in report.notes[:3]:
-        blocks.append({"type": "context", "elements": [_mrkdwn(truncate(note, 2000))]})
+        blocks.append({"type": "context", "elements": [mrkdwn(truncate(note, CONTEXT_TEXT))]})
     blocks.append({"type": "divider"})
     connections = list(report.connections)
     if connections:
@@ -243,7 +236,7 @@ def build_home(report: HomeReport) -> dict[str, Any]:
         blocks.append(_connection(item, position, poll_every))
     if len(connections) > MAX_CONNECTIONS:
         more = len(connections) - MAX_CONNECTIONS
-        blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {more} more connections")]})
+        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more connections")]})
     blocks.append({"type": "divider"})
     shown = list(report.subscriptions)[:MAX_SUBSCRIPTIONS]
     total = max(report.subscriptions_total, len(shown))
@@ -264,7 +257,7 @@ def build_home(report: HomeReport) -> dict[str, Any]:
             {
                 "type": "context",
                 "elements": [
-                    _mrkdwn(
+                    mrkdwn(
                         f"…and {more} more; `/reviews subscriptions` in a channel lists its own."
                     )
                 ],
@@ -285,19 +278,19 @@ def build_channel_picker(*, purpose: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CALLBACK_HOME_CHANNEL,
-        "title": _plain("Subscribe a channel" if purpose == "subscribe" else "Digest settings"),
-        "submit": _plain("Next"),
-        "close": _plain("Cancel"),
+        "title": plain_text("Subscribe a channel" if purpose == "subscribe" else "Digest settings"),
+        "submit": plain_text("Next"),
+        "close": plain_text("Cancel"),
         "private_metadata": purpose,
         "blocks": [
             {
                 "type": "input",
                 "block_id": BLOCK_HOME_CHANNEL,
-                "label": _plain(what),
+                "label": plain_text(what),
                 "element": {
                     "type": "conversations_select",
                     "action_id": ACTION_HOME_CHANNEL,
-                    "placeholder": _plain("Choose a channel"),
+                    "placeholder": plain_text("Choose a channel"),
                     "filter": {
                         "include": ["public", "private"],
                         "exclude_bot_users": True,
@@ -314,7 +307,7 @@ def build_home_notice(message_mrkdwn: str, *, title: str = "Reviews") -> dict[st
     return {
         "type": "modal",
         "callback_id": CALLBACK_HOME_NOTICE,
-        "title": _plain(truncate(title, 24)),
-        "close": _plain("Close"),
+        "title": plain_text(truncate(title, VIEW_TITLE)),
+        "close": plain_text("Close"),
         "blocks": [_section(message_mrkdwn)],
     }

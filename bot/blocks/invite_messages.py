@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.blocks.text import escape_mrkdwn, plain, safe_mrkdwn, slack_date, truncate
-from bot.providers.protocol import InviteFormInfo
+from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, safe_mrkdwn, slack_date, truncate
+from bot.domain import InviteFormInfo
 
 __all__ = ["InviteReceipt", "build_invite_confirmation", "receipt_lines"]
 
@@ -93,13 +93,13 @@ def build_invite_confirmation(receipt: InviteReceipt) -> dict[str, Any]:
     if receipt.form.opt_out_note is None:
         main, extra = lines, []
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(main), "verbatim": True}}
+        {"type": "section", "text": mrkdwn("\n".join(main), verbatim=True)}
     ]
     if extra:
         blocks.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": extra[0], "verbatim": True}],
+                "elements": [mrkdwn(extra[0], verbatim=True)],
             }
         )
     text = f"Review invite sent to {escape_mrkdwn(receipt.contact)}"

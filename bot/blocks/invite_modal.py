@@ -33,8 +33,16 @@ from bot.blocks.ids import (
     CALLBACK_INVITE,
     CALLBACK_INVITE_NOTICE,
 )
-from bot.blocks.text import plain, truncate
-from bot.providers.protocol import InviteFormInfo
+from bot.blocks.limits import (
+    INPUT_VALUE,
+    OPTION_TEXT,
+    OPTION_VALUE,
+    OPTIONS,
+    SECTION_TEXT_BUDGET,
+    VIEW_TITLE,
+)
+from bot.blocks.text import mrkdwn, plain, plain_text, truncate
+from bot.domain import InviteFormInfo
 
 __all__ = [
     "FIELD_BLOCKS",
@@ -61,9 +69,6 @@ FIELD_BLOCKS: dict[str, str] = {
     "send_after_hours": BLOCK_INVITE_HOURS,
 }
 """Our field names (also those of ``Invalid.field_errors``) → the modal's input block ids."""
-OPTION_TEXT = 75
-OPTION_VALUE = 150
-MAX_OPTIONS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +118,8 @@ class InviteFormView:
     region: str = "US"
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(plain(text, OPTION_TEXT) or value[:OPTION_TEXT]), "value": value}
+    return {"text": plain_text(plain(text, OPTION_TEXT) or value[:OPTION_TEXT]), "value": value}
 
 
 def campaign_option(campaign_id: str, name: str) -> dict[str, Any]:
@@ -134,25 +131,23 @@ def _org_element(view: InviteFormView) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ACTION_INVITE_ORG,
-        "placeholder": _plain("Choose the organization"),
+        "placeholder": plain_text("Choose the organization"),
     }
     labels = list(dict.fromkeys(org.connection_label for org in view.organizations))
     if len(labels) > 1:
         element["option_groups"] = [
             {
-                "label": _plain(plain(label, OPTION_TEXT) or "Connection"),
+                "label": plain_text(plain(label, OPTION_TEXT) or "Connection"),
                 "options": [
                     _option(org.name, org.value)
                     for org in view.organizations
                     if org.connection_label == label
-                ][:MAX_OPTIONS],
+                ][:OPTIONS],
             }
-            for label in labels[:MAX_OPTIONS]
+            for label in labels[:OPTIONS]
         ]
     else:
-        element["options"] = [_option(org.name, org.value) for org in view.organizations][
-            :MAX_OPTIONS
-        ]
+        element["options"] = [_option(org.name, org.value) for org in view.organizations][:OPTIONS]
     if view.selected is not None:
         element["initial_option"] = _option(view.selected.name, view.selected.value)
     return element
@@ -173,18 +168,18 @@ def _text_input(
     if kind == "plain_text_input":
         element["max_length"] = 255
     if value:
-        element["initial_value"] = value[:3000]
+        element["initial_value"] = value[:INPUT_VALUE]
     if placeholder:
-        element["placeholder"] = _plain(placeholder)
+        element["placeholder"] = plain_text(placeholder)
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
         "optional": optional,
-        "label": _plain(label),
+        "label": plain_text(label),
         "element": element,
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain_text(hint)
     return block
 
 
@@ -203,7 +198,7 @@ def _campaign_block(view: InviteFormView, form: InviteFormInfo) -> dict[str, Any
     element: dict[str, Any] = {
         "type": "external_select",
         "action_id": ACTION_INVITE_CAMPAIGN,
-        "placeholder": _plain("Type to search campaigns"),
+        "placeholder": plain_text("Type to search campaigns"),
         "min_query_length": 0,
     }
     if values.campaign_id:
@@ -213,9 +208,89 @@ def _campaign_block(view: InviteFormView, form: InviteFormInfo) -> dict[str, Any
     return {
         "type": "input",
         "block_id": BLOCK_INVITE_CAMPAIGN,
-        "label": _plain(form.campaign_label),
-        "hint": _plain(form.campaign_hint),
+        "label": plain_text(form.campaign_label),
+        "hint": plain_text(form.campaign_hint),
         "element": element,
+    }
+
+
+def _head_blocks(view: InviteFormView, form: InviteFormInfo) -> list[dict[str, Any]]:
+    """How the invite is sent, and why the last try failed or what is still loading."""
+    how = form.how_it_is_sent
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": BLOCK_INVITE_INTRO, "text": mrkdwn(how, verbatim=True)}
+    ]
+    if view.problem:
+        text = truncate(f":warning: {view.problem}", SECTION_TEXT_BUDGET)
+        blocks.append({"type": "section", "text": mrkdwn(text, verbatim=True)})
+    if view.note:
+        note = truncate(view.note, SECTION_TEXT_BUDGET)
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": BLOCK_INVITE_NOTE,
+                "elements": [mrkdwn(note, verbatim=True)],
+            }
+        )
+    return blocks
+
+
+def _contact_blocks(view: InviteFormView, form: InviteFormInfo) -> list[dict[str, Any]]:
+    """The customer: email, phone, first and last name."""
+    values = view.values
+    return [
+        _text_input(
+            BLOCK_INVITE_EMAIL,
+            ACTION_INVITE_EMAIL,
+            "Customer's email",
+            values.email,
+            kind="email_text_input",
+            hint="An email address, a phone number, or both.",
+        ),
+        _text_input(
+            BLOCK_INVITE_PHONE,
+            ACTION_INVITE_PHONE,
+            "Customer's mobile phone",
+            values.phone,
+            hint=f"For SMS or WhatsApp. Without a country code (+44 …) it is read as a "
+            f"{view.region} number.",
+        ),
+        _text_input(
+            BLOCK_INVITE_FIRST_NAME,
+            ACTION_INVITE_FIRST_NAME,
+            "Customer's first name",
+            values.first_name,
+            optional=not form.first_name_required,
+        ),
+        _text_input(
+            BLOCK_INVITE_LAST_NAME,
+            ACTION_INVITE_LAST_NAME,
+            "Customer's last name",
+            values.last_name,
+        ),
+    ]
+
+
+def _hours_block(send_after_hours: str | None) -> dict[str, Any]:
+    """The per-invite delay, for platforms that take one."""
+    hours: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": ACTION_INVITE_HOURS,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": "720",
+    }
+    if send_after_hours:
+        hours["initial_value"] = send_after_hours[:10]
+    return {
+        "type": "input",
+        "block_id": BLOCK_INVITE_HOURS,
+        "optional": True,
+        "label": plain_text("Send after (hours)"),
+        "hint": plain_text(
+            "Empty: the campaign's own delay. 0: as soon as the campaign's sending hours allow."
+        ),
+        "element": hours,
     }
 
 
@@ -225,95 +300,26 @@ def build_invite_modal(view: InviteFormView) -> dict[str, Any]:
     if shown is None:
         raise ValueError("the invite form needs an organization to invite to")
     form = shown.form
-    how = form.how_it_is_sent
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": BLOCK_INVITE_INTRO, "text": _mrkdwn(how)}
-    ]
-    if view.problem:
-        text = truncate(f":warning: {view.problem}", 2900)
-        blocks.append({"type": "section", "text": _mrkdwn(text)})
-    if view.note:
-        note = truncate(view.note, 2900)
-        blocks.append(
-            {"type": "context", "block_id": BLOCK_INVITE_NOTE, "elements": [_mrkdwn(note)]}
-        )
+    blocks = _head_blocks(view, form)
     blocks.append(
         {
             "type": "input",
             "block_id": BLOCK_INVITE_ORG,
             "dispatch_action": True,
-            "label": _plain(form.organization_label),
+            "label": plain_text(form.organization_label),
             "element": _org_element(view),
         }
     )
     blocks.append(_campaign_block(view, form))
-    values = view.values
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_EMAIL,
-            ACTION_INVITE_EMAIL,
-            "Customer's email",
-            values.email,
-            kind="email_text_input",
-            hint="An email address, a phone number, or both.",
-        )
-    )
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_PHONE,
-            ACTION_INVITE_PHONE,
-            "Customer's mobile phone",
-            values.phone,
-            hint=f"For SMS or WhatsApp. Without a country code (+44 …) it is read as a "
-            f"{view.region} number.",
-        )
-    )
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_FIRST_NAME,
-            ACTION_INVITE_FIRST_NAME,
-            "Customer's first name",
-            values.first_name,
-            optional=not form.first_name_required,
-        )
-    )
-    blocks.append(
-        _text_input(
-            BLOCK_INVITE_LAST_NAME,
-            ACTION_INVITE_LAST_NAME,
-            "Customer's last name",
-            values.last_name,
-        )
-    )
+    blocks += _contact_blocks(view, form)
     if form.send_after_hours:
-        hours: dict[str, Any] = {
-            "type": "number_input",
-            "action_id": ACTION_INVITE_HOURS,
-            "is_decimal_allowed": False,
-            "min_value": "0",
-            "max_value": "720",
-        }
-        if values.send_after_hours:
-            hours["initial_value"] = values.send_after_hours[:10]
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": BLOCK_INVITE_HOURS,
-                "optional": True,
-                "label": _plain("Send after (hours)"),
-                "hint": _plain(
-                    "Empty: the campaign's own delay. 0: as soon as the campaign's sending "
-                    "hours allow."
-                ),
-                "element": hours,
-            }
-        )
+        blocks.append(_hours_block(view.values.send_after_hours))
     return {
         "type": "modal",
         "callback_id": CALLBACK_INVITE,
-        "title": _plain(TITLE),
-        "submit": _plain("Send invite"),
-        "close": _plain("Cancel"),
+        "title": plain_text(TITLE),
+        "submit": plain_text("Send invite"),
+        "close": plain_text("Cancel"),
         "private_metadata": view.private_metadata,
         "blocks": blocks,
     }
@@ -326,10 +332,12 @@ def build_invite_notice(
     return {
         "type": "modal",
         "callback_id": CALLBACK_INVITE_NOTICE,
-        "title": _plain(truncate(title, 24)),
-        "close": _plain("Done" if done else "Close"),
+        "title": plain_text(truncate(title, VIEW_TITLE)),
+        "close": plain_text("Done" if done else "Close"),
         "private_metadata": private_metadata,
-        "blocks": [{"type": "section", "text": _mrkdwn(truncate(text, 2900))}],
+        "blocks": [
+            {"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_BUDGET), verbatim=True)}
+        ],
     }
 
 

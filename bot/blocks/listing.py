@@ -13,8 +13,19 @@ from bot.blocks.ids import (
     BLOCK_LIST_NAV,
     BLOCK_LIST_REVIEW_PREFIX,
 )
-from bot.blocks.text import mrkdwn_link, plain, safe_mrkdwn, safe_url, slack_date, stars, truncate
-from bot.providers.base import Review
+from bot.blocks.limits import CONTEXT_ELEMENTS, SECTION_TEXT_BUDGET
+from bot.blocks.text import (
+    mrkdwn,
+    mrkdwn_link,
+    plain,
+    plain_text,
+    safe_mrkdwn,
+    safe_url,
+    slack_date,
+    stars,
+    truncate,
+)
+from bot.domain import Review
 
 __all__ = ["ListedReview", "ListingPage", "build_list_problem", "build_listing"]
 
@@ -50,14 +61,6 @@ class ListingPage:
     """Extra mrkdwn lines (other connections, a page past the end…)."""
     narrowed: bool = True
     """False when the filter covers every review (the empty message then says so)."""
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def _count(total: int) -> str:
@@ -105,9 +108,9 @@ def _review_blocks(item: ListedReview, position: int) -> list[dict[str, Any]]:
         {
             "type": "section",
             "block_id": f"{BLOCK_LIST_REVIEW_PREFIX}{position}",
-            "text": _mrkdwn(" · ".join(parts)),
+            "text": mrkdwn(" · ".join(parts), verbatim=True),
         },
-        {"type": "context", "elements": [_plain(truncate(said, EXCERPT + NAME + 20))]},
+        {"type": "context", "elements": [plain_text(truncate(said, EXCERPT + NAME + 20))]},
     ]
 
 
@@ -118,7 +121,7 @@ def _nav(page: ListingPage) -> list[dict[str, Any]]:
             {
                 "type": "button",
                 "action_id": ACTION_LIST_PREV,
-                "text": _plain("‹ Prev"),
+                "text": plain_text("‹ Prev"),
                 "value": page.prev_value,
             }
         )
@@ -127,7 +130,7 @@ def _nav(page: ListingPage) -> list[dict[str, Any]]:
             {
                 "type": "button",
                 "action_id": ACTION_LIST_NEXT,
-                "text": _plain("Next ›"),
+                "text": plain_text("Next ›"),
                 "value": page.next_value,
             }
         )
@@ -138,7 +141,11 @@ def build_listing(page: ListingPage) -> dict[str, Any]:
     """The ephemeral message of one page (``respond`` arguments: text and blocks)."""
     title = f"*Reviews* · {safe_mrkdwn(page.platform_label)} — {page.description}"
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": BLOCK_LIST_HEADER, "text": _mrkdwn(truncate(title, 2900))}
+        {
+            "type": "section",
+            "block_id": BLOCK_LIST_HEADER,
+            "text": mrkdwn(truncate(title, SECTION_TEXT_BUDGET), verbatim=True),
+        }
     ]
     notes = [truncate(note, NOTE) for note in page.notes]
     if not page.reviews:
@@ -149,22 +156,32 @@ def build_listing(page: ListingPage) -> dict[str, Any]:
             )
         else:
             advice = "There are no reviews yet on this connection."
-        blocks.append({"type": "section", "text": _mrkdwn(advice)})
+        blocks.append({"type": "section", "text": mrkdwn(advice, verbatim=True)})
         if notes:
-            blocks.append({"type": "context", "elements": [_mrkdwn(n) for n in notes[:10]]})
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [mrkdwn(n, verbatim=True) for n in notes[:CONTEXT_ELEMENTS]],
+                }
+            )
         text = "No reviews match this filter." if page.narrowed else "No reviews yet."
         return {"text": text, "blocks": blocks}
     where = f"page {page.page} of {page.page_count} · {_count(page.total)}"
-    blocks.append({"type": "context", "elements": [_mrkdwn(where)]})
+    blocks.append({"type": "context", "elements": [mrkdwn(where, verbatim=True)]})
     for position, item in enumerate(page.reviews[:20], 1):
         blocks.extend(_review_blocks(item, position))
     blocks.extend(_nav(page))
     if notes:
-        blocks.append({"type": "context", "elements": [_mrkdwn(n) for n in notes[:10]]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [mrkdwn(n, verbatim=True) for n in notes[:CONTEXT_ELEMENTS]],
+            }
+        )
     return {"text": f"Reviews: {where}", "blocks": blocks}
 
 
 def build_list_problem(sentence: str) -> dict[str, Any]:
     """A one-sentence answer when there is no page to show (bad filter, platform trouble)."""
-    text = truncate(sentence, 2900)
-    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+    text = truncate(sentence, SECTION_TEXT_BUDGET)
+    return {"text": text, "blocks": [{"type": "section", "text": mrkdwn(text, verbatim=True)}]}

@@ -16,8 +16,8 @@ from bot.blocks.ids import (
     BLOCK_STATUS_HEADER,
     BLOCK_STATUS_SUBSCRIPTIONS,
 )
-from bot.blocks.text import escape_mrkdwn, plain, slack_date, truncate
-from bot.providers.registry import platform_info, platform_label
+from bot.blocks.limits import SECTION_TEXT_BUDGET
+from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, plain_text, slack_date, truncate
 
 __all__ = [
     "ConnectionStatus",
@@ -42,6 +42,8 @@ class ConnectionStatus:
 
     name: str
     platform: str
+    platform_label: str
+    """The platform's display name (``bot.providers.registry.platform_label``)."""
     healthy: bool
     last_webhook_at: datetime | None
     last_poll_at: datetime | None
@@ -56,6 +58,8 @@ class ConnectionStatus:
     missing_scopes: Sequence[str] = ()
     skipped_reviews: int = 0
     """Reviews the last poll could not read (skipped; the log names their ids)."""
+    webhook_hint: str | None = None
+    """Where the webhook URL goes in the platform, in one line (``PlatformInfo.webhook_hint``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +85,6 @@ class StatusReport:
     viewer_is_admin: bool
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
 def _when(moment: datetime | None, never: str = "never") -> str:
     return slack_date(moment, "{date_short_pretty} {time}") if moment else never
 
@@ -104,7 +104,7 @@ def _connection_block(
     connection: ConnectionStatus, *, poll_interval_seconds: int, viewer_is_admin: bool
 ) -> dict[str, Any]:
     name = escape_mrkdwn(plain(connection.name, NAME_LIMIT) or "(unnamed)")
-    platform = escape_mrkdwn(platform_label(connection.platform))
+    platform = escape_mrkdwn(connection.platform_label)
     health = ":large_green_circle: healthy" if connection.healthy else ":red_circle: unhealthy"
     lines = [f"*{name}* ({platform}) — {health}"]
     if connection.has_webhook:
@@ -145,14 +145,14 @@ def _connection_block(
         )
     if connection.has_webhook:
         if viewer_is_admin and connection.webhook_url:
-            hint = platform_info(connection.platform).webhook_hint
+            hint = connection.webhook_hint
             lines.append(
                 f"Webhook URL: `{escape_mrkdwn(connection.webhook_url)}`"
                 + (f"\n_In {platform}: {hint}._" if hint else "")
             )
         else:
             lines.append("_Webhook URL: shown to admins only._")
-    return {"type": "section", "text": _mrkdwn(truncate("\n".join(lines), 2900))}
+    return {"type": "section", "text": mrkdwn(truncate("\n".join(lines), SECTION_TEXT_BUDGET))}
 
 
 def _failed_block(item: FailedDelivery, position: int, *, can_retry: bool) -> dict[str, Any]:
@@ -164,13 +164,13 @@ def _failed_block(item: FailedDelivery, position: int, *, can_retry: bool) -> di
     block: dict[str, Any] = {
         "type": "section",
         "block_id": f"{BLOCK_STATUS_FAILED_PREFIX}{position}",
-        "text": _mrkdwn(text),
+        "text": mrkdwn(text),
     }
     if can_retry and item.delivery_id is not None:
         block["accessory"] = {
             "type": "button",
             "action_id": f"{ACTION_STATUS_RETRY}:{item.delivery_id}",
-            "text": {"type": "plain_text", "text": "Retry", "emoji": True},
+            "text": plain_text("Retry"),
             "value": str(item.delivery_id),
         }
     return block
@@ -184,18 +184,17 @@ def retry_delivery_id(action_id: str) -> int | None:
     return int(number)
 
 
-def build_status(report: StatusReport) -> dict[str, Any]:
-    """The status message (ephemeral), kept under Slack's total size for blocks."""
-    head: list[dict[str, Any]] = [
+def _head_blocks(report: StatusReport) -> list[dict[str, Any]]:
+    return [
         {
             "type": "header",
             "block_id": BLOCK_STATUS_HEADER,
-            "text": {"type": "plain_text", "text": "Reviews status", "emoji": True},
+            "text": plain_text("Reviews status"),
         },
         {
             "type": "section",
             "block_id": BLOCK_STATUS_CONNECTIONS,
-            "text": _mrkdwn(
+            "text": mrkdwn(
                 f"*Connections* ({len(report.connections)})"
                 if report.connections
                 else "*Connections*: none yet. An admin connects Gumado or Cloutly with "
@@ -203,33 +202,38 @@ def build_status(report: StatusReport) -> dict[str, Any]:
             ),
         },
     ]
-    failed = list(report.failed)[:MAX_FAILED]
+
+
+def _tail_blocks(report: StatusReport, failed: Sequence[FailedDelivery]) -> list[dict[str, Any]]:
+    """Subscription counts and the last failed deliveries."""
     if failed:
         failed_text = f"*Failed deliveries* (last {len(failed)})"
         if report.viewer_is_admin and any(item.delivery_id for item in failed):
             failed_text += " — *Retry* posts the card again"
     else:
         failed_text = "*Failed deliveries*: none."
-    tail: list[dict[str, Any]] = [
+    return [
         {"type": "divider"},
         {
             "type": "section",
             "block_id": BLOCK_STATUS_SUBSCRIPTIONS,
-            "text": _mrkdwn(
+            "text": mrkdwn(
                 f"*Subscriptions*: {report.channel_subscriptions} in <#{report.channel_id}>, "
                 f"{report.workspace_subscriptions} in the workspace. "
                 "`/reviews subscriptions` lists this channel's."
             ),
         },
-        {"type": "section", "block_id": BLOCK_STATUS_FAILED, "text": _mrkdwn(failed_text)},
+        {"type": "section", "block_id": BLOCK_STATUS_FAILED, "text": mrkdwn(failed_text)},
         *(
             _failed_block(item, n, can_retry=report.viewer_is_admin)
             for n, item in enumerate(failed)
         ),
     ]
-    size = len(json.dumps(head + tail, ensure_ascii=False)) + 200
-    blocks = list(head)
-    shown = 0
+
+
+def _connection_blocks(report: StatusReport, size: int) -> list[dict[str, Any]]:
+    """As many connections as fit the blocks budget after ``size``, then how many are left."""
+    blocks: list[dict[str, Any]] = []
     for connection in report.connections[:MAX_CONNECTIONS]:
         block = _connection_block(
             connection,
@@ -241,11 +245,19 @@ def build_status(report: StatusReport) -> dict[str, Any]:
             break
         blocks.append(block)
         size += block_size
-        shown += 1
-    if shown < len(report.connections):
-        more = len(report.connections) - shown
-        blocks.append({"type": "context", "elements": [_mrkdwn(f"…and {more} more connections")]})
-    blocks += tail
+    if len(blocks) < len(report.connections):
+        more = len(report.connections) - len(blocks)
+        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more connections")]})
+    return blocks
+
+
+def build_status(report: StatusReport) -> dict[str, Any]:
+    """The status message (ephemeral), kept under Slack's total size for blocks."""
+    head = _head_blocks(report)
+    failed = list(report.failed)[:MAX_FAILED]
+    tail = _tail_blocks(report, failed)
+    size = len(json.dumps(head + tail, ensure_ascii=False)) + 200
+    blocks = head + _connection_blocks(report, size) + tail
     unhealthy = sum(1 for c in report.connections if not c.healthy)
     summary = (
         f"Reviews status: {len(report.connections)} connections"

@@ -33,21 +33,19 @@ from bot.blocks.ids import (
     CALLBACK_SUBSCRIBE,
     CALLBACK_SUBSCRIBE_NOTICE,
 )
-from bot.blocks.text import plain, truncate
+from bot.blocks.limits import OPTION_TEXT, OPTION_VALUE, OPTIONS, SECTION_TEXT
+from bot.blocks.text import mrkdwn, plain, plain_text, truncate
 from bot.filters import DEFAULT_ALERT_THRESHOLD
 
 __all__ = [
-    "MAX_MENU_OPTIONS",
     "RATING_CHOICES",
     "CatalogOption",
     "build_subscribe_modal",
     "build_subscribe_notice",
 ]
 
-MAX_MENU_OPTIONS = 100
 """Slack's static_select limit; more organizations or locations → a text input."""
 TITLE = "Subscribe this channel"
-OPTION_TEXT_LIMIT = 75
 NAME_LIMIT = 200
 
 # (value, label, rating_min, rating_max)
@@ -73,13 +71,9 @@ class CatalogOption:
     organization_platform_id: str | None = None
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _option(text: str, value: str) -> dict[str, Any]:
     return {
-        "text": _plain(truncate(text, OPTION_TEXT_LIMIT) or value[:OPTION_TEXT_LIMIT]),
+        "text": plain_text(truncate(text, OPTION_TEXT) or value[:OPTION_TEXT]),
         "value": value,
     }
 
@@ -98,8 +92,10 @@ def _menu_options(
             for e in entries
             if e.connection_id == connection_id
         ]
-        label = truncate(plain(connection_name, NAME_LIMIT) or f"Connection {connection_id}", 75)
-        groups.append({"label": _plain(label), "options": options})
+        label = truncate(
+            plain(connection_name, NAME_LIMIT) or f"Connection {connection_id}", OPTION_TEXT
+        )
+        groups.append({"label": plain_text(label), "options": options})
     return {"option_groups": groups}
 
 
@@ -115,7 +111,7 @@ def _input(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> 
     return {
         "type": "input",
         "block_id": block_id,
-        "label": _plain(label),
+        "label": plain_text(label),
         "element": element,
         **extra,
     }
@@ -132,11 +128,11 @@ def _catalog_input(
     value_of: Any,
 ) -> dict[str, Any]:
     element: dict[str, Any]
-    if entries and len(entries) <= MAX_MENU_OPTIONS:
+    if entries and len(entries) <= OPTIONS:
         element = {
             "type": "static_select",
             "action_id": select_action,
-            "placeholder": _plain(every),
+            "placeholder": plain_text(every),
             **_menu_options(entries, value_of),
         }
         return _input(block_id, label, element, optional=True)
@@ -148,10 +144,10 @@ def _catalog_input(
     element = {
         "type": "plain_text_input",
         "action_id": text_action,
-        "placeholder": _plain(every),
+        "placeholder": plain_text(every),
         "max_length": 200,
     }
-    return _input(block_id, label, element, optional=True, hint=_plain(hint))
+    return _input(block_id, label, element, optional=True, hint=plain_text(hint))
 
 
 def _static_select(action_id: str, options: list[dict[str, Any]], initial: int) -> dict[str, Any]:
@@ -163,27 +159,24 @@ def _static_select(action_id: str, options: list[dict[str, Any]], initial: int) 
     }
 
 
-def build_subscribe_modal(
-    *,
+def _which_blocks(
     channel_id: str,
     organizations: Sequence[CatalogOption],
     locations: Sequence[CatalogOption],
     sources: Sequence[str],
-    private_metadata: str,
-) -> dict[str, Any]:
-    """The subscription form for ``channel_id``; every field may stay empty (= every review)."""
-    rating_options = [_option(label, value) for value, label, _, _ in RATING_CHOICES]
-    alert_options = [_option(f"{n}★" if n == 1 else f"{n}★ or less", str(n)) for n in range(1, 6)]
-    source_options = [_option(name, name[:150]) for name in list(dict.fromkeys(sources))[:100]]
+) -> list[dict[str, Any]]:
+    """Which reviews: the organization, location and review sites."""
+    source_options = [
+        _option(name, name[:OPTION_VALUE]) for name in list(dict.fromkeys(sources))[:OPTIONS]
+    ]
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "block_id": BLOCK_SUB_INTRO,
-            "text": {
-                "type": "mrkdwn",
-                "text": f"Which reviews should become cards in <#{channel_id}>? "
-                "Leave a field empty to take every one.",
-            },
+            "text": mrkdwn(
+                f"Which reviews should become cards in <#{channel_id}>? "
+                "Leave a field empty to take every one."
+            ),
         },
         _catalog_input(
             organizations,
@@ -212,13 +205,20 @@ def build_subscribe_modal(
                 {
                     "type": "multi_static_select",
                     "action_id": ACTION_SUB_SOURCES,
-                    "placeholder": _plain("Every site"),
+                    "placeholder": plain_text("Every site"),
                     "options": source_options,
                 },
                 optional=True,
             )
         )
-    blocks += [
+    return blocks
+
+
+def _rating_and_mention_blocks() -> list[dict[str, Any]]:
+    """The ratings wanted, and who is mentioned on low ones."""
+    rating_options = [_option(label, value) for value, label, _, _ in RATING_CHOICES]
+    alert_options = [_option(f"{n}★" if n == 1 else f"{n}★ or less", str(n)) for n in range(1, 6)]
+    return [
         _input(BLOCK_SUB_RATING, "Rating", _static_select(ACTION_SUB_RATING, rating_options, 0)),
         _input(
             BLOCK_SUB_USERS,
@@ -226,7 +226,7 @@ def build_subscribe_modal(
             {
                 "type": "multi_users_select",
                 "action_id": ACTION_SUB_USERS,
-                "placeholder": _plain("Nobody"),
+                "placeholder": plain_text("Nobody"),
             },
             optional=True,
         ),
@@ -236,11 +236,11 @@ def build_subscribe_modal(
             {
                 "type": "plain_text_input",
                 "action_id": ACTION_SUB_GROUPS,
-                "placeholder": _plain("@frontdesk, @oncall-manager"),
+                "placeholder": plain_text("@frontdesk, @oncall-manager"),
                 "max_length": 500,
             },
             optional=True,
-            hint=_plain("User group handles, separated by commas or spaces."),
+            hint=plain_text("User group handles, separated by commas or spaces."),
         ),
         _input(
             BLOCK_SUB_ALERT,
@@ -248,12 +248,25 @@ def build_subscribe_modal(
             _static_select(ACTION_SUB_ALERT, alert_options, DEFAULT_ALERT_THRESHOLD - 1),
         ),
     ]
+
+
+def build_subscribe_modal(
+    *,
+    channel_id: str,
+    organizations: Sequence[CatalogOption],
+    locations: Sequence[CatalogOption],
+    sources: Sequence[str],
+    private_metadata: str,
+) -> dict[str, Any]:
+    """The subscription form for ``channel_id``; every field may stay empty (= every review)."""
+    blocks = _which_blocks(channel_id, organizations, locations, sources)
+    blocks += _rating_and_mention_blocks()
     return {
         "type": "modal",
         "callback_id": CALLBACK_SUBSCRIBE,
-        "title": _plain(TITLE),
-        "submit": _plain("Subscribe"),
-        "close": _plain("Cancel"),
+        "title": plain_text(TITLE),
+        "submit": plain_text("Subscribe"),
+        "close": plain_text("Cancel"),
         "private_metadata": private_metadata,
         "blocks": blocks,
     }
@@ -264,14 +277,14 @@ def build_subscribe_notice(message_mrkdwn: str, *, private_metadata: str = "") -
     return {
         "type": "modal",
         "callback_id": CALLBACK_SUBSCRIBE_NOTICE,
-        "title": _plain(TITLE),
-        "close": _plain("Close"),
+        "title": plain_text(TITLE),
+        "close": plain_text("Close"),
         "private_metadata": private_metadata,
         "blocks": [
             {
                 "type": "section",
                 "block_id": BLOCK_SUB_INTRO,
-                "text": {"type": "mrkdwn", "text": truncate(message_mrkdwn, 3000)},
+                "text": mrkdwn(truncate(message_mrkdwn, SECTION_TEXT)),
             }
         ],
     }

@@ -73,67 +73,83 @@ def _group_mentions(text: str) -> tuple[tuple[Mention, ...], str | None]:
     return tuple(mentions), None
 
 
-def parse_subscribe_state(values: Mapping[str, Any]) -> SubscribeChoice:
-    """Read ``view.state.values`` of the subscribe modal into a filter (errors by block_id)."""
-    errors: dict[str, str] = {}
-    connection_id: int | None = None
+@dataclass
+class _Place:
+    """The organization and location picked or typed, and the connection a pick names."""
+
     organization: str | None = None
+    location: str | None = None
+    connection_id: int | None = None
+
+
+def _read_place(values: Mapping[str, Any], errors: dict[str, str]) -> _Place:
+    place = _Place()
     org_connection: int | None = None
     org_value = _selected(values, BLOCK_SUB_ORG, ACTION_SUB_ORG)
     if org_value is not None:
         raw_connection, _, organization = org_value.partition(":")
         if not raw_connection.isdecimal() or not organization:
             errors[BLOCK_SUB_ORG] = "Pick an organization from the list again."
-            organization = None
         else:
-            org_connection = connection_id = int(raw_connection)
+            place.organization = organization
+            org_connection = place.connection_id = int(raw_connection)
     else:
-        organization = _typed(values, BLOCK_SUB_ORG, ACTION_SUB_ORG_TEXT)
+        place.organization = _typed(values, BLOCK_SUB_ORG, ACTION_SUB_ORG_TEXT)
 
-    location: str | None = None
     location_value = _selected(values, BLOCK_SUB_LOCATION, ACTION_SUB_LOCATION)
-    if location_value is not None:
-        raw_connection, _, rest = location_value.partition(":")
-        location_org, _, location = rest.partition(":")
-        if not raw_connection.isdecimal() or not location:
-            errors[BLOCK_SUB_LOCATION] = "Pick a location from the list again."
-            location = None
-        elif org_connection is not None and (
-            int(raw_connection) != org_connection or (location_org and location_org != organization)
-        ):
-            errors[BLOCK_SUB_LOCATION] = (
-                "That location belongs to another organization; pick one of the "
-                "organization's locations, or leave one of the two empty."
-            )
-        else:
-            connection_id = int(raw_connection)
+    if location_value is None:
+        place.location = _typed(values, BLOCK_SUB_LOCATION, ACTION_SUB_LOCATION_TEXT)
+        return place
+    raw_connection, _, rest = location_value.partition(":")
+    location_org, _, location = rest.partition(":")
+    if not raw_connection.isdecimal() or not location:
+        errors[BLOCK_SUB_LOCATION] = "Pick a location from the list again."
+    elif org_connection is not None and (
+        int(raw_connection) != org_connection
+        or (location_org and location_org != place.organization)
+    ):
+        errors[BLOCK_SUB_LOCATION] = (
+            "That location belongs to another organization; pick one of the "
+            "organization's locations, or leave one of the two empty."
+        )
+        place.location = location
     else:
-        location = _typed(values, BLOCK_SUB_LOCATION, ACTION_SUB_LOCATION_TEXT)
+        place.location = location
+        place.connection_id = int(raw_connection)
+    return place
 
+
+def _read_sources(values: Mapping[str, Any]) -> frozenset[str]:
     sources_state = _state(values, BLOCK_SUB_SOURCES, ACTION_SUB_SOURCES)
-    sources = frozenset(
+    return frozenset(
         str(option["value"]).strip().casefold()
         for option in sources_state.get("selected_options") or ()
         if isinstance(option, Mapping) and option.get("value")
     )
 
-    rating_min, rating_max = 1, 5
+
+def _read_rating(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[int, int]:
     rating = _selected(values, BLOCK_SUB_RATING, ACTION_SUB_RATING)
     known_ratings = {value: (lo, hi) for value, _, lo, hi in RATING_CHOICES}
-    if rating is not None:
-        if rating not in known_ratings:
-            errors[BLOCK_SUB_RATING] = "Pick a rating from the list."
-        else:
-            rating_min, rating_max = known_ratings[rating]
+    if rating is None:
+        return 1, 5
+    if rating not in known_ratings:
+        errors[BLOCK_SUB_RATING] = "Pick a rating from the list."
+        return 1, 5
+    return known_ratings[rating]
 
+
+def _read_alert(values: Mapping[str, Any], errors: dict[str, str]) -> int:
     alert = _selected(values, BLOCK_SUB_ALERT, ACTION_SUB_ALERT)
-    alert_threshold = DEFAULT_ALERT_THRESHOLD
-    if alert is not None:
-        if alert.isdecimal() and 1 <= int(alert) <= 5:
-            alert_threshold = int(alert)
-        else:
-            errors[BLOCK_SUB_ALERT] = "Pick a rating from 1 to 5."
+    if alert is None:
+        return DEFAULT_ALERT_THRESHOLD
+    if alert.isdecimal() and 1 <= int(alert) <= 5:
+        return int(alert)
+    errors[BLOCK_SUB_ALERT] = "Pick a rating from 1 to 5."
+    return DEFAULT_ALERT_THRESHOLD
 
+
+def _read_mentions(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[Mention, ...]:
     users = _state(values, BLOCK_SUB_USERS, ACTION_SUB_USERS).get("selected_users") or ()
     mentions = [Mention("user", str(user_id)) for user_id in users if user_id]
     groups_text = _typed(values, BLOCK_SUB_GROUPS, ACTION_SUB_GROUPS)
@@ -142,14 +158,22 @@ def parse_subscribe_state(values: Mapping[str, Any]) -> SubscribeChoice:
         if problem:
             errors[BLOCK_SUB_GROUPS] = problem
         mentions += [m for m in groups if m not in mentions]
+    return tuple(mentions)
 
+
+def parse_subscribe_state(values: Mapping[str, Any]) -> SubscribeChoice:
+    """Read ``view.state.values`` of the subscribe modal into a filter (errors by block_id)."""
+    errors: dict[str, str] = {}
+    place = _read_place(values, errors)
+    rating_min, rating_max = _read_rating(values, errors)
+    alert_threshold = _read_alert(values, errors)  # errors keep the form's order
     chosen = Filter(
-        organization=organization,
-        location=location,
+        organization=place.organization,
+        location=place.location,
         rating_min=rating_min,
         rating_max=rating_max,
-        sources=sources,
-        mentions=tuple(mentions),
+        sources=_read_sources(values),
+        mentions=_read_mentions(values, errors),
         alert_threshold=alert_threshold,
     )
-    return SubscribeChoice(filter=chosen, connection_id=connection_id, errors=errors)
+    return SubscribeChoice(filter=chosen, connection_id=place.connection_id, errors=errors)

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import ACTION_REMOVE_SUBSCRIPTION, BLOCK_SUBSCRIPTION_PREFIX
-from bot.blocks.text import slack_date, truncate
+from bot.blocks.limits import SECTION_TEXT_BUDGET
+from bot.blocks.text import mrkdwn, plain_text, slack_date, truncate
 
 __all__ = [
     "SubscriptionLine",
@@ -47,34 +48,26 @@ def subscription_id_of_action(action_id: str) -> int | None:
     return int(raw) if prefix == ACTION_REMOVE_SUBSCRIPTION and raw.isdecimal() else None
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _line_block(line: SubscriptionLine, *, can_remove: bool) -> dict[str, Any]:
     description = truncate(line.description, DESCRIPTION_LIMIT)
     added = f"added by <@{line.created_by}> {slack_date(line.created_at, '{date_short_pretty}')}"
     block: dict[str, Any] = {
         "type": "section",
         "block_id": f"{BLOCK_SUBSCRIPTION_PREFIX}{line.id}",
-        "text": _mrkdwn(f"*#{line.id}* {description}\n_{added}_"),
+        "text": mrkdwn(f"*#{line.id}* {description}\n_{added}_"),
     }
     if can_remove:
         block["accessory"] = {
             "type": "button",
             "action_id": remove_action_id(line.id),
-            "text": _plain("Remove"),
+            "text": plain_text("Remove"),
             "value": str(line.id),
             "style": "danger",
             "confirm": {
-                "title": _plain("Remove this subscription?"),
-                "text": _plain(f"Subscription #{line.id} stops sending review cards here."),
-                "confirm": _plain("Remove"),
-                "deny": _plain("Keep it"),
+                "title": plain_text("Remove this subscription?"),
+                "text": plain_text(f"Subscription #{line.id} stops sending review cards here."),
+                "confirm": plain_text("Remove"),
+                "deny": plain_text("Keep it"),
                 "style": "danger",
             },
         }
@@ -91,9 +84,9 @@ def build_subscription_list(
             "`/reviews subscribe all`, filters such as `/reviews subscribe rating:<=3`, "
             "or `/reviews subscribe` for a form."
         )
-        return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+        return {"text": text, "blocks": [{"type": "section", "text": mrkdwn(text)}]}
     count = f"{len(lines)} subscription" + ("" if len(lines) == 1 else "s")
-    header = {"type": "section", "text": _mrkdwn(f"*Subscriptions of <#{channel_id}>* ({count})")}
+    header = {"type": "section", "text": mrkdwn(f"*Subscriptions of <#{channel_id}>* ({count})")}
     blocks: list[dict[str, Any]] = [header]
     footer = (
         "Remove one with its button or `/reviews unsubscribe <id>`; `/reviews unsubscribe all` "
@@ -101,7 +94,7 @@ def build_subscription_list(
         if can_remove
         else "Only workspace admins can add or remove subscriptions."
     )
-    size = len(json.dumps([*blocks, _mrkdwn(footer)], ensure_ascii=False)) + 400
+    size = len(json.dumps([*blocks, mrkdwn(footer)], ensure_ascii=False)) + 400
     shown = 0
     for line in lines:
         block = _line_block(line, can_remove=can_remove)
@@ -114,8 +107,8 @@ def build_subscription_list(
     if shown < len(lines):
         rest = ", ".join(f"#{line.id}" for line in lines[shown:])
         more = truncate(f"…and {len(lines) - shown} more: {rest}", 300)
-        blocks.append({"type": "context", "elements": [_mrkdwn(more)]})
-    blocks.append({"type": "context", "elements": [_mrkdwn(footer)]})
+        blocks.append({"type": "context", "elements": [mrkdwn(more)]})
+    blocks.append({"type": "context", "elements": [mrkdwn(footer)]})
     return {"text": f"Subscriptions of <#{channel_id}>: {count}", "blocks": blocks}
 
 
@@ -130,11 +123,11 @@ def build_subscribed(
     return {
         "text": text,
         "blocks": [
-            {"type": "section", "text": _mrkdwn(text)},
+            {"type": "section", "text": mrkdwn(text)},
             {
                 "type": "context",
                 "elements": [
-                    _mrkdwn("`/reviews subscriptions` lists this channel's subscriptions.")
+                    mrkdwn("`/reviews subscriptions` lists this channel's subscriptions.")
                 ],
             },
         ],
@@ -156,12 +149,12 @@ def build_unsubscribed(
         text = truncate(
             f":wastebasket: <@{user_id}> removed all {len(removed)} subscriptions of "
             f"<#{channel_id}> ({ids}). No more review cards will arrive here.",
-            2900,
+            SECTION_TEXT_BUDGET,
         )
-    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+    return {"text": text, "blocks": [{"type": "section", "text": mrkdwn(text)}]}
 
 
 def build_notes(notes: Sequence[str]) -> dict[str, Any]:
     """A private message with one or more notes (warnings, errors) in mrkdwn."""
-    text = truncate("\n".join(notes), 2900) or "Done."
-    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+    text = truncate("\n".join(notes), SECTION_TEXT_BUDGET) or "Done."
+    return {"text": text, "blocks": [{"type": "section", "text": mrkdwn(text)}]}

@@ -1,20 +1,31 @@
-"""Text helpers for Slack surfaces: mrkdwn escaping, clean truncation, stars and date tokens."""
+"""Text helpers for Slack surfaces: text objects, mrkdwn escaping, clean truncation, stars, dates.
+
+A leaf: block builders and the filter grammar import it; it imports nothing of the app's.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
+
+from bot.blocks.limits import URL
 
 __all__ = [
     "escape_mrkdwn",
+    "mrkdwn",
     "mrkdwn_link",
     "plain",
     "plain_date",
+    "plain_text",
     "safe_mrkdwn",
     "safe_url",
     "slack_date",
+    "sparkline",
     "stars",
     "truncate",
 ]
@@ -89,6 +100,18 @@ def truncate(text: str, limit: int, *, ellipsis: str = "…") -> str:
     return head + ellipsis if head else ellipsis
 
 
+def plain_text(text: str) -> dict[str, Any]:
+    """A ``plain_text`` object (emoji shortcodes rendered); clean untrusted text with :func:`plain`."""
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def mrkdwn(text: str, *, verbatim: bool = False) -> dict[str, Any]:
+    """A ``mrkdwn`` object; ``verbatim`` stops Slack from linking bare URLs, channels and names."""
+    if verbatim:
+        return {"type": "mrkdwn", "text": text, "verbatim": True}
+    return {"type": "mrkdwn", "text": text}
+
+
 def plain(text: str | None, limit: int) -> str:
     """Clean untrusted text for a ``plain_text`` object: no control characters, at most ``limit``."""
     if not text:
@@ -105,7 +128,7 @@ def stars(rating: int | None) -> str:
     return f"{'★' * filled}{'☆' * (5 - filled)} {filled}/5"
 
 
-def safe_url(url: str | None, *, limit: int = 3000) -> str | None:
+def safe_url(url: str | None, *, limit: int = URL) -> str | None:
     """Return an http(s) URL safe inside mrkdwn and JSON url fields, or None when unusable."""
     if not url:
         return None
@@ -152,3 +175,29 @@ def plain_date(day: date) -> str:
     from UTC−12 to UTC+14; a date the platform gave without a time must read as that date.
     """
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+_GAP = " "
+
+
+def sparkline(
+    values: Sequence[float | None], *, low: float | None = None, high: float | None = None
+) -> str:
+    """Render values as ``▁▂▃▄▅▆▇█`` characters; None (an empty week) is a gap."""
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    if not present:
+        return _GAP * len(values)
+    lo = min(present) if low is None else low
+    hi = max(present) if high is None else high
+    top = len(SPARK_BLOCKS) - 1
+    chars = []
+    for value in values:
+        if value is None or math.isnan(value):
+            chars.append(_GAP)
+        elif hi <= lo:
+            chars.append(SPARK_BLOCKS[top // 2])
+        else:
+            level = round((min(max(value, lo), hi) - lo) / (hi - lo) * top)
+            chars.append(SPARK_BLOCKS[level])
+    return "".join(chars)

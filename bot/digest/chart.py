@@ -1,4 +1,4 @@
-"""The 12-week trend as a PNG (drawn with Pillow) and as a text sparkline.
+"""The 12-week trend as a PNG (drawn with Pillow); its text fallback is `bot.blocks.text.sparkline`.
 
 The chart is a few bars, a line and labels, so it is drawn directly with Pillow: a few
 milliseconds each, where matplotlib's layout and text machinery took 70-120 ms, which mattered
@@ -9,6 +9,7 @@ at the final size (FreeType antialiases it) from labels kept once drawn.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import itertools
@@ -18,12 +19,10 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.digest.stats import WeekFigures
+from bot.domain import WeekFigures
 
-__all__ = ["CHART_SIZE", "SPARK_BLOCKS", "render_trend_png", "sparkline"]
+__all__ = ["CHART_SIZE", "render_trend_png"]
 
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-_GAP = " "
 
 CHART_SIZE = (800, 320)
 _SCALE = 2  # the shapes are drawn at twice the size, then halved (antialiasing)
@@ -39,28 +38,6 @@ _RATINGS = (1, 2, 3, 4, 5)
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _fonts = threading.local()  # FreeType faces are not shared between threads
-
-
-def sparkline(
-    values: Sequence[float | None], *, low: float | None = None, high: float | None = None
-) -> str:
-    """Render values as ``▁▂▃▄▅▆▇█`` characters; None (an empty week) is a gap."""
-    present = [v for v in values if v is not None and not math.isnan(v)]
-    if not present:
-        return _GAP * len(values)
-    lo = min(present) if low is None else low
-    hi = max(present) if high is None else high
-    top = len(SPARK_BLOCKS) - 1
-    chars = []
-    for value in values:
-        if value is None or math.isnan(value):
-            chars.append(_GAP)
-        elif hi <= lo:
-            chars.append(SPARK_BLOCKS[top // 2])
-        else:
-            level = round((min(max(value, lo), hi) - lo) / (hi - lo) * top)
-            chars.append(SPARK_BLOCKS[level])
-    return "".join(chars)
 
 
 def _font(size: int) -> Font:
@@ -108,66 +85,90 @@ def _count_ticks(highest: int) -> list[int]:
     return list(range(0, max(1, math.ceil(highest / step)) * step + 1, step))
 
 
-def render_trend_png(weeks: Sequence[WeekFigures], *, title: str = "") -> bytes:
-    """Draw weekly review counts (bars) and average rating (line) as PNG bytes."""
-    width, height = CHART_SIZE
-    left, top, right, bottom = _PLOT
-    ticks = _count_ticks(max((week.count for week in weeks), default=0))
+@dataclasses.dataclass(frozen=True)
+class _Axes:
+    """Where counts, ratings and weeks go in the plot area."""
 
-    def count_y(count: float) -> float:
-        return bottom - (bottom - top) * count / (ticks[-1] * 1.05)  # headroom above the top
+    ticks: list[int]
+    slot: float
+    middles: list[float]
 
+    def count_y(self, count: float) -> float:
+        _, top, _, bottom = _PLOT
+        return bottom - (bottom - top) * count / (self.ticks[-1] * 1.05)  # headroom above the top
+
+    @staticmethod
     def rating_y(rating: float) -> float:  # the right axis runs from 1 to 5.2, as before
+        _, top, _, bottom = _PLOT
         return bottom - (bottom - top) * (rating - 1) / 4.2
 
-    slot = (right - left) / max(1, len(weeks))
-    middles = [left + slot * (i + 0.5) for i in range(len(weeks))]
-    points = [
-        None if week.average is None else (middle, rating_y(week.average))
-        for middle, week in zip(middles, weeks, strict=True)
-    ]
 
-    # The shapes at twice the size, then halved: smooth edges for the line and the dots.
+def _at(x: float, y: float) -> tuple[float, float]:
+    return x * _SCALE, y * _SCALE
+
+
+def _draw_shapes(axes: _Axes, weeks: Sequence[WeekFigures]) -> Image.Image:
+    """Grid, bars, frame, line and dots, at twice the size and halved: smooth edges."""
+    width, height = CHART_SIZE
+    left, top, right, bottom = _PLOT
+    points = [
+        None if week.average is None else (middle, axes.rating_y(week.average))
+        for middle, week in zip(axes.middles, weeks, strict=True)
+    ]
     shapes = Image.new("RGB", (width * _SCALE, height * _SCALE), "white")
     draw = ImageDraw.Draw(shapes)
-
-    def at(x: float, y: float) -> tuple[float, float]:
-        return x * _SCALE, y * _SCALE
-
-    for tick in ticks:  # left axis: review counts, with light grid lines
-        draw.line([at(left, count_y(tick)), at(right, count_y(tick))], fill=_GRID, width=_SCALE)
+    for tick in axes.ticks:  # left axis: review counts, with light grid lines
+        y = axes.count_y(tick)
+        draw.line([_at(left, y), _at(right, y)], fill=_GRID, width=_SCALE)
     for rating in _RATINGS:  # right axis: average rating
-        y = rating_y(rating)
-        draw.line([at(right, y), at(right + 4, y)], fill=_AXIS, width=_SCALE)
-    for middle, week in zip(middles, weeks, strict=True):
+        y = axes.rating_y(rating)
+        draw.line([_at(right, y), _at(right + 4, y)], fill=_AXIS, width=_SCALE)
+    for middle, week in zip(axes.middles, weeks, strict=True):
         if week.count:
-            corner = at(middle - slot * 0.4, count_y(week.count))
-            draw.rectangle([corner, at(middle + slot * 0.4, bottom)], fill=_BAR)
-    frame = [at(left, top), at(left, bottom), at(right, bottom), at(right, top)]
+            corner = _at(middle - axes.slot * 0.4, axes.count_y(week.count))
+            draw.rectangle([corner, _at(middle + axes.slot * 0.4, bottom)], fill=_BAR)
+    frame = [_at(left, top), _at(left, bottom), _at(right, bottom), _at(right, top)]
     draw.line(frame, fill=_AXIS, width=_SCALE)
     for a, b in itertools.pairwise(points):  # an empty week breaks the line
         if a is not None and b is not None:
-            draw.line([at(*a), at(*b)], fill=_LINE, width=2 * _SCALE)
+            draw.line([_at(*a), _at(*b)], fill=_LINE, width=2 * _SCALE)
     radius = 4
     for point in points:
         if point is not None:
             x, y = point
-            draw.ellipse([at(x - radius, y - radius), at(x + radius, y + radius)], fill=_LINE)
-    image = shapes.reduce(_SCALE)
+            draw.ellipse([_at(x - radius, y - radius), _at(x + radius, y + radius)], fill=_LINE)
+    return shapes.reduce(_SCALE)
 
-    # The text at the final size: FreeType antialiases it itself.
-    for tick in ticks:
-        _stamp(image, (left - 6, count_y(tick)), str(tick), size=10, anchor="rm", colour=_INK)
+
+def _draw_labels(image: Image.Image, axes: _Axes, weeks: Sequence[WeekFigures], title: str) -> None:
+    """The text at the final size: FreeType antialiases it itself."""
+    width, _ = CHART_SIZE
+    left, top, right, bottom = _PLOT
+    for tick in axes.ticks:
+        _stamp(image, (left - 6, axes.count_y(tick)), str(tick), size=10, anchor="rm", colour=_INK)
     for rating in _RATINGS:
-        _stamp(image, (right + 7, rating_y(rating)), str(rating), size=10, anchor="lm", colour=_INK)
+        position = (right + 7, axes.rating_y(rating))
+        _stamp(image, position, str(rating), size=10, anchor="lm", colour=_INK)
     _stamp(image, (left, top - 8), "reviews", size=11, anchor="ls", colour=_INK)
     _stamp(image, (right, top - 8), "average rating", size=11, anchor="rs", colour=_LINE)
-    for middle, week in zip(middles, weeks, strict=True):  # the week that starts then
+    for middle, week in zip(axes.middles, weeks, strict=True):  # the week that starts then
         label = f"{week.start:%b %d}"
         _stamp(image, (middle, bottom + 8), label, size=10, anchor="mt", colour=_INK)
     if title:  # one of its kind: drawn, not kept
         ImageDraw.Draw(image).text((width / 2, 18), title, fill=_INK, font=_font(13), anchor="mm")
 
+
+def render_trend_png(weeks: Sequence[WeekFigures], *, title: str = "") -> bytes:
+    """Draw weekly review counts (bars) and average rating (line) as PNG bytes."""
+    left, _, right, _ = _PLOT
+    slot = (right - left) / max(1, len(weeks))
+    axes = _Axes(
+        ticks=_count_ticks(max((week.count for week in weeks), default=0)),
+        slot=slot,
+        middles=[left + slot * (i + 0.5) for i in range(len(weeks))],
+    )
+    image = _draw_shapes(axes, weeks)
+    _draw_labels(image, axes, weeks, title)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -27,14 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.blocks.digest import EVENT_TYPE_DIGEST, build_digest, build_trend_fallback
 from bot.deps import Deps
 from bot.digest.chart import render_trend_png
-from bot.digest.stats import (
-    DigestStats,
-    OrganizationKey,
-    compute_digest_stats,
-    compute_digest_stats_many,
-)
+from bot.digest.stats import OrganizationKey, compute_digest_stats, compute_digest_stats_many
 from bot.digest.sync import CatchUp
 from bot.digest.targets import DigestTarget, subscription_targets
+from bot.domain import DigestStats
 from bot.log import get_logger
 from bot.pipeline.records import NameCache
 from bot.pipeline.slack_calls import (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,90 +17,24 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.domain import LOW_RATING, DigestReview, DigestStats, SourceFigures, WeekFigures
 from storage.models import Review
 
 __all__ = [
-    "LOW_RATING",
     "TREND_WEEKS",
     "UNREPLIED_LIMIT",
     "WEEK",
-    "DigestReview",
-    "DigestStats",
     "OrganizationKey",
-    "SourceFigures",
-    "WeekFigures",
     "compute_digest_stats",
     "compute_digest_stats_many",
 ]
 
 WEEK = timedelta(hours=168)
 TREND_WEEKS = 12
-LOW_RATING = 3
 UNREPLIED_LIMIT = 5
 
 # (connection id, organization platform id)
 OrganizationKey = tuple[int, str]
-
-
-@dataclass(frozen=True)
-class WeekFigures:
-    """Count and average rating of one 168-hour window [start, end)."""
-
-    start: datetime
-    end: datetime
-    count: int
-    average: float | None
-    """Over the rated reviews; None when none was rated."""
-
-
-@dataclass(frozen=True)
-class SourceFigures:
-    """One review source (Google, Yelp…) in the digest's week."""
-
-    source: str
-    count: int
-    average: float | None
-    """Over the rated reviews; None when none was rated."""
-
-
-@dataclass(frozen=True)
-class DigestReview:
-    """A review a digest links to: an unreplied low rating or the highlight."""
-
-    platform_id: str
-    source: str
-    rating: int
-    author: str | None
-    text: str | None
-    url: str | None
-    published_at: datetime
-
-
-@dataclass(frozen=True)
-class DigestStats:
-    """Every figure of one organization's digest at ``now``."""
-
-    connection_id: int
-    organization_platform_id: str
-    now: datetime
-    current: WeekFigures
-    previous: WeekFigures
-    average_change: float | None
-    count_change: int
-    distribution: tuple[int, int, int, int, int]  # reviews with 1★ … 5★ this week
-    sources: tuple[SourceFigures, ...]  # most reviews first
-    replied: int
-    reply_rate: float | None
-    unreplied_low: tuple[DigestReview, ...]  # newest first
-    highlight: DigestReview | None
-    trend: tuple[WeekFigures, ...]  # TREND_WEEKS weeks, oldest first; the last is ``current``
-    running_count: int
-    running_average: float | None
-
-    @property
-    def empty(self) -> bool:
-        """True when no review was published in the digest's week."""
-        return self.current.count == 0
 
 
 def _average(total: int, count: int) -> float | None:
@@ -242,32 +175,41 @@ async def _ranked_reviews(
     return found
 
 
-async def compute_digest_stats_many(
-    session: AsyncSession, organizations: Sequence[OrganizationKey], *, now: datetime
-) -> dict[OrganizationKey, DigestStats]:
-    """Compute every listed organization's digest figures at ``now`` with five grouped queries."""
-    keys = list(dict.fromkeys(organizations))
-    if not keys:
-        return {}
-    # (reviews, rated reviews, sum of ratings) per week index.
-    trend: dict[OrganizationKey, dict[int, tuple[int, int, int]]] = defaultdict(dict)
+# (reviews, rated reviews, sum of ratings)
+_Counts = tuple[int, int, int]
+
+
+def _counts(row: Any) -> _Counts:
+    return int(row.n), int(row.rated), int(row.total or 0)
+
+
+async def _trend_counts(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> dict[OrganizationKey, dict[int, _Counts]]:
+    """Counts per organization and week index (0 is the digest's week)."""
+    trend: dict[OrganizationKey, dict[int, _Counts]] = defaultdict(dict)
     for row in await _trend_rows(session, keys, now):
-        trend[(row.connection_id, row.organization_platform_id)][row.week] = (
-            int(row.n),
-            int(row.rated),
-            int(row.total or 0),
+        trend[(row.connection_id, row.organization_platform_id)][row.week] = _counts(row)
+    return trend
+
+
+def _weeks(counts: dict[int, _Counts], starts: Sequence[datetime]) -> tuple[WeekFigures, ...]:
+    """The trend, oldest week first."""
+    return tuple(
+        WeekFigures(
+            start=starts[i],
+            end=starts[i] + WEEK,
+            count=counts.get(i, (0, 0, 0))[0],
+            average=_average(counts.get(i, (0, 0, 0))[2], counts.get(i, (0, 0, 0))[1]),
         )
-    detail: dict[OrganizationKey, list[Any]] = defaultdict(list)
-    for row in await _week_detail_rows(session, keys, now):
-        detail[(row.connection_id, row.organization_platform_id)].append(row)
-    running = {
-        (row.connection_id, row.organization_platform_id): (
-            int(row.n),
-            int(row.rated),
-            int(row.total or 0),
-        )
-        for row in await _running_rows(session, keys, now)
-    }
+        for i in reversed(range(TREND_WEEKS))
+    )
+
+
+async def _linked_reviews(
+    session: AsyncSession, keys: Sequence[OrganizationKey], now: datetime
+) -> tuple[dict[OrganizationKey, list[DigestReview]], dict[OrganizationKey, list[DigestReview]]]:
+    """The unreplied low ratings (newest first) and the highlight of each organization."""
     unreplied = await _ranked_reviews(
         session,
         keys,
@@ -289,29 +231,38 @@ async def compute_digest_stats_many(
         ),
         limit=1,
     )
+    return unreplied, highlights
+
+
+async def compute_digest_stats_many(
+    session: AsyncSession, organizations: Sequence[OrganizationKey], *, now: datetime
+) -> dict[OrganizationKey, DigestStats]:
+    """Compute every listed organization's digest figures at ``now`` with five grouped queries."""
+    keys = list(dict.fromkeys(organizations))
+    if not keys:
+        return {}
+    trend = await _trend_counts(session, keys, now)
+    detail: dict[OrganizationKey, list[Any]] = defaultdict(list)
+    for row in await _week_detail_rows(session, keys, now):
+        detail[(row.connection_id, row.organization_platform_id)].append(row)
+    running = {
+        (row.connection_id, row.organization_platform_id): _counts(row)
+        for row in await _running_rows(session, keys, now)
+    }
+    unreplied, highlights = await _linked_reviews(session, keys, now)
     starts = _week_starts(now)
-    result: dict[OrganizationKey, DigestStats] = {}
-    for key in keys:
-        counts = trend.get(key, {})
-        weeks = tuple(
-            WeekFigures(
-                start=starts[i],
-                end=starts[i] + WEEK,
-                count=counts.get(i, (0, 0, 0))[0],
-                average=_average(counts.get(i, (0, 0, 0))[2], counts.get(i, (0, 0, 0))[1]),
-            )
-            for i in reversed(range(TREND_WEEKS))
-        )
-        result[key] = _assemble(
+    return {
+        key: _assemble(
             key,
             now,
-            weeks,
+            _weeks(trend.get(key, {}), starts),
             detail.get(key, []),
             running.get(key, (0, 0, 0)),
             unreplied.get(key, []),
             highlights.get(key, []),
         )
-    return result
+        for key in keys
+    }
 
 
 def _assemble(

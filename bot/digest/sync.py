@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from bot import errors
 from bot.deps import Deps
+from bot.domain import Review
 from bot.log import get_logger
 from bot.pipeline.fanout import RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import WriteGate
-from bot.providers.base import Review
 from storage.conflicts import retry_conflicts
 from storage.models import Connection
 

@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.blocks.card import EVENT_TYPE_UPDATE_NOTE, build_update_reply
+from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE, build_update_reply
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline import history

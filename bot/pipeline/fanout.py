@@ -13,11 +13,11 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.card import build_update_note
+from bot.blocks.card_update import build_update_note
+from bot.domain import Review
 from bot.filters import Filter
 from bot.log import get_logger
 from bot.pipeline.records import CardNames, NameCache, fill_gaps, review_from_row
-from bot.providers.base import Review
 from storage.models import Connection, Subscription
 from storage.repositories import get_review, insert_delivery_if_absent, upsert_review
 from storage.repositories.deliveries import deliveries_of_review, mark_update_pending

@@ -37,8 +37,7 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.sqlite_intake import SqliteIntakeConnection
 from bot.pipeline.worker import WriteGate, is_unreachable
-from bot.providers.base import PayloadError
-from bot.providers.protocol import WebhookFormat
+from bot.providers.protocol import PayloadError, WebhookFormat
 from bot.providers.registry import PLATFORMS
 from storage.repositories import get_connection_by_webhook_key
 from storage.repositories.connections import touch_webhook

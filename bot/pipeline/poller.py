@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 
 from bot import errors
 from bot.deps import Deps
+from bot.domain import Organization, Review
 from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import Worker, WriteGate
-from bot.providers.base import Organization, Review
 from bot.providers.cursor import PollCursor
 from bot.providers.protocol import Provider
 from bot.providers.registry import UnknownPlatform, platform_info

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.card import build_review_card
-from bot.providers.base import Review
+from bot.domain import Review
 from storage import models
 from storage.repositories import location_names, organization_names
 

@@ -21,7 +21,7 @@ from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
 from bot.pipeline.worker import Worker, WriteGate, is_unreachable
-from bot.providers.base import PayloadError
+from bot.providers.protocol import PayloadError
 from bot.providers.registry import PLATFORMS
 from storage.models import Connection, InboundEvent
 from storage.repositories import claim_pending_events, upsert_locations, upsert_organizations

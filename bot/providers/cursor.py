@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.providers.base import Review
+from bot.domain import Review
 
 __all__ = ["LATE_WINDOW", "PollCursor"]
 

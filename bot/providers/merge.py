@@ -16,7 +16,7 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.providers.base import Page, Review
+from bot.domain import Page, Review
 from bot.providers.protocol import BrowsePage, PagePosition, QueryNotSupported
 
 __all__ = [

@@ -12,16 +12,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.providers.base import Campaign, InviteResult, Location, Organization, Review, Source
+from bot.domain import (
+    Campaign,
+    InviteResult,
+    Location,
+    Organization,
+    PlatformInfo,
+    Review,
+    Source,
+)
 from bot.providers.cursor import PollCursor
 
 __all__ = [
     "BrowsePage",
     "BrowseQuery",
     "Changes",
-    "InviteFormInfo",
     "InviteRequest",
     "PagePosition",
+    "PayloadError",
     "Provider",
     "ProviderInfo",
     "QueryNotSupported",
@@ -29,6 +37,13 @@ __all__ = [
     "WebhookChange",
     "WebhookFormat",
 ]
+
+
+class PayloadError(ValueError):
+    """A platform's answer or webhook payload is not what its document describes.
+
+    Messages name fields and types, never values (they may be personal).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,79 +80,11 @@ class WebhookFormat(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class InviteFormInfo:
-    """How the invite form looks and what the confirmation explains, for one platform."""
+class ProviderInfo(PlatformInfo):
+    """A platform's static facts (:class:`~bot.domain.PlatformInfo`) and how its webhooks read."""
 
-    organization_label: str
-    """The select's label: "Organization" or "Business"."""
-    campaign_search: bool
-    """True: campaigns come from the platform (typeahead); False: the id is typed."""
-    campaign_label: str
-    campaign_hint: str
-    campaign_placeholder: str | None
-    first_name_required: bool
-    send_after_hours: bool
-    """Whether the platform takes a per-invite delay."""
-    how_it_is_sent: str
-    when_sent: str | None
-    """A fixed "when" line, or None when it follows ``send_after_hours``."""
-    receipt_id_label: str
-    """What the platform's answer id is: "invite id", "contact id"."""
-    duplicate_window: str | None
-    """The platform's duplicate-contact rule, when it has one (shown after a repeat invite)."""
-    opt_out_note: str | None
-    unknown_campaign: str
-    """What a 404 means: "this campaign" or "this business or campaign"."""
-    outcome_unknown_on_timeout: bool
-    """A lost answer may still have added the contact (no retry-safe duplicate window)."""
-    scope_help: str | None = None
-    """What to do when the token may not send invites (platforms with scopes)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderInfo:
-    """Static facts about a platform: names, capabilities and the words the UI uses."""
-
-    name: str
-    """The stored platform key, e.g. the value of ``connections.platform``."""
-    display_name: str
-    credential_label: str
-    """What the connect form calls the secret: "API token", "API key"."""
-    credential_help: str
-    """Where the admin finds it, as one sentence."""
-    env_variable: str
-    """The variable that creates the single-workspace connection at start-up."""
-    env_setting: str
-    """The :class:`~bot.config.Settings` field of ``env_variable``."""
-    has_webhooks: bool
-    organization_noun: tuple[str, str]
-    """Singular and plural: ("organization", "organizations")."""
-    invite: InviteFormInfo
-    scopes: dict[str, str] = field(default_factory=dict)
-    """Permission scopes the app needs → what does not work without it (empty: no scopes)."""
-    has_locations: bool = False
-    list_extras: tuple[str, ...] = ()
-    """``/reviews list`` words beyond the shared grammar that the platform supports."""
-    list_order_note: str = "newest first"
-    webhook_steps: tuple[str, ...] = ()
-    """How to register the webhook URL, step by step (``{events}`` is the event list)."""
-    webhook_hint: str | None = None
-    """The same in one line, for status displays."""
-    webhook_events: tuple[str, ...] = ()
-    webhook_key_setting: str | None = None
-    """The Settings field that fixes the env connection's webhook key, if the platform has one."""
     webhooks: WebhookFormat | None = None
     """How its webhook payloads read (``POST /webhooks/{name}/{key}``); None: no webhooks."""
-
-    @property
-    def scope_settings(self) -> str:
-        """Where the platform's token permissions are edited (platforms with scopes)."""
-        return self.credential_help.split(":", 1)[-1].split("(")[0].strip()
-
-    def organizations(self, count: int) -> str:
-        """``1 organization`` / ``3 businesses``."""
-        singular, plural = self.organization_noun
-        return f"{count} {singular if count == 1 else plural}"
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Protocol
 
 from bot.config import Settings
 from bot.crypto import TokenCipher
+from bot.domain import Source
 from bot.errors import ConfigError
-from bot.providers.base import Source
 from bot.providers.cloutly.adapter import INFO as CLOUTLY
 from bot.providers.cloutly.adapter import CloutlyProvider
 from bot.providers.cloutly.client import CloutlyClient
@@ -32,6 +32,7 @@ __all__ = [
     "ProviderRegistry",
     "UnknownPlatform",
     "platform_info",
+    "platform_infos",
     "platform_label",
 ]
 
@@ -81,6 +82,11 @@ def platform_info(platform: str) -> ProviderInfo:
     if found is None:
         raise UnknownPlatform(f"unknown platform {platform!r}")
     return found.info
+
+
+def platform_infos() -> tuple[ProviderInfo, ...]:
+    """Every platform's static facts, in the order forms offer them (for block builders)."""
+    return tuple(found.info for found in PLATFORMS.values())
 
 
 def platform_label(platform: str) -> str:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.domain import Page, Review
 from bot.log import get_logger
-from bot.providers.base import Page, Review
 from bot.providers.protocol import Changes
 
 __all__ = ["PageFetcher", "read_since"]

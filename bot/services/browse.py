@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from bot.blocks.listing import ListedReview, ListingPage
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.domain import Review
 from bot.errors import ConfigError, ProviderError, RateLimited, ReviewBotError, Unavailable
 from bot.filters import LIST_KEYS, Filter, FilterSyntaxError, parse
-from bot.providers.base import Review
 from bot.providers.patience import patiently
 from bot.providers.protocol import BrowsePage, BrowseQuery, PagePosition, QueryNotSupported
 from bot.providers.registry import platform_label

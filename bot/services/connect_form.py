@@ -32,7 +32,7 @@ from bot.digest.schedule import schedules_changed
 from bot.errors import AuthError, ProviderError, ReviewBotError
 from bot.log import get_logger
 from bot.providers.protocol import TokenCheck
-from bot.providers.registry import platform_info
+from bot.providers.registry import platform_info, platform_infos
 from bot.services.connections import mask_key, webhook_url
 from bot.services.directory import Directory
 from bot.services.permissions import is_config_admin, refusal_text
@@ -141,7 +141,7 @@ async def _admin(
 
 async def check_token(deps: Deps, platform: str, token: str) -> TokenCheck:
     """Check ``token`` with the platform; TokenRefused says why it cannot be saved."""
-    name = platform_label(platform)
+    name = platform_label(platform, platform_infos())
     try:
         provider = deps.providers.new_provider(platform, token)
     except (AuthError, ValueError):
@@ -235,7 +235,7 @@ async def connect(
     return ConnectOutcome(
         connected=Connected(
             name=connection.name,
-            platform=connection.platform,
+            info=info,
             rotated=not created,
             account=checked.account,
             organizations=len(checked.organizations),
@@ -250,7 +250,7 @@ async def connect(
 def _clash_text(existing: Connection) -> str:
     # Inline errors are plain text: no escaping, but no formatting either.
     return (
-        f"“{existing.name}” is already the name of a {platform_label(existing.platform)} "
+        f"“{existing.name}” is already the name of a {platform_label(existing.platform, platform_infos())} "
         "connection. Choose another name, or disconnect that one first."
     )
 
@@ -295,7 +295,9 @@ async def open_connect_form(
         return
     async with deps.sessions() as session:
         existing = [c.name for c in await list_connections(session, team_id)]
-    form = build_connect_modal(private_metadata=metadata, existing=existing)
+    form = build_connect_modal(
+        platforms=platform_infos(), private_metadata=metadata, existing=existing
+    )
     await client.views_update(view_id=view_id, hash=opened["view"].get("hash"), view=form)
 
 
@@ -348,6 +350,7 @@ async def prepare_disconnect(
         connection_id=found.id,
         name=found.name,
         platform=found.platform,
+        platforms=platform_infos(),
         own_subscriptions=own,
         has_webhook=bool(found.webhook_key) and platform_info(found.platform).has_webhooks,
     )
@@ -382,7 +385,7 @@ async def disconnect(
     )
     return (
         f":wastebasket: <@{user_id}> disconnected *{shown_name(name)}* "
-        f"({platform_label(platform)}). Its reviews no longer arrive"
+        f"({platform_label(platform, platform_infos())}). Its reviews no longer arrive"
         + (" and its webhook URL answers 404." if had_webhook else ".")
     )
 

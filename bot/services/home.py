@@ -16,6 +16,7 @@ from bot.blocks.home import (
     build_home,
 )
 from bot.deps import Deps
+from bot.providers.registry import platform_label
 from bot.services.directory import Directory
 from bot.services.permissions import shows_admin_controls
 from bot.services.status import connection_status
@@ -55,7 +56,7 @@ async def gather_home(
         rows, total = await team_subscriptions(session, team_id=team_id, limit=MAX_SUBSCRIPTIONS)
         cards = await recent_cards(session, team_id=team_id, limit=RECENT)
         invites = await recent_invites_by(session, team_id=team_id, user_id=user_id, limit=RECENT)
-    platforms = {c.id: c.platform for c in catalog.connections}
+    labels = {c.id: platform_label(c.platform) for c in catalog.connections}
     return HomeReport(
         viewer_is_admin=admin,
         connections=[
@@ -94,7 +95,7 @@ async def gather_home(
             HomeInvite(
                 created_at=invite.created_at,
                 status=invite.status,
-                platform=platforms.get(invite.connection_id) if invite.connection_id else None,
+                platform_label=labels.get(invite.connection_id) if invite.connection_id else None,
                 invite_id=invite.platform_invite_id,
             )
             for invite in invites

@@ -26,9 +26,9 @@ from bot.blocks.invite_modal import (
 )
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.domain import Campaign
 from bot.errors import ConfigError, ProviderError, ScopeError
 from bot.log import get_logger
-from bot.providers.base import Campaign
 from bot.providers.patience import patiently
 from bot.providers.protocol import Provider
 from bot.providers.registry import PLATFORMS, platform_info

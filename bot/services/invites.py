@@ -22,6 +22,7 @@ from bot.blocks.invite_messages import InviteReceipt, build_invite_confirmation
 from bot.blocks.invite_modal import FIELD_BLOCKS, InviteValues
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.domain import InviteFormInfo, InviteResult
 from bot.errors import (
     AuthError,
     ConfigError,
@@ -33,9 +34,8 @@ from bot.errors import (
     Unavailable,
 )
 from bot.log import get_logger
-from bot.providers.base import InviteResult
 from bot.providers.patience import patiently
-from bot.providers.protocol import InviteFormInfo, InviteRequest
+from bot.providers.protocol import InviteRequest
 from bot.providers.registry import PLATFORMS, platform_info
 from bot.services.contacts import Contact, ContactFields, validate_contact
 from bot.services.invite_access import InviteAccess, refusal

@@ -7,7 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport
 from bot.deps import Deps
 from bot.log import get_logger
-from bot.providers.registry import PLATFORMS, platform_info
+from bot.providers.registry import PLATFORMS, platform_info, platform_label
 from bot.services.connections import webhook_url
 from bot.services.directory import Directory
 from bot.services.permissions import refusal_text, shows_admin_controls
@@ -53,6 +53,7 @@ def connection_status(
     return ConnectionStatus(
         name=connection.name,
         platform=connection.platform,
+        platform_label=platform_label(connection.platform),
         healthy=connection.healthy,
         last_webhook_at=connection.last_webhook_at,
         last_poll_at=connection.last_poll_at,
@@ -64,6 +65,7 @@ def connection_status(
         headroom=headroom,
         missing_scopes=missing_scopes(connection),
         skipped_reviews=connection.last_poll_skipped,
+        webhook_hint=platform_info(connection.platform).webhook_hint if has_webhook else None,
     )
 
 

@@ -15,10 +15,10 @@ from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
+from bot.domain import source_key
 from bot.errors import ConfigError, ProviderError, ReviewBotError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
-from bot.providers.sources import source_key
 from bot.services.channels import ChannelProblem, ensure_channel
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import is_config_admin, refusal_text

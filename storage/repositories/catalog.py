@@ -25,7 +25,7 @@ __all__ = [
 
 
 class OrganizationLike(Protocol):
-    """What an organization upsert reads (``bot.providers.base.Organization`` fits)."""
+    """What an organization upsert reads (``bot.domain.Organization`` fits)."""
 
     @property
     def id(self) -> str: ...
@@ -34,7 +34,7 @@ class OrganizationLike(Protocol):
 
 
 class LocationLike(Protocol):
-    """What a location upsert reads (``bot.providers.base.Location`` fits)."""
+    """What a location upsert reads (``bot.domain.Location`` fits)."""
 
     @property
     def id(self) -> str: ...

@@ -25,7 +25,7 @@ __all__ = [
 
 
 class ReviewLike(Protocol):
-    """What a review upsert reads (``bot.providers.base.Review`` fits)."""
+    """What a review upsert reads (``bot.domain.Review`` fits)."""
 
     @property
     def id(self) -> str: ...

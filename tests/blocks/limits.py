@@ -1,4 +1,4 @@
-"""Slack's Block Kit limits (SLACK_FACTS §3/§4) as assertions for every builder's tests."""
+"""Slack's Block Kit limits (``bot.blocks.limits``) as assertions for every builder's tests."""
 
 from __future__ import annotations
 
@@ -6,33 +6,36 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-MESSAGE_BLOCKS = 50
-VIEW_BLOCKS = 100
-SECTION_TEXT = 3000
-SECTION_FIELDS = 10
-SECTION_FIELD_TEXT = 2000
-HEADER_TEXT = 150
-CONTEXT_ELEMENTS = 10
-ACTIONS_ELEMENTS = 25
-BUTTON_TEXT = 75
-BUTTON_VALUE = 2000
-URL = 3000
-ID = 255
-OPTIONS = 100
-OPTION_TEXT = 75
-OPTION_VALUE = 150
-OVERFLOW_OPTIONS = 5
-ALT_TEXT = 2000
-PLACEHOLDER = 150
-CONFIRM_TITLE, CONFIRM_TEXT, CONFIRM_BUTTON = 100, 300, 30
-MARKDOWN_BLOCK = 12_000
-TOP_LEVEL_TEXT = 40_000
-# Undocumented aggregate: msg_blocks_too_long is reported at ~13k block characters.
-BLOCKS_JSON = 12_000
-VIEW_TITLE = 24
-PRIVATE_METADATA = 3000
-VIEW_BYTES = 250_000
-INPUT_LABEL = 2000
+from bot.blocks.limits import (
+    ACTIONS_ELEMENTS,
+    ALT_TEXT,
+    BLOCKS_JSON,
+    BUTTON_TEXT,
+    BUTTON_VALUE,
+    CONFIRM_BUTTON,
+    CONFIRM_TEXT,
+    CONFIRM_TITLE,
+    CONTEXT_ELEMENTS,
+    HEADER_TEXT,
+    ID,
+    INPUT_LABEL,
+    MARKDOWN_BLOCK,
+    MESSAGE_BLOCKS,
+    OPTION_TEXT,
+    OPTION_VALUE,
+    OPTIONS,
+    OVERFLOW_OPTIONS,
+    PLACEHOLDER,
+    PRIVATE_METADATA,
+    SECTION_FIELD_TEXT,
+    SECTION_FIELDS,
+    SECTION_TEXT,
+    TOP_LEVEL_TEXT,
+    URL,
+    VIEW_BLOCKS,
+    VIEW_BYTES,
+    VIEW_TITLE,
+)
 
 BLOCK_TYPES = frozenset(
     {

@@ -18,10 +18,10 @@ from bot.blocks.card import (
     BLOCK_TEXT,
     build_handled_card,
     build_review_card,
-    build_update_note,
     mention_mrkdwn,
 )
-from bot.providers.base import Review
+from bot.blocks.card_update import build_update_note
+from bot.domain import Review
 
 from .limits import assert_message_within_limits, assert_view_within_limits, iter_text_objects
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.blocks.card import build_review_card
 from bot.blocks.images import slack_image_url
-from bot.providers.base import Review
+from bot.domain import Review
 
 
 def review(**urls: str | None) -> Review:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks.digest import build_digest, format_change, rating_bars
-from bot.digest.stats import DigestReview, DigestStats, SourceFigures, WeekFigures
+from bot.domain import DigestReview, DigestStats, SourceFigures, WeekFigures
 
 from .limits import assert_message_within_limits, iter_text_objects
 

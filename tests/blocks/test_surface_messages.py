@@ -25,6 +25,7 @@ from bot.blocks.subscriptions import (
     remove_action_id,
     subscription_id_of_action,
 )
+from bot.providers.registry import platform_info
 
 from .limits import assert_message_within_limits, iter_text_objects
 
@@ -74,6 +75,7 @@ def _connection(**overrides: object) -> ConnectionStatus:
     values: dict[str, object] = {
         "name": "gumado",
         "platform": "gumado",
+        "platform_label": "Gumado",
         "healthy": True,
         "last_webhook_at": NOW,
         "last_poll_at": None,
@@ -81,6 +83,7 @@ def _connection(**overrides: object) -> ConnectionStatus:
         "last_error_at": None,
         "webhook_url": "https://h/webhooks/gumado/KEY",
         "has_webhook": True,
+        "webhook_hint": platform_info("gumado").webhook_hint,
     }
     values.update(overrides)
     return ConnectionStatus(**values)  # type: ignore[arg-type]
@@ -110,7 +113,10 @@ def test_status_within_limits_with_many_connections_and_long_errors() -> None:
 def test_status_hides_the_webhook_url_from_non_admins() -> None:
     report = StatusReport(
         channel_id="C1",
-        connections=[_connection(), _connection(name="c", platform="cloutly", has_webhook=False)],
+        connections=[
+            _connection(),
+            _connection(name="c", platform="cloutly", platform_label="Cloutly", has_webhook=False),
+        ],
         channel_subscriptions=0,
         workspace_subscriptions=0,
         failed=[],

@@ -26,6 +26,7 @@ from bot.blocks.ids import (
     BLOCK_CONNECT_NAME,
     BLOCK_CONNECT_PLATFORM,
 )
+from bot.providers.registry import platform_info, platform_infos
 
 HOSTILE = "<!channel> <https://evil.test|x> *bold* & `tick`"
 LIVE = re.compile(r"<(?:!channel|!here|!everyone|https?://evil)")
@@ -37,6 +38,7 @@ def _texts(node: dict) -> str:
 
 def test_modal_and_notices_within_limits_and_never_echo_a_token() -> None:
     modal = build_connect_modal(
+        platforms=platform_infos(),
         private_metadata="{}",
         existing=[HOSTILE * 3] * 25,
         problem="x" * 4000,
@@ -52,7 +54,7 @@ def test_modal_and_notices_within_limits_and_never_echo_a_token() -> None:
 
 
 def test_reading_the_form() -> None:
-    values, errors = read_connect_values({})
+    values, errors = read_connect_values({}, platform_infos())
     assert set(errors) == {BLOCK_CONNECT_PLATFORM, BLOCK_CONNECT_CREDENTIAL, BLOCK_CONNECT_NAME}
     assert "token" not in repr(values) or values.token == ""
     for good in ("gumado", "Acme-Dental.main_2", "a" * 40):
@@ -64,7 +66,7 @@ def test_reading_the_form() -> None:
 def test_connected_and_disconnect_messages_escape_and_fit() -> None:
     result = Connected(
         name=HOSTILE,
-        platform="gumado",
+        info=platform_info("gumado"),
         rotated=False,
         account=HOSTILE * 10,
         organizations=1,
@@ -82,7 +84,12 @@ def test_connected_and_disconnect_messages_escape_and_fit() -> None:
     assert "every 5 minutes" in shown
     assert_view_within_limits(build_connected_notice(result))
     prompt = build_disconnect_prompt(
-        connection_id=3, name=HOSTILE, platform="cloutly", own_subscriptions=2, has_webhook=False
+        connection_id=3,
+        name=HOSTILE,
+        platform="cloutly",
+        platforms=platform_infos(),
+        own_subscriptions=2,
+        has_webhook=False,
     )
     assert_message_within_limits(prompt)
     assert not LIVE.search(_texts(prompt))

@@ -8,8 +8,10 @@ import struct
 from digest_samples import NOW, WEEK
 from PIL import Image
 
-from bot.digest.chart import SPARK_BLOCKS, render_trend_png, sparkline
-from bot.digest.stats import TREND_WEEKS, WeekFigures
+from bot.blocks.text import SPARK_BLOCKS, sparkline
+from bot.digest.chart import render_trend_png
+from bot.digest.stats import TREND_WEEKS
+from bot.domain import WeekFigures
 
 BAR = (0xC9, 0xD6, 0xE8)
 LINE = (0xE8, 0xA3, 0x17)

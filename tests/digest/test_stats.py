@@ -8,13 +8,8 @@ import pytest
 from digest_samples import HOUR, NOW, WEEK, add_connection, add_reviews, org1_history, review_row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.digest.stats import (
-    TREND_WEEKS,
-    DigestStats,
-    SourceFigures,
-    compute_digest_stats,
-    compute_digest_stats_many,
-)
+from bot.digest.stats import TREND_WEEKS, compute_digest_stats, compute_digest_stats_many
+from bot.domain import DigestStats, SourceFigures
 
 
 async def _stats(

@@ -38,6 +38,7 @@ def _report(*, admin: bool, connections: int, subscriptions: int) -> HomeReport:
             HomeConnection(
                 name=f"{HOSTILE} {n}" * 3,
                 platform="gumado" if n % 2 else "cloutly",
+                platform_label="Gumado" if n % 2 else "Cloutly",
                 healthy=n % 3 != 0,
                 last_webhook_at=NOW,
                 last_poll_at=None,
@@ -63,7 +64,7 @@ def _report(*, admin: bool, connections: int, subscriptions: int) -> HomeReport:
         ],
         subscriptions_total=subscriptions,
         cards=[HomeCard("C1", 1 + n % 5, HOSTILE, HOSTILE, NOW) for n in range(8)],
-        invites=[HomeInvite(NOW, "sent", "gumado", HOSTILE) for _ in range(8)],
+        invites=[HomeInvite(NOW, "sent", "Gumado", HOSTILE) for _ in range(8)],
         poll_interval_seconds=300,
     )
 

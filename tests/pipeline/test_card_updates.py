@@ -13,7 +13,7 @@ from pipeline_helpers import (
     wait_cards,
 )
 
-from bot.blocks.card import EVENT_TYPE_UPDATE_NOTE
+from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE
 from bot.services.cards import mark_handled
 from harness import running_service
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blocks.limits import assert_message_within_limits
 
-from bot.blocks.card import EVENT_TYPE_UPDATE_NOTE, build_update_reply
+from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE, build_update_reply
 from bot.pipeline.card_updates import note_key
 
 

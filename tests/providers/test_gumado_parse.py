@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.providers.base import Location, Organization
+from bot.domain import Location, Organization
 from bot.providers.gumado import (
     GumadoPayloadError,
     location_from_webhook,

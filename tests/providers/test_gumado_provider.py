@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.providers.base import Review
+from bot.domain import Review
 from bot.providers.cursor import PollCursor
 from bot.providers.gumado.adapter import GumadoProvider
 from bot.providers.gumado.client import GumadoClient

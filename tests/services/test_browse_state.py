@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.providers.base import Page, Review
+from bot.domain import Page, Review
 from bot.providers.merge import RatingStream, merge_forward, walk_forward
 from bot.services.browse_state import MAX_VALUE, ListExtras, ListingState, split_extras
 

@@ -10,7 +10,7 @@ NOW = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class FakeReview:
-    """Shaped like ``bot.providers.base.Review`` (the repositories only read attributes)."""
+    """Shaped like ``bot.domain.Review`` (the repositories only read attributes)."""
 
     id: str
     rating: int | None = 5

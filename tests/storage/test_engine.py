@@ -14,7 +14,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage_samples import NOW
 
-from bot.errors import ConfigError
 from storage.engine import (
     blocking_sqlite_engine,
     create_engine,
@@ -22,6 +21,7 @@ from storage.engine import (
     normalize_database_url,
     ping,
 )
+from storage.errors import DatabaseURLError
 from storage.models import Connection
 
 
@@ -59,7 +59,7 @@ def test_normalize_database_url_accepts(url: str, expected: str) -> None:
     ],
 )
 def test_normalize_database_url_rejects_without_echoing_the_password(url: str) -> None:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(DatabaseURLError) as caught:
         normalize_database_url(url)
     message = str(caught.value)
     assert message.startswith("DATABASE_URL: expected sqlite:///path or postgresql://")
@@ -72,7 +72,7 @@ def test_database_kind() -> None:
     assert database_kind("sqlite+aiosqlite:///:memory:") == "sqlite"
     assert database_kind("postgres://u@h/d") == "postgresql"
     assert database_kind("postgresql+asyncpg://u@h/d") == "postgresql"
-    with pytest.raises(ConfigError):
+    with pytest.raises(DatabaseURLError):
         database_kind("mysql://u@h/d")
 
 

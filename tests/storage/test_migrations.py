@@ -16,8 +16,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import StartupError
 from storage.engine import create_engine
+from storage.errors import MigrationError
 from storage.migrate import MIGRATIONS_DIR, migrations_config, upgrade
 from storage.models import Base
 
@@ -108,7 +108,7 @@ async def test_replicas_starting_together_migrate_once(empty_database_url: str) 
 
 
 async def test_upgrade_of_an_unreachable_database_is_a_startup_error() -> None:
-    with pytest.raises(StartupError, match=r"postgresql://postgres:\*\*\*@127.0.0.1:1/x"):
+    with pytest.raises(MigrationError, match=r"postgresql://postgres:\*\*\*@127.0.0.1:1/x"):
         await upgrade("postgresql://postgres:hunter2@127.0.0.1:1/x")
 
 

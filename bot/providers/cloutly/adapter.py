@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.providers.base import Campaign, InviteResult, Organization, Review, Source
+from bot.domain import (
+    Campaign,
+    InviteFormInfo,
+    InviteResult,
+    Organization,
+    Review,
+    Source,
+    source_display_name,
+    source_key,
+)
 from bot.providers.cloutly.client import CloutlyClient
 from bot.providers.cursor import PollCursor
 from bot.providers.merge import cut_page
@@ -18,14 +27,12 @@ from bot.providers.protocol import (
     BrowsePage,
     BrowseQuery,
     Changes,
-    InviteFormInfo,
     InviteRequest,
     PagePosition,
     ProviderInfo,
     QueryNotSupported,
     TokenCheck,
 )
-from bot.providers.sources import source_display_name, source_key
 
 __all__ = ["BASELINE_LIMIT", "INFO", "CloutlyProvider"]
 

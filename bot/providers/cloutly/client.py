@@ -14,9 +14,9 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from bot.domain import InviteResult, Organization, Page, Review
 from bot.errors import AuthError, Invalid, NotFound, ProviderError
 from bot.log import get_logger
-from bot.providers.base import InviteResult, Organization, Page, Review
 from bot.providers.cloutly.parse import (
     PLATFORM,
     CloutlyPayloadError,

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from bot.providers.base import Organization, PayloadError, Review
-from bot.providers.sources import source_display_name
+from bot.domain import Organization, Review, source_display_name
+from bot.providers.protocol import PayloadError
 
 __all__ = [
     "PLATFORM",

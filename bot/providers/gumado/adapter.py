@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+from bot.domain import Campaign, InviteFormInfo, InviteResult, Organization, Page, Review, Source
 from bot.errors import Invalid, ProviderError, ScopeError
 from bot.log import get_logger
-from bot.providers.base import Campaign, InviteResult, Organization, Page, Review, Source
 from bot.providers.cursor import PollCursor
 from bot.providers.gumado.client import UNSET, GumadoClient
 from bot.providers.gumado.parse import WEBHOOK_EVENTS
@@ -20,7 +20,6 @@ from bot.providers.protocol import (
     BrowsePage,
     BrowseQuery,
     Changes,
-    InviteFormInfo,
     InviteRequest,
     PagePosition,
     ProviderInfo,

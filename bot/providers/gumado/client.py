@@ -14,9 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.errors import AuthError, ProviderError
-from bot.log import get_logger
-from bot.providers.base import (
+from bot.domain import (
     Campaign,
     Country,
     InviteResult,
@@ -27,6 +25,8 @@ from bot.providers.base import (
     Review,
     Source,
 )
+from bot.errors import AuthError, ProviderError
+from bot.log import get_logger
 from bot.providers.gumado.errors import (
     ENDPOINT_SCOPES,
     PLATFORM,
@@ -158,23 +158,6 @@ class GumadoClient(PacedHTTPClient):
         params = self._review_params(rating, organization_id, location_id, source_names)
         body = await self._call("list_reviews", "GET", "reviews", params=[*params, ("page", page)])
         return page_from_body(body, review_from_api, "list_reviews", page)
-
-    async def iter_reviews(
-        self,
-        *,
-        rating: int | None = None,
-        organization_id: str | int | None = None,
-        location_id: str | int | None = None,
-        source_names: Sequence[str] | None = None,
-        max_pages: int | None = None,
-    ) -> AsyncIterator[Review]:
-        """Every review matching the filters, page after page (``max_pages`` bounds the walk)."""
-        params = self._review_params(rating, organization_id, location_id, source_names)
-        async for page in self._pages(
-            "list_reviews", "reviews", params, review_from_api, max_pages=max_pages
-        ):
-            for review in page.items:
-                yield review
 
     async def list_organizations(self) -> list[Organization]:
         """``GET /organizations``: every organization (all pages)."""

@@ -12,9 +12,9 @@ from typing import Any, Final, TypeVar
 
 import httpx
 
+from bot.domain import Page
 from bot.errors import AuthError, Invalid, NotFound, ProviderError, ScopeError
 from bot.log import get_logger
-from bot.providers.base import Page
 from bot.providers.gumado.parse import GumadoPayloadError
 
 T = TypeVar("T")

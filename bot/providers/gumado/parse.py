@@ -12,17 +12,17 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.providers.base import (
+from bot.domain import (
     Campaign,
     Country,
     Location,
     Me,
     Organization,
-    PayloadError,
     Review,
     Source,
+    source_display_name,
 )
-from bot.providers.sources import source_display_name
+from bot.providers.protocol import PayloadError
 
 __all__ = [
     "GumadoPayloadError",
