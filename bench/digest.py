@@ -228,7 +228,7 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
     from bot.digest.runner import DigestService, Outcome, Rendered
     from bot.digest.targets import DigestTarget
     from bot.log import configure_logging
-    from bot.pipeline.worker import WriteGate
+    from bot.pipeline.write_gate import WriteGate
     from bot.slack_web import connect_workspace
 
     phases: dict[str, list[float]] = {"claim": [], "figures": [], "chart": [], "post": []}

@@ -16,7 +16,7 @@ from bot.installations import open_installations
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.monitor import install_monitor
-from bot.pipeline.workers import install_pipeline
+from bot.pipeline.assembly import install_pipeline
 from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
 from bot.services.connections import bootstrap_env_connections

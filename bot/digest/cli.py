@@ -24,7 +24,7 @@ from bot.digest.schedule import zone_of
 from bot.digest.targets import DigestTarget, organizations_of_team, subscription_targets
 from bot.errors import ConfigError
 from bot.pipeline.slack_calls import SlackFailure
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 from bot.sandbox.slack_render import render_message
 from storage.models import Connection, Subscription
 

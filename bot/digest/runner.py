@@ -38,15 +38,15 @@ from bot.digest.targets import DigestTarget, subscription_targets
 from bot.log import get_logger
 from bot.pipeline.records import NameCache
 from bot.pipeline.slack_calls import (
-    RateLimited,
     SlackFailure,
+    SlackRateLimited,
     Transient,
     Unanswered,
     find_message_with_metadata,
     post_message,
     sender_client,
 )
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 from storage.conflicts import retry_conflicts
 from storage.models import Subscription
 from storage.repositories.digests import (
@@ -262,7 +262,7 @@ class DigestService:
                         return found
                     unsure = False
                 return await post_message(client, channel, payload, metrics)
-            except RateLimited as exc:
+            except SlackRateLimited as exc:
                 failure = exc
                 await asyncio.sleep(min(exc.retry_after, MAX_RETRY_WAIT))
             except Transient as exc:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from bot.deps import Deps
 from bot.digest.runner import DigestService
 from bot.log import get_logger
-from bot.pipeline.workers import Pipeline
+from bot.pipeline.assembly import Pipeline
 from storage.models import Subscription
 
 __all__ = [

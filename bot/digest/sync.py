@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.fanout import RouteContext, route_review
 from bot.pipeline.records import NameCache
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 from bot.providers.base import Review
 from storage.conflicts import retry_conflicts
 from storage.models import Connection

@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.log import get_logger
 from bot.metrics import Metrics
-from bot.pipeline.slack_calls import Permanent, RateLimited, Transient, read_joining
+from bot.pipeline.slack_calls import Permanent, SlackRateLimited, Transient, read_joining
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 __all__ = [
@@ -192,7 +192,7 @@ async def look_for_posts(
             page = await read_joining(
                 client, channel, method, functools.partial(read, **args), metrics
             )
-        except RateLimited as exc:
+        except SlackRateLimited as exc:
             budget.block(team_id, method, exc.retry_after)
             lookup.retry_after = exc.retry_after
             break

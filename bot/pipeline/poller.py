@@ -23,7 +23,8 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
-from bot.pipeline.worker import Worker, WriteGate
+from bot.pipeline.stage_loop import StageLoop
+from bot.pipeline.write_gate import WriteGate
 from bot.providers.base import Organization, Review
 from bot.providers.cursor import PollCursor
 from bot.providers.protocol import Provider
@@ -48,7 +49,7 @@ WEBHOOK_QUIET = timedelta(hours=24)
 ORGANIZATION_SYNC_SECONDS = 3600.0
 
 
-class Poller(Worker):
+class Poller(StageLoop):
     """Polls due connections every ``poll_interval_seconds`` (first pass at start-up)."""
 
     name = "poller"

@@ -1,5 +1,16 @@
 """Queries over the storage models; they take a session, flush at most and never commit."""
 
+from storage.repositories.card_updates import (
+    combine_notes,
+    defer_update,
+    deliveries_of_review,
+    drop_update,
+    due_updates,
+    finish_update,
+    mark_update_pending,
+    release_lease,
+    take_update,
+)
 from storage.repositories.catalog import (
     LocationLike,
     OrganizationLike,
@@ -22,30 +33,19 @@ from storage.repositories.connections import (
     upsert_connection,
 )
 from storage.repositories.deliveries import (
-    KEEP,
-    Window,
-    combine_notes,
-    defer_update,
-    deliveries_of_review,
-    drop_update,
     due_deliveries,
-    due_updates,
     fail_delivery,
     find_card,
-    finish_update,
     insert_delivery_if_absent,
     list_failed_deliveries,
     mark_sending,
     mark_sent,
-    mark_update_pending,
     next_delivery_due,
     recover_expired,
-    release_lease,
     renew_leases,
     request_card_refresh,
     reschedule_delivery,
     set_handled,
-    take_update,
 )
 from storage.repositories.digests import (
     claim_digest_runs,
@@ -63,6 +63,7 @@ from storage.repositories.events import (
     insert_inbound_events,
     insert_inbound_events_blocking,
 )
+from storage.repositories.leases import KEEP, Window
 from storage.repositories.matching import subscriptions_for_connection
 from storage.repositories.reviews import (
     ReviewLike,

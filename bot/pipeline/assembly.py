@@ -1,5 +1,5 @@
-"""The pipeline as one object: intake writer, router, sender and poller, started and stopped
-with the aiohttp application."""
+"""The pipeline assembled: intake writer, router, sender and poller as one object, started and
+stopped with the aiohttp application."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.pipeline.poller import Poller
 from bot.pipeline.records import NameCache
 from bot.pipeline.router import Router
 from bot.pipeline.sender import Sender
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 
 __all__ = ["PIPELINE_KEY", "Pipeline", "install_pipeline"]
 
