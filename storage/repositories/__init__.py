@@ -56,10 +56,8 @@ from storage.repositories.digests import (
 from storage.repositories.events import (
     NewInboundEvent,
     claim_pending_events,
-    count_events,
     fail_event,
     finish_event,
-    insert_inbound_event,
     insert_inbound_events,
     insert_inbound_events_blocking,
 )
@@ -68,7 +66,6 @@ from storage.repositories.matching import subscriptions_for_connection
 from storage.repositories.reviews import (
     ReviewLike,
     ReviewUpsert,
-    count_reviews,
     get_review,
     newest_review_at,
     review_content_hash,
@@ -88,8 +85,6 @@ __all__ = [
     "claim_pending_events",
     "claim_poll",
     "combine_notes",
-    "count_events",
-    "count_reviews",
     "defer_update",
     "deliveries_of_review",
     "digest_organization_key",
@@ -105,7 +100,6 @@ __all__ = [
     "get_connection_by_webhook_key",
     "get_review",
     "insert_delivery_if_absent",
-    "insert_inbound_event",
     "insert_inbound_events",
     "insert_inbound_events_blocking",
     "iso_week_of",
