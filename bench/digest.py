@@ -228,8 +228,6 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
     from bot.digest.runner import DigestService, Outcome, Rendered
     from bot.digest.targets import DigestTarget
     from bot.log import configure_logging
-    from bot.pipeline.worker import WriteGate
-    from bot.slack_web import connect_workspace
 
     phases: dict[str, list[float]] = {"claim": [], "figures": [], "chart": [], "post": []}
     phases["record"] = []
@@ -304,12 +302,10 @@ async def monday_run(database_url: str, api_url: str) -> dict[str, Any]:
             "LOG_LEVEL": "WARNING",
         }
     )
-    deps = await create_deps(settings, clock=lambda: NOW)
+    deps = await create_deps(settings, clock=lambda: NOW)  # Slack: the bot token of settings
     try:
-        deps.workspace = await connect_workspace(
-            api_url, "xoxb-demo", metrics=deps.metrics, session=deps.slack_session
-        )
-        service = TimedService(deps, WriteGate(serialize=deps.engine.dialect.name == "sqlite"))
+        assert deps.digests is not None
+        service = TimedService(deps.digests.resources, deps.gate, deps.names)
         async with deps.sessions() as session:
             subscriptions = list((await session.scalars(select(Subscription.id))).all())
         started, cpu = time.perf_counter(), time.process_time()

@@ -15,7 +15,6 @@ from pydantic import SecretStr
 
 from bot import __version__
 from bot.config import Settings, load_settings
-from bot.deps import Deps
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
 from storage.errors import DatabaseURLError, MigrationError
@@ -82,30 +81,6 @@ async def _migrate(settings: Settings) -> None:
     print(f"Database ({settings.database_kind}) is at the newest schema.")
 
 
-async def _connect_slack_for_posting(settings: Settings, deps: Deps) -> None:
-    """The Slack a command-line digest is posted with: the installations, or the bot token."""
-    from bot.installations import open_installations
-    from bot.slack_web import connect_workspace
-
-    if settings.oauth_enabled:
-        # Many workspaces: each digest is posted with its workspace's installation.
-        deps.installations = open_installations(
-            settings, deps.engine, deps.cipher, metrics=deps.metrics, session=deps.slack_session
-        )
-    elif settings.slack_bot_token is not None:
-        deps.workspace = await connect_workspace(
-            settings.slack_api_url,
-            settings.slack_bot_token.get_secret_value(),
-            metrics=deps.metrics,
-            session=deps.slack_session,
-        )
-    else:
-        raise ConfigError(
-            "posting a digest needs SLACK_BOT_TOKEN (or OAuth's SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET); add --dry-run to print it instead"
-        )
-
-
 async def _digest(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -121,10 +96,14 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
         chart=Path(args.chart) if args.chart else None,
         sync=not args.no_sync,
     )
-    deps = await create_deps(settings)
+    # A dry run only prints: no Slack. Posting connects the Slack that ``serve`` would.
+    deps = await create_deps(settings, connect=not options.dry_run)
     try:
-        if not options.dry_run:  # a dry run only prints: no Slack
-            await _connect_slack_for_posting(settings, deps)
+        if not options.dry_run and not deps.slack.connected:
+            raise ConfigError(
+                "posting a digest needs SLACK_BOT_TOKEN (or OAuth's SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET); add --dry-run to print it instead"
+            )
         return await run_digest_command(deps, options, sys.stdout)
     finally:
         await deps.aclose()

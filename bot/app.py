@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -11,17 +12,21 @@ import handlers
 from bot.config import Settings
 from bot.crypto import TokenCipher
 from bot.deps import Deps, utc_now
+from bot.digest.resources import DigestResources
+from bot.digest.runner import DigestService
 from bot.digest.schedule import install_digests
-from bot.installations import open_installations
 from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.monitor import install_monitor
-from bot.pipeline.workers import install_pipeline
+from bot.pipeline.assembly import install_pipeline
+from bot.pipeline.records import NameCache
+from bot.pipeline.write_gate import WriteGate
 from bot.providers.registry import ProviderRegistry
 from bot.server import build_web_app
 from bot.services.connections import bootstrap_env_connections
 from bot.slack_app import build_bolt_app, install_socket_mode
-from bot.slack_web import connect_workspace, slack_session
+from bot.slack_connection import SlackConnection, connect_slack
+from bot.slack_web import slack_session
 from storage.engine import create_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -33,10 +38,17 @@ async def migrate_database(settings: Settings) -> None:
     await upgrade(settings.database_url)
 
 
-async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
-    """Migrate the database and build every long-lived resource (no Slack calls yet).
+async def create_deps(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    connect: bool = True,
+) -> Deps:
+    """Migrate the database and build every long-lived resource, the digest service included.
 
-    The caller closes them with :meth:`Deps.aclose`.
+    ``connect``: also connect the Slack that ``settings`` name (``auth.test`` with a bot token;
+    see ``bot/slack_connection.py``); a dry run leaves Slack alone. The caller closes the
+    resources with :meth:`Deps.aclose`.
     """
     await migrate_database(settings)
     engine = create_engine(settings.database_url)
@@ -46,16 +58,49 @@ async def create_deps(settings: Settings, *, clock: Callable[[], datetime] = utc
         else None
     )
     metrics = Metrics()
-    return Deps(
+    providers = ProviderRegistry(settings, cipher, on_status=metrics.provider_answered)
+    session = slack_session()
+    try:
+        slack = (
+            await connect_slack(
+                settings, engine=engine, cipher=cipher, metrics=metrics, session=session
+            )
+            if connect
+            else SlackConnection()
+        )
+    except BaseException:
+        await providers.aclose()
+        await session.close()
+        await engine.dispose()
+        raise
+    deps = Deps(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         metrics=metrics,
-        providers=ProviderRegistry(settings, cipher, on_status=metrics.provider_answered),
+        providers=providers,
         cipher=cipher,
-        slack_session=slack_session(),
+        slack_session=session,
+        slack=slack,
         clock=clock,
+        gate=WriteGate(serialize=engine.dialect.name != "postgresql"),
+        names=NameCache(),
     )
+    return dataclasses.replace(deps, digests=_digest_service(deps))
+
+
+def _digest_service(deps: Deps) -> DigestService:
+    """The digest service, on the resources (and the write gate and name cache) of ``deps``."""
+    resources = DigestResources(
+        sessions=deps.sessions,
+        engine=deps.engine,
+        providers=deps.providers,
+        metrics=deps.metrics,
+        clock=deps.clock,
+        slack_client=deps.slack.client_for,
+        outbound=deps.signals.outbound,
+    )
+    return DigestService(resources, deps.gate, deps.names)
 
 
 async def build_app(
@@ -64,25 +109,11 @@ async def build_app(
     """The whole service as an aiohttp application.
 
     Start-up: migrate, ``auth.test`` with the bot token (team id), connections from the
-    environment, then the pipeline workers. Cleanup drains background work and closes pools.
+    environment, then the pipeline stages. Cleanup drains background work and closes pools.
     """
     deps = await create_deps(settings, clock=clock)
     try:
-        if settings.oauth_enabled:
-            deps.installations = open_installations(
-                settings,
-                deps.engine,
-                deps.cipher,
-                metrics=deps.metrics,
-                session=deps.slack_session,
-            )
-        if settings.slack_bot_token is not None and not settings.oauth_enabled:
-            deps.workspace = await connect_workspace(
-                settings.slack_api_url,
-                settings.slack_bot_token.get_secret_value(),
-                metrics=deps.metrics,
-                session=deps.slack_session,
-            )
+        if deps.workspace is not None:
             await bootstrap_env_connections(deps, deps.workspace.team_id)
     except BaseException:
         await deps.aclose()
@@ -92,8 +123,8 @@ async def build_app(
     handlers.register(bolt)
     app = build_web_app(deps, bolt)
     install_socket_mode(app, bolt, settings)
-    pipeline = install_pipeline(app, deps)
-    install_digests(app, deps, pipeline)
+    install_pipeline(app, deps)
+    install_digests(app, deps)
     install_monitor(app, deps)
 
     async def close_resources(_: web.Application) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.crypto import TokenCipher
+from bot.digest.runner import DigestService
+from bot.installations import SlackInstallations
 from bot.log import get_logger
 from bot.metrics import Metrics
+from bot.pipeline.records import NameCache
+from bot.pipeline.write_gate import WriteGate
 from bot.providers.registry import ProviderRegistry
+from bot.slack_connection import SlackConnection
 from bot.slack_web import SlackWorkspace
-
-if TYPE_CHECKING:
-    from bot.digest.runner import DigestService
-    from bot.installations import SlackInstallations
 
 log = get_logger(__name__)
 
@@ -42,10 +43,17 @@ class Signals:
     digests: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when a digest schedule changed (the digest scheduler rebuilds its jobs)."""
 
+    def schedules_changed(self) -> None:
+        """Tell this process's digest scheduler to rebuild its jobs from the database."""
+        self.digests.set()
 
-@dataclass
+
+@dataclass(frozen=True)
 class Deps:
-    """Long-lived resources: settings, database, Slack, platforms, metrics, clock, background work."""
+    """Long-lived resources: settings, database, Slack, platforms, metrics, clock, background work.
+
+    Built once by the composition root (``create_deps`` in ``bot/app.py``) and never reassigned.
+    """
 
     settings: Settings
     engine: AsyncEngine
@@ -55,16 +63,28 @@ class Deps:
     cipher: TokenCipher | None = None
     slack_session: aiohttp.ClientSession | None = None
     """The kept-alive connections every Slack client of the app shares (closed by aclose)."""
-    workspace: SlackWorkspace | None = None
-    installations: SlackInstallations | None = None
-    """OAuth mode (many workspaces): installations in the database; None with SLACK_BOT_TOKEN."""
+    slack: SlackConnection = field(default_factory=SlackConnection)
     clock: Callable[[], datetime] = utc_now
     signals: Signals = field(default_factory=Signals)
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    gate: WriteGate = field(default_factory=lambda: WriteGate(serialize=False))
+    """This process's write gate (serializes writers on SQLite)."""
+    names: NameCache = field(default_factory=NameCache)
+    """Organization and location names, shared by the router, poller and digests."""
     digests: DigestService | None = None
-    """Digests (set when the app is built; the CLI builds its own)."""
+    """Digests: rendering, posting and the weekly record (None only in partial test setups)."""
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     busy_checks: list[Callable[[], bool]] = field(default_factory=list)
     """Pipeline stages report here whether they have work in hand (tests settle on it)."""
+
+    @property
+    def workspace(self) -> SlackWorkspace | None:
+        """The bot token's workspace (None in OAuth mode or when Slack is not connected)."""
+        return self.slack.workspace
+
+    @property
+    def installations(self) -> SlackInstallations | None:
+        """OAuth mode (many workspaces): installations in the database; None with SLACK_BOT_TOKEN."""
+        return self.slack.installations
 
     async def aclose(self) -> None:
         """Close the platform clients, the Slack connections and the database pool."""
@@ -78,16 +98,8 @@ class Deps:
         return any(check() for check in self.busy_checks)
 
     def slack_client(self, team_id: str) -> AsyncWebClient:
-        """The Web API client that speaks for ``team_id`` (LookupError for an unknown team).
-
-        In OAuth mode the client looks the team's installation up on each call instead (a
-        team without one gets Slack-style ``not_installed`` errors).
-        """
-        if self.installations is not None:
-            return self.installations.client_for(team_id)
-        if self.workspace is None:
-            raise LookupError("no Slack workspace is connected")
-        return self.workspace.client_for(team_id)
+        """The Web API client that speaks for ``team_id`` (LookupError for an unknown team)."""
+        return self.slack.client_for(team_id)
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], *, name: str | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import logging
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from aiohttp import FormData
@@ -26,7 +26,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.crypto import HOW_TO_MAKE_A_KEY, TokenCipher
@@ -35,9 +35,6 @@ from bot.log import get_logger
 from bot.metrics import Metrics
 from bot.slack_images import ImageFallbackClient
 from storage.repositories.teams import ForgottenTeam, forget_team_data
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 __all__ = [
     "BOT_SCOPES",
@@ -337,7 +334,11 @@ def open_installations(
 
 
 async def forget_workspace(
-    deps: Deps, *, enterprise_id: str | None, team_id: str | None
+    installations: SlackInstallations | None,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
 ) -> ForgottenTeam | None:
     """``app_uninstalled`` in OAuth mode: drop the installation and the workspace's data.
 
@@ -345,12 +346,12 @@ async def forget_workspace(
     team's subscriptions, queued cards and connections (with their platform tokens: a
     workspace that removed the app should not leave its Gumado/Cloutly keys behind).
     """
-    if deps.installations is None:
+    if installations is None:
         return None
-    await deps.installations.uninstall(enterprise_id=enterprise_id, team_id=team_id)
+    await installations.uninstall(enterprise_id=enterprise_id, team_id=team_id)
     if team_id is None:
         return None
-    async with deps.sessions() as session, session.begin():
+    async with sessions() as session, session.begin():
         forgotten = await forget_team_data(session, team_id=team_id)
     log.warning(
         "slack_workspace_forgotten",

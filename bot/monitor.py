@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
-from bot.pipeline.worker import Worker
+from bot.pipeline.stage_loop import StageLoop
 from storage.engine import ping
 from storage.models import Connection, Delivery, InboundEvent
 
@@ -23,7 +23,7 @@ __all__ = ["MONITOR_KEY", "Monitor", "install_monitor"]
 MONITOR_SECONDS = 15.0
 
 
-class Monitor(Worker):
+class Monitor(StageLoop):
     """Refreshes ``database_up`` and the queue gauges on every tick."""
 
     name = "monitor"

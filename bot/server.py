@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.log import new_request_id
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.oauth import INSTALL_PATH, REDIRECT_PATH
-from bot.pipeline.intake import platform_webhook
+from bot.pipeline.webhook import platform_webhook
 from bot.slack_app import verifies_requests
 from storage.engine import ping
 

@@ -37,7 +37,9 @@ async def app_removed(
         return
     enterprise_id, team_id = context.enterprise_id, context.team_id
     if event.get("type") == "app_uninstalled":
-        await forget_workspace(deps, enterprise_id=enterprise_id, team_id=team_id)
+        await forget_workspace(
+            deps.installations, deps.sessions, enterprise_id=enterprise_id, team_id=team_id
+        )
         schedules_changed(deps)  # the workspace's digest jobs
         return
     tokens = event.get("tokens") or {}

@@ -20,12 +20,10 @@ from sqlalchemy import select
 
 from bot.blocks.preview import render_message
 from bot.deps import Deps
-from bot.digest.runner import DigestService
 from bot.digest.schedule import zone_of
 from bot.digest.targets import DigestTarget, organizations_of_team, subscription_targets
 from bot.errors import ConfigError
 from bot.pipeline.slack_calls import SlackFailure
-from bot.pipeline.worker import WriteGate
 from storage.models import Connection, Subscription
 
 __all__ = ["DigestOptions", "parse_week", "run_digest_command"]
@@ -104,7 +102,8 @@ async def run_digest_command(deps: Deps, options: DigestOptions, out: TextIO) ->
     monday = parse_week(options.week) if options.week else _last_full_week(deps.clock(), zone)
     end = datetime.combine(monday + timedelta(days=7), time(), zone)
     iso_year, iso_week, _ = monday.isocalendar()
-    service = DigestService(deps, WriteGate(serialize=deps.engine.dialect.name == "sqlite"))
+    service = deps.digests
+    assert service is not None, "create_deps builds the digest service"
     synced = True
     if options.sync:
         synced = bool(await service.sync([target]))

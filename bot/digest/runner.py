@@ -18,15 +18,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.blocks.digest import EVENT_TYPE_DIGEST, build_digest, build_trend_fallback
-from bot.deps import Deps
+from bot.blocks.digest import build_digest
 from bot.digest.chart import render_trend_png
+from bot.digest.resources import DigestResources
+from bot.digest.slack_post import Rendered, post_digest
 from bot.digest.stats import OrganizationKey, compute_digest_stats, compute_digest_stats_many
 from bot.digest.sync import CatchUp
 from bot.digest.targets import DigestTarget, subscription_targets
@@ -34,15 +32,9 @@ from bot.domain import DigestStats
 from bot.log import get_logger
 from bot.pipeline.records import NameCache
 from bot.pipeline.slack_calls import (
-    RateLimited,
     SlackFailure,
-    Transient,
-    Unanswered,
-    find_message_with_metadata,
-    post_message,
-    sender_client,
 )
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 from storage.conflicts import retry_conflicts
 from storage.models import Subscription
 from storage.repositories.digests import (
@@ -57,8 +49,6 @@ __all__ = ["STALE_CLAIM", "DigestService", "Outcome", "Rendered", "run_key", "we
 log = get_logger(__name__)
 
 STALE_CLAIM = timedelta(minutes=15)
-POST_ATTEMPTS = 3
-MAX_RETRY_WAIT = 30.0
 
 
 def week_label(now: datetime, zone: tzinfo = UTC) -> str:
@@ -89,17 +79,6 @@ def _figures_key(target: DigestTarget) -> OrganizationKey:
 
 
 @dataclass(frozen=True)
-class Rendered:
-    """A digest ready to post: the message, the chart (None when there is no trend) and figures."""
-
-    target: DigestTarget
-    stats: DigestStats
-    payload: dict[str, Any]
-    chart: bytes | None
-    synced: bool
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What became of one organization's digest: sent, skipped, failed or taken (elsewhere)."""
 
@@ -112,17 +91,19 @@ class Outcome:
 class DigestService:
     """Digests for one process: rendering, posting and the weekly record."""
 
-    def __init__(self, deps: Deps, gate: WriteGate, names: NameCache | None = None) -> None:
-        self.deps = deps
+    def __init__(
+        self, resources: DigestResources, gate: WriteGate, names: NameCache | None = None
+    ) -> None:
+        self.resources = resources
         self.gate = gate
-        self._slots = asyncio.Semaphore(database_slots(deps.engine))
+        self._slots = asyncio.Semaphore(database_slots(resources.engine))
         self.catch_up = CatchUp(
-            deps, gate, names if names is not None else NameCache(), self._slots
+            resources, gate, names if names is not None else NameCache(), self._slots
         )
 
     @contextlib.asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncSession]:
-        async with self._slots, self.deps.sessions() as session:
+        async with self._slots, self.resources.sessions() as session:
             yield session
 
     @contextlib.asynccontextmanager
@@ -132,7 +113,7 @@ class DigestService:
         async with (
             self._slots,
             self.gate.hold(),
-            self.deps.sessions() as session,
+            self.resources.sessions() as session,
             session.begin(),
         ):
             yield session
@@ -213,103 +194,16 @@ class DigestService:
     ) -> str:
         """Post the digest and its trend; returns the message ts (SlackFailure if not posted).
 
-        ``look_first``: the run may already be in the channel (see ``_post_once``).
+        ``look_first``: the run may already be in the channel (``bot/digest/slack_post.py``).
         """
-        target = rendered.target
-        client = self.deps.slack_client(target.team_id)
-        payload = dict(rendered.payload)
-        if run is not None:
-            metadata = payload["metadata"]
-            payload["metadata"] = {
-                **metadata,
-                "event_payload": {**metadata["event_payload"], "run": run},
-            }
-        ts = await self._post_once(
-            sender_client(client), target.channel_id, payload, run, look_first=look_first
-        )
-        await self._attach_trend(rendered, ts)
-        self.deps.metrics.digests.labels("sent").inc()
-        return ts
-
-    async def _post_once(
-        self,
-        client: Any,
-        channel: str,
-        payload: dict[str, Any],
-        run: str | None,
-        *,
-        look_first: bool = False,
-    ) -> str:
-        """Post once: before (re)posting a run that may be in the channel, look for it.
-
-        ``look_first``: the run was taken over from a process that died mid-way. After a post
-        that got no answer the same holds. An error answer (5xx, 429) posted nothing.
-        """
-        metrics = self.deps.metrics
-        failure: SlackFailure | None = None
-        unsure = run is not None and look_first
-        for attempt in range(POST_ATTEMPTS):
-            try:
-                if unsure:
-                    found = await find_message_with_metadata(
-                        client, channel, EVENT_TYPE_DIGEST, lambda p: p.get("run") == run, metrics
-                    )
-                    if found is not None:
-                        return found
-                    unsure = False
-                return await post_message(client, channel, payload, metrics)
-            except RateLimited as exc:
-                failure = exc
-                await asyncio.sleep(min(exc.retry_after, MAX_RETRY_WAIT))
-            except Transient as exc:
-                failure = exc
-                unsure = unsure or (run is not None and isinstance(exc, Unanswered))
-                await asyncio.sleep(2.0**attempt)
-        assert failure is not None
-        raise failure
-
-    async def _attach_trend(self, rendered: Rendered, ts: str) -> None:
-        """Upload the chart into the digest's thread; the text trend when that is refused."""
-        if rendered.chart is None:
-            return
-        target = rendered.target
-        client = self.deps.slack_client(target.team_id)
-        try:
-            await client.files_upload_v2(
-                channel=target.channel_id,
-                thread_ts=ts,
-                content=rendered.chart,
-                filename="review-trend.png",
-                title=f"12-week trend · {target.organization_name}"[:250],
-                alt_txt="Bar chart of weekly review counts with a line of the average rating",
-            )
-            return
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or "unknown_error")
-        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            error = type(exc).__name__
-        if error == "missing_scope":
-            reason = (
-                "The chart could not be uploaded: the app lacks the `files:write` permission "
-                "(reinstall it from its manifest to grant it)."
-            )
-        else:
-            reason = f"The chart could not be uploaded ({error})."
-        log.info("digest_chart_fallback", channel=target.channel_id, error=error)
-        fallback = {**build_trend_fallback(rendered.stats, reason=reason), "thread_ts": ts}
-        try:
-            await post_message(
-                sender_client(client), target.channel_id, fallback, self.deps.metrics
-            )
-        except SlackFailure as exc:
-            log.warning("digest_trend_unposted", channel=target.channel_id, error=exc.reason)
+        return await post_digest(self.resources, rendered, run=run, look_first=look_first)
 
     async def send_now(
         self, targets: Sequence[DigestTarget], *, zone: tzinfo = UTC
     ) -> list[Outcome]:
         """Post each target's digest at once (on demand: outside the weekly record)."""
         synced = await self.sync(targets)
-        now = self.deps.clock()
+        now = self.resources.clock()
         figures = await self.figures(targets, now=now)
         outcomes = []
         for target in targets:
@@ -344,7 +238,7 @@ class DigestService:
             return [Outcome(t, "taken") for t in targets]
         synced = await self.sync(mine)
         zone = fire_time.tzinfo or UTC
-        now = self.deps.clock()
+        now = self.resources.clock()
         try:
             figures = await self.figures(mine, now=now)
         except Exception as exc:  # each digest then reads its own, and records its own failure
@@ -391,7 +285,7 @@ class DigestService:
         assert subscription_id is not None
         assert all(target.subscription_id == subscription_id for target in targets)
         keys = [target.organization_key for target in targets]
-        now = self.deps.clock()
+        now = self.resources.clock()
 
         async def transaction() -> tuple[set[str], set[str]]:
             async with self._writing() as session:
@@ -438,7 +332,7 @@ class DigestService:
             log.exception("digest_failed", subscription_id=target.subscription_id, week=iso_week)
             outcome = Outcome(target, "failed", error=type(exc).__name__)
         if outcome.status == "failed":
-            self.deps.metrics.digests.labels("failed").inc()
+            self.resources.metrics.digests.labels("failed").inc()
         await self._finish(target, iso_week, outcome)
         return outcome
 
@@ -451,7 +345,7 @@ class DigestService:
                 organization_key=target.organization_key,
                 iso_week=iso_week,
                 status=outcome.status,
-                now=self.deps.clock(),
+                now=self.resources.clock(),
                 message_ts=outcome.message_ts,
                 error=outcome.error,
             )
@@ -468,5 +362,5 @@ class DigestService:
             await self._finish(target, iso_week, Outcome(target, "skipped", error=reason))
             skipped += 1
         if skipped:
-            self.deps.metrics.digests.labels("skipped").inc(skipped)
+            self.resources.metrics.digests.labels("skipped").inc(skipped)
         return skipped

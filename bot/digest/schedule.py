@@ -25,7 +25,6 @@ from sqlalchemy import select
 from bot.deps import Deps
 from bot.digest.runner import DigestService
 from bot.log import get_logger
-from bot.pipeline.workers import Pipeline
 from storage.models import Subscription
 
 __all__ = [
@@ -50,7 +49,7 @@ MISSED_RETRY_DELAYS = (2.0, 10.0, 30.0, 120.0, 300.0, 600.0)
 
 def schedules_changed(deps: Deps) -> None:
     """Tell this process's digest scheduler to rebuild its jobs from the database."""
-    deps.signals.digests.set()
+    deps.signals.schedules_changed()
 
 
 class LocalWeeklyTrigger(CronTrigger):  # type: ignore[misc]  # untyped library
@@ -294,11 +293,10 @@ def _as_utc(moment: datetime) -> datetime:
 DIGESTS_KEY = web.AppKey("digests", DigestScheduler)
 
 
-def install_digests(app: web.Application, deps: Deps, pipeline: Pipeline) -> DigestScheduler:
-    """Attach the digest service (``deps.digests``) and scheduler to ``app``."""
-    service = DigestService(deps, pipeline.gate, pipeline.names)
-    scheduler = DigestScheduler(deps, service)
-    deps.digests = service
+def install_digests(app: web.Application, deps: Deps) -> DigestScheduler:
+    """Attach the scheduler of the digest service (``deps.digests``) to ``app``."""
+    assert deps.digests is not None, "create_deps builds the digest service"
+    scheduler = DigestScheduler(deps, deps.digests)
     deps.busy_checks.append(scheduler.busy)
     app[DIGESTS_KEY] = scheduler
 

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from bot import errors
-from bot.deps import Deps
+from bot.digest.resources import DigestResources
 from bot.domain import Review
 from bot.log import get_logger
 from bot.pipeline.fanout import RouteContext, route_review
 from bot.pipeline.records import NameCache
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 from storage.conflicts import retry_conflicts
 from storage.models import Connection
 
@@ -35,9 +35,13 @@ class CatchUp:
     """Reads recent reviews of organizations again and routes them (no cards for new ones)."""
 
     def __init__(
-        self, deps: Deps, gate: WriteGate, names: NameCache, slots: asyncio.Semaphore
+        self,
+        resources: DigestResources,
+        gate: WriteGate,
+        names: NameCache,
+        slots: asyncio.Semaphore,
     ) -> None:
-        self._deps = deps
+        self._resources = resources
         self._gate = gate
         self._names = names
         self._slots = slots
@@ -46,19 +50,19 @@ class CatchUp:
 
     async def sync(self, connection_id: int, organization_ids: Iterable[str]) -> bool:
         """Catch up the organizations of one connection; False when the platform failed."""
-        deps = self._deps
+        resources = self._resources
         wanted = sorted(set(organization_ids))
         # One organization: ask for it alone (where the platform filters); several: read all.
         scope = wanted[0] if len(wanted) == 1 else None
         if self._fresh(connection_id, scope) or (scope and self._fresh(connection_id, None)):
             return True
-        async with self._slots, deps.sessions() as session:
+        async with self._slots, resources.sessions() as session:
             connection = await session.get(Connection, connection_id)
         if connection is None:
             return False
-        since = deps.clock() - CATCH_UP_WINDOW
+        since = resources.clock() - CATCH_UP_WINDOW
         try:
-            reviews = await deps.providers.provider_for(connection).recent(scope, since)
+            reviews = await resources.providers.provider_for(connection).recent(scope, since)
         except (errors.ProviderError, errors.ConfigError) as exc:
             log.warning(
                 "digest_catch_up_failed",
@@ -77,12 +81,17 @@ class CatchUp:
         return done is not None and time.monotonic() - done < FRESH_SECONDS
 
     async def _store(self, connection: Connection, reviews: list[Review]) -> None:
-        deps = self._deps
+        resources = self._resources
         ordered = sorted(reviews, key=lambda r: r.id)  # the poller's key order
 
         async def transaction() -> RouteContext:
-            async with self._slots, self._gate.hold(), deps.sessions() as session, session.begin():
-                ctx = RouteContext.open(session, deps.clock(), self._names)
+            async with (
+                self._slots,
+                self._gate.hold(),
+                resources.sessions() as session,
+                session.begin(),
+            ):
+                ctx = RouteContext.open(session, resources.clock(), self._names)
                 # The connection row first, as the poller does: on PostgreSQL the two write the
                 # same review rows, and taking this lock first keeps them from deadlocking.
                 fresh = await session.get(
@@ -95,4 +104,4 @@ class CatchUp:
 
         ctx = await retry_conflicts(transaction)
         if ctx.queued:
-            deps.signals.outbound.set()
+            resources.outbound.set()

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE, build_update_reply
 from bot.deps import Deps
@@ -24,28 +26,27 @@ from bot.log import get_logger
 from bot.pipeline import history
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.history import Unsure, look_for_posts, unanswered_window
+from bot.pipeline.pacing import ChannelPace
+from bot.pipeline.posting import Posting
 from bot.pipeline.records import CardNames, card_for_delivery
 from bot.pipeline.slack_calls import (
     Permanent,
-    RateLimited,
+    SlackRateLimited,
     Transient,
     Unanswered,
     post_message,
     slack_call,
 )
-from bot.pipeline.worker import WriteGate
+from bot.pipeline.write_gate import WriteGate
 from storage.models import Delivery
-from storage.repositories.deliveries import (
-    Window,
+from storage.repositories.card_updates import (
     defer_update,
     drop_update,
     due_updates,
     finish_update,
     take_update,
 )
-
-if TYPE_CHECKING:
-    from bot.pipeline.sender import Sender
+from storage.repositories.leases import Window
 
 __all__ = ["note_key", "update_due_cards"]
 
@@ -61,21 +62,21 @@ def note_key(note: str, review_hash: str) -> str:
 
 
 async def update_due_cards(
-    deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender
+    deps: Deps, gate: WriteGate, claims: ClaimRegistry, posting: Posting
 ) -> int:
     """Apply due card updates; returns how many were attempted (one error skips one card)."""
     async with deps.sessions() as session:
         rows = await due_updates(session, now=deps.clock(), limit=UPDATE_LIMIT)
-    blocked = sender.pacer.blocked_channels()
+    blocked = posting.pacer.blocked_channels()
     attempted = 0
     for delivery in rows:
         if delivery.channel_id in blocked:
             continue
         try:
-            if not await _take(deps, gate, claims, sender, delivery):
+            if not await _take(deps, gate, claims, posting, delivery):
                 continue
             attempted += 1
-            await _update_card(deps, gate, claims, sender, delivery)
+            await _update_card(deps, gate, claims, posting, delivery)
         except Exception:
             # Its lease (if taken) lapses and the update is retried then.
             log.exception("card_update_error", delivery_id=delivery.id)
@@ -85,7 +86,7 @@ async def update_due_cards(
 
 
 async def _take(
-    deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender, delivery: Delivery
+    deps: Deps, gate: WriteGate, claims: ClaimRegistry, posting: Posting, delivery: Delivery
 ) -> bool:
     since = time.monotonic()
     async with gate.hold(), deps.sessions() as session, session.begin():
@@ -94,39 +95,46 @@ async def _take(
             delivery_id=delivery.id,
             owner=claims.owner,
             now=deps.clock(),
-            until=sender.lease_until(),
-            started=sender.unsure_since(),
+            until=posting.lease_until(),
+            started=posting.unsure_since(),
         )
     if taken:
         claims.hold([delivery.id], since=since)
     return taken
 
 
+@dataclass
+class _Thread:
+    """Where an earlier attempt's note may be in the card's thread, as the update goes on."""
+
+    unsure: Window | None
+
+
 async def _update_card(
-    deps: Deps, gate: WriteGate, claims: ClaimRegistry, sender: Sender, delivery: Delivery
+    deps: Deps, gate: WriteGate, claims: ClaimRegistry, posting: Posting, delivery: Delivery
 ) -> None:
     owner = claims.owner
     metrics = deps.metrics
     try:
-        client = sender.client_for(delivery.team_id)
+        client = posting.client_for(delivery.team_id)
     except LookupError:
         await _drop(
-            deps, gate, sender, owner, delivery, "the app is not installed in this workspace"
+            deps, gate, posting, owner, delivery, "the app is not installed in this workspace"
         )
         return
     async with deps.sessions() as session:
         built = await card_for_delivery(session, CardNames(session), delivery)
     if built is None or delivery.message_ts is None:
-        await _drop(deps, gate, sender, owner, delivery, "the card or its review is gone")
+        await _drop(deps, gate, posting, owner, delivery, "the card or its review is gone")
         return
     payload, review = built
     note = delivery.update_note
     channel, ts = delivery.channel_id, delivery.message_ts
-    pace = sender.pacer.of(delivery.team_id, channel)
+    pace = posting.pacer.of(delivery.team_id, channel)
     # Where an earlier attempt's note may be in the thread (as the row said when taken).
-    unsure: Window | None = None
+    thread = _Thread(None)
     if delivery.unsure_from is not None:
-        unsure = (delivery.unsure_from, delivery.unsure_to)
+        thread.unsure = (delivery.unsure_from, delivery.unsure_to)
     try:
         await slack_call(
             "chat.update",
@@ -142,63 +150,94 @@ async def _update_card(
         metrics.card_updates.labels("updated").inc()
         if note:
             key = note_key(note, review.content_hash)
-            if unsure is not None:
-                looked = await look_for_posts(
-                    client,
-                    team_id=delivery.team_id,
-                    channel=channel,
-                    thread_ts=ts,
-                    unsure=[Unsure(key, *unsure)],
-                    event_type=EVENT_TYPE_UPDATE_NOTE,
-                    key_field="note_key",
-                    budget=sender.history,
-                    metrics=metrics,
-                    now=sender.wall,
-                )
-                if key in looked.unsettled:
-                    left = looked.unsettled[key]
-                    await _defer(
-                        deps,
-                        gate,
-                        sender,
-                        owner,
-                        delivery,
-                        looked.retry_after,
-                        "waiting to read the card's thread",
-                        unsure=(left.start, left.end),
-                    )
-                    return
-                posted = key in looked.found
-                unsure = None
-            else:
-                posted = False
-            if not posted and not claims.safe_to_call(delivery.id):
-                log.warning("card_update_lease_unsure", delivery_id=delivery.id)
-                return  # the lease lapses and the update (and its note) is redone then
-            if not posted:
-                reply = build_update_reply(note, delivery_id=delivery.id, note_key=key)
-                pace.take()
-                started = sender.unsure_since()
-                try:
-                    await post_message(client, channel, {**reply, "thread_ts": ts}, metrics)
-                except Unanswered:
-                    unsure = unanswered_window(started, sender.wall())
-                    raise
-                metrics.card_updates.labels("noted").inc()
-    except RateLimited as exc:
+            args = (deps, gate, claims, posting, delivery)
+            if not await _post_note(*args, client, pace, ts, note, key, thread):
+                return
+    except SlackRateLimited as exc:
         pace.block(exc.retry_after)
         await _defer(
-            deps, gate, sender, owner, delivery, exc.retry_after, exc.reason, unsure=unsure
+            deps, gate, posting, owner, delivery, exc.retry_after, exc.reason, unsure=thread.unsure
         )
         return
     except Transient as exc:
         # After no answer, the thread is read once the note could have landed.
         wait = history.LANDING_SECONDS if isinstance(exc, Unanswered) else RETRY_SECONDS
-        await _defer(deps, gate, sender, owner, delivery, wait, exc.reason, unsure=unsure)
+        await _defer(deps, gate, posting, owner, delivery, wait, exc.reason, unsure=thread.unsure)
         return
     except Permanent as exc:
-        await _drop(deps, gate, sender, owner, delivery, f"card update failed: {exc.reason}")
+        await _drop(deps, gate, posting, owner, delivery, f"card update failed: {exc.reason}")
         return
+    await _finish(deps, gate, posting, owner, delivery, note, review.content_hash)
+
+
+async def _post_note(
+    deps: Deps,
+    gate: WriteGate,
+    claims: ClaimRegistry,
+    posting: Posting,
+    delivery: Delivery,
+    client: AsyncWebClient,
+    pace: ChannelPace,
+    ts: str,
+    note: str,
+    key: str,
+    thread: _Thread,
+) -> bool:
+    """Post the update's thread note once; False when this pass stops here.
+
+    When an earlier attempt's note may be in the thread (``thread.unsure``), the thread is read
+    first. ``thread.unsure`` follows along, for the caller's retry after a Slack error.
+    """
+    channel, metrics = delivery.channel_id, deps.metrics
+    if thread.unsure is not None:
+        looked = await look_for_posts(
+            client,
+            team_id=delivery.team_id,
+            channel=channel,
+            thread_ts=ts,
+            unsure=[Unsure(key, *thread.unsure)],
+            event_type=EVENT_TYPE_UPDATE_NOTE,
+            key_field="note_key",
+            budget=posting.history,
+            metrics=metrics,
+            now=posting.wall,
+        )
+        if key in looked.unsettled:
+            left = looked.unsettled[key]
+            wait, reason = looked.retry_after, "waiting to read the card's thread"
+            window = (left.start, left.end)
+            await _defer(deps, gate, posting, claims.owner, delivery, wait, reason, unsure=window)
+            return False
+        posted = key in looked.found
+        thread.unsure = None
+    else:
+        posted = False
+    if not posted and not claims.safe_to_call(delivery.id):
+        log.warning("card_update_lease_unsure", delivery_id=delivery.id)
+        return False  # the lease lapses and the update (and its note) is redone then
+    if not posted:
+        reply = build_update_reply(note, delivery_id=delivery.id, note_key=key)
+        pace.take()
+        started = posting.unsure_since()
+        try:
+            await post_message(client, channel, {**reply, "thread_ts": ts}, metrics)
+        except Unanswered:
+            thread.unsure = unanswered_window(started, posting.wall())
+            raise
+        metrics.card_updates.labels("noted").inc()
+    return True
+
+
+async def _finish(
+    deps: Deps,
+    gate: WriteGate,
+    posting: Posting,
+    owner: str,
+    delivery: Delivery,
+    note: str | None,
+    review_hash: str,
+) -> None:
+    """Clear the update unless something changed meanwhile (the next pass then redoes it)."""
     async with gate.hold(), deps.sessions() as session, session.begin():
         cleared = await finish_update(
             session,
@@ -206,16 +245,16 @@ async def _update_card(
             owner=owner,
             seen_note=note,
             seen_handled_by=delivery.handled_by,
-            review_hash=review.content_hash,
+            review_hash=review_hash,
         )
     if not cleared:
-        sender.wake.set()  # changed while we edited: the next pass shows the newer state
+        posting.wake.set()  # changed while we edited: the next pass shows the newer state
 
 
 async def _defer(
     deps: Deps,
     gate: WriteGate,
-    sender: Sender,
+    posting: Posting,
     owner: str,
     delivery: Delivery,
     seconds: float,
@@ -229,18 +268,18 @@ async def _defer(
             session, delivery_id=delivery.id, owner=owner, at=at, error=reason, unsure=unsure
         )
     if not done:
-        sender.lease_lost(delivery.id, "update_deferred")
+        posting.lease_lost(delivery.id, "update_deferred")
         return
     deps.metrics.card_updates.labels("retried").inc()
 
 
 async def _drop(
-    deps: Deps, gate: WriteGate, sender: Sender, owner: str, delivery: Delivery, reason: str
+    deps: Deps, gate: WriteGate, posting: Posting, owner: str, delivery: Delivery, reason: str
 ) -> None:
     async with gate.hold(), deps.sessions() as session, session.begin():
         done = await drop_update(session, delivery_id=delivery.id, owner=owner, error=reason)
     if not done:
-        sender.lease_lost(delivery.id, "update_dropped")
+        posting.lease_lost(delivery.id, "update_dropped")
         return
     deps.metrics.card_updates.labels("dropped").inc()
     log.warning("card_update_dropped", delivery_id=delivery.id, reason=reason)

@@ -1,7 +1,7 @@
 """Which deliveries this process holds a lease on, so they are renewed while their posts run.
 
 The lease itself is in the ``deliveries`` row (owner and expiry, see
-``storage/repositories/deliveries.py``): it survives a database outage, unlike a session
+``storage/repositories/leases.py``): it survives a database outage, unlike a session
 lock, and another replica recovers a delivery only once its lease has expired. This registry
 is the process's side: its owner id and, per held delivery, until when the lease is known to
 hold (the claim's or last renewal's commit). Nothing is posted under a lease that might lapse

@@ -20,7 +20,7 @@ from bot.log import get_logger
 from bot.pipeline.records import CardNames, NameCache, fill_gaps, review_from_row
 from storage.models import Connection, Subscription
 from storage.repositories import get_review, insert_delivery_if_absent, upsert_review
-from storage.repositories.deliveries import deliveries_of_review, mark_update_pending
+from storage.repositories.card_updates import deliveries_of_review, mark_update_pending
 from storage.repositories.matching import subscriptions_for_connection
 
 __all__ = [
@@ -130,8 +130,7 @@ def match_channels(
             continue
         first = matches.get(subscription.channel_id)
         mentions = list(first.mentions) if first else []
-        # An unrated review mentions nobody: there is no rating to be low.
-        if review.rating is not None and review.rating <= subscription.alert_threshold:
+        if wanted.wants_mentions(review):
             mentions += [m for m in subscription.mentions or () if m not in mentions]
         matches[subscription.channel_id] = ChannelMatch(
             first.subscription_id if first else subscription.id, tuple(mentions)

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.log import get_logger
 from bot.metrics import Metrics
-from bot.pipeline.slack_calls import Permanent, RateLimited, Transient, read_joining
+from bot.pipeline.slack_calls import Permanent, SlackRateLimited, Transient, read_joining
 from bot.providers.ratelimit import SlidingWindowLimiter
 
 __all__ = [
@@ -168,55 +169,110 @@ async def look_for_posts(
     pages = 0
     complete = False
     while pages < MAX_PAGES:
-        wait = budget.wait(team_id, method)
-        if wait > 0:
+        if (wait := budget.wait(team_id, method)) > 0:
             lookup.retry_after = wait
             break
         await budget.take(team_id, method)
-        args: dict[str, Any] = {
-            "channel": channel,
-            "oldest": f"{oldest:.6f}",
-            "latest": f"{latest:.6f}",
-            "inclusive": True,
-            "limit": budget.tier.page_size,
-            "include_all_metadata": True,
-        }
-        if thread_ts is not None:
-            args["ts"] = thread_ts
-        if cursor is not None:
-            args["cursor"] = cursor
-        read = (
-            client.conversations_replies if thread_ts is not None else client.conversations_history
-        )
+        args = _page_args(channel, oldest, latest, budget, thread_ts=thread_ts, cursor=cursor)
         try:
-            page = await read_joining(
-                client, channel, method, functools.partial(read, **args), metrics
-            )
-        except RateLimited as exc:
-            budget.block(team_id, method, exc.retry_after)
-            lookup.retry_after = exc.retry_after
-            break
-        except Transient as exc:
-            log.info("slack_history_failed", channel=channel, error=exc.reason)
-            lookup.retry_after = RETRY_UNREADABLE_SECONDS
-            break
+            page = await _read_page(client, channel, method, args, metrics, budget, team_id, lookup)
         except Permanent as exc:
             log.warning("slack_history_unreadable", channel=channel, error=exc.reason)
             lookup.absent.update(u.key for u in unsure)
             return lookup
+        if page is None:
+            break
         pages += 1
         messages = [m for m in page.get("messages") or () if isinstance(m, Mapping)]
-        for message in messages:
-            key = _metadata_key(message, event_type, key_field)
-            if key in wanted and "ts" in message:
-                lookup.found[wanted[key].key] = str(message["ts"])
+        _note_found(lookup, messages, wanted, event_type, key_field)
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not page.get("has_more") or not cursor:
             complete = True
             break
-        stamps = [float(m["ts"]) for m in messages if _is_ts(m.get("ts"))]
-        if stamps:
-            edge = min(edge, *stamps) if newest_first else max(edge, *stamps)
+        edge = _moved_edge(edge, messages, newest_first=newest_first)
+    _sort_out(lookup, unsure, complete=complete, newest_first=newest_first, edge=edge)
+    if lookup.unsettled and lookup.retry_after <= 0:
+        lookup.retry_after = budget.wait(team_id, method) or 1.0
+    return lookup
+
+
+def _note_found(
+    lookup: Lookup,
+    messages: Sequence[Mapping[str, Any]],
+    wanted: dict[str, Unsure],
+    event_type: str,
+    key_field: str,
+) -> None:
+    """Record the ts of every wanted post among ``messages`` (by the key in its metadata)."""
+    for message in messages:
+        key = _metadata_key(message, event_type, key_field)
+        if key in wanted and "ts" in message:
+            lookup.found[wanted[key].key] = str(message["ts"])
+
+
+def _page_args(
+    channel: str,
+    oldest: float,
+    latest: float,
+    budget: HistoryBudget,
+    *,
+    thread_ts: str | None,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """The arguments of one ``conversations.history`` / ``conversations.replies`` page."""
+    args: dict[str, Any] = {
+        "channel": channel,
+        "oldest": f"{oldest:.6f}",
+        "latest": f"{latest:.6f}",
+        "inclusive": True,
+        "limit": budget.tier.page_size,
+        "include_all_metadata": True,
+    }
+    if thread_ts is not None:
+        args["ts"] = thread_ts
+    if cursor is not None:
+        args["cursor"] = cursor
+    return args
+
+
+async def _read_page(
+    client: AsyncWebClient,
+    channel: str,
+    method: str,
+    args: dict[str, Any],
+    metrics: Metrics,
+    budget: HistoryBudget,
+    team_id: str,
+    lookup: Lookup,
+) -> AsyncSlackResponse | None:
+    """One page, or None when the read stops here (``lookup.retry_after`` says when to retry).
+
+    Permanent (Slack refuses the history for good) is raised to the caller.
+    """
+    read = client.conversations_replies if "ts" in args else client.conversations_history
+    try:
+        return await read_joining(client, channel, method, functools.partial(read, **args), metrics)
+    except SlackRateLimited as exc:
+        budget.block(team_id, method, exc.retry_after)
+        lookup.retry_after = exc.retry_after
+    except Transient as exc:
+        log.info("slack_history_failed", channel=channel, error=exc.reason)
+        lookup.retry_after = RETRY_UNREADABLE_SECONDS
+    return None
+
+
+def _moved_edge(edge: float, messages: Sequence[Mapping[str, Any]], *, newest_first: bool) -> float:
+    """How far the read got: past the oldest (history) or newest (thread) message of a page."""
+    stamps = [float(m["ts"]) for m in messages if _is_ts(m.get("ts"))]
+    if stamps:
+        edge = min(edge, *stamps) if newest_first else max(edge, *stamps)
+    return edge
+
+
+def _sort_out(
+    lookup: Lookup, unsure: Sequence[Unsure], *, complete: bool, newest_first: bool, edge: float
+) -> None:
+    """Each post not found: absent where the read covered its window, else still unsettled."""
     for u in unsure:
         if u.key in lookup.found:
             continue
@@ -233,9 +289,6 @@ async def look_for_posts(
             lookup.absent.add(u.key)
         else:
             lookup.unsettled[u.key] = Unsure(u.key, max(u.start, edge), u.end)
-    if lookup.unsettled and lookup.retry_after <= 0:
-        lookup.retry_after = budget.wait(team_id, method) or 1.0
-    return lookup
 
 
 def _is_ts(value: object) -> bool:

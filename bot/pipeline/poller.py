@@ -18,13 +18,16 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import errors
 from bot.deps import Deps
 from bot.domain import Organization, Review
 from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
-from bot.pipeline.worker import Worker, WriteGate
+from bot.pipeline.stage_loop import StageLoop
+from bot.pipeline.write_gate import WriteGate
 from bot.providers.cursor import PollCursor
 from bot.providers.protocol import Provider
 from bot.providers.registry import UnknownPlatform, platform_info
@@ -48,7 +51,7 @@ WEBHOOK_QUIET = timedelta(hours=24)
 ORGANIZATION_SYNC_SECONDS = 3600.0
 
 
-class Poller(Worker):
+class Poller(StageLoop):
     """Polls due connections every ``poll_interval_seconds`` (first pass at start-up)."""
 
     name = "poller"
@@ -161,7 +164,6 @@ class Poller(Worker):
         ordered = sorted(reviews, key=lambda r: r.id)
 
         async def transaction() -> tuple[RouteContext, bool]:
-            baseline = False
             async with self._gate.hold(), deps.sessions() as session, session.begin():
                 ctx = RouteContext.open(session, now, self._names)
                 # The connection row first, as start-up's refresh does: the same lock order on
@@ -176,15 +178,9 @@ class Poller(Worker):
                         session, connection_id=connection.id, organizations=organizations, now=now
                     )
                     ctx.names.forget(connection.id)
-                horizon = cursor.horizon
-                start = cursor
-                if horizon is None:
-                    stored_newest = await newest_review_at(session, connection_id=connection.id)
-                    baseline = stored_newest is None
-                    # The newest review seen, whatever order the platform listed them in:
-                    # anything newer arrived after the baseline.
-                    horizon = stored_newest or max((r.published_at for r in reviews), default=now)
-                    start = PollCursor(horizon=horizon)
+                horizon, start, baseline = await _horizon(
+                    session, connection.id, cursor, reviews, now
+                )
                 for review in ordered:
                     new_enough = (
                         review.published_at > horizon and review.published_at >= now - RECENT
@@ -205,3 +201,26 @@ class Poller(Worker):
         if baseline:
             log.info("poll_baseline", connection=connection.name, reviews=len(reviews))
         return baseline
+
+
+async def _horizon(
+    session: AsyncSession,
+    connection_id: int,
+    cursor: PollCursor,
+    reviews: list[Review],
+    now: datetime,
+) -> tuple[datetime, PollCursor, bool]:
+    """Where new reviews begin, the cursor to advance, and whether this poll is a baseline.
+
+    The cursor's horizon once it has one; a first poll takes the newest stored review, or
+    (nothing stored: a baseline) the newest review seen.
+    """
+    horizon = cursor.horizon
+    if horizon is not None:
+        return horizon, cursor, False
+    stored_newest = await newest_review_at(session, connection_id=connection_id)
+    baseline = stored_newest is None
+    # The newest review seen, whatever order the platform listed them in:
+    # anything newer arrived after the baseline.
+    horizon = stored_newest or max((r.published_at for r in reviews), default=now)
+    return horizon, PollCursor(horizon=horizon), baseline

@@ -20,7 +20,8 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.fanout import RECENT, RouteContext, route_review
 from bot.pipeline.records import NameCache
-from bot.pipeline.worker import Worker, WriteGate, is_unreachable
+from bot.pipeline.stage_loop import StageLoop, is_unreachable
+from bot.pipeline.write_gate import WriteGate
 from bot.providers.protocol import PayloadError
 from bot.providers.registry import PLATFORMS
 from storage.models import Connection, InboundEvent
@@ -98,7 +99,7 @@ def _database_failed(exc: Exception) -> bool:
     return isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError | DataError)
 
 
-class Router(Worker):
+class Router(StageLoop):
     """Drains ``inbound_events``; woken by intake through ``deps.signals.inbound``."""
 
     name = "router"

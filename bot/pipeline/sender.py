@@ -20,15 +20,12 @@ delivery retried later (or its lease left to expire), and the next card goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.card import EVENT_TYPE_REVIEW_CARD
@@ -38,26 +35,22 @@ from bot.pipeline import history
 from bot.pipeline.card_updates import update_due_cards
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.history import (
-    CLOCK_MARGIN_SECONDS,
-    TIER1,
-    TIER3,
-    HistoryBudget,
     Lookup,
     Unsure,
     look_for_posts,
     unanswered_window,
 )
-from bot.pipeline.pacing import Pacer
+from bot.pipeline.posting import Posting
 from bot.pipeline.records import CardNames, card_for_delivery
 from bot.pipeline.slack_calls import (
     Permanent,
-    RateLimited,
+    SlackRateLimited,
     Transient,
     Unanswered,
     post_message,
-    sender_client,
 )
-from bot.pipeline.worker import Worker, WriteGate
+from bot.pipeline.stage_loop import StageLoop
+from bot.pipeline.write_gate import WriteGate
 from storage.models import Delivery
 from storage.repositories.deliveries import (
     KEEP,
@@ -67,8 +60,6 @@ from storage.repositories.deliveries import (
     mark_sending,
     mark_sent,
     next_delivery_due,
-    recover_expired,
-    renew_leases,
     reschedule_delivery,
 )
 
@@ -91,7 +82,7 @@ def backoff_seconds(attempt: int) -> float:
     return base * (1.0 + random.random() / 10)  # noqa: S311 - jitter, not security
 
 
-class Sender(Worker):
+class Sender(StageLoop):
     """Posts due deliveries and applies due card updates; woken by ``deps.signals.outbound``."""
 
     name = "sender"
@@ -101,89 +92,20 @@ class Sender(Worker):
         self._deps = deps
         self._gate = gate
         self._claims = claims
-        self.pacer = Pacer()
-        self._clients: dict[str, tuple[AsyncWebClient, AsyncWebClient]] = {}
+        self.posting = Posting(deps, gate, claims)
         self._due_at: float | None = None
-        # An OAuth (distributed) install reads history at Tier 1, an internal app at Tier 3.
-        self.history = HistoryBudget(TIER1 if deps.installations is not None else TIER3)
-        self.wall = time.time
-        """Slack's clock, for the windows unknown posts leave (``ts`` are epoch seconds)."""
-
-    def unsure_since(self) -> float:
-        """Where a post that starts now may land, give or take the clocks' difference."""
-        return self.wall() - CLOCK_MARGIN_SECONDS
 
     def idle_hint(self) -> bool:
         """Idle unless a post or update is due within the busy horizon."""
         return self._due_at is None or self._due_at - time.monotonic() > BUSY_HORIZON_SECONDS
 
-    def client_for(self, team_id: str) -> AsyncWebClient:
-        """The team's Web API client, without SDK retries (LookupError for an unknown team)."""
-        base = self._deps.slack_client(team_id)
-        cached = self._clients.get(team_id)
-        if cached is None or cached[0] is not base:
-            cached = self._clients[team_id] = (base, sender_client(base))
-        return cached[1]
-
     async def run_once(self) -> float | None:
         """Recover orphans, post what is due, update what changed; return when to look again."""
-        await self.recover_orphans()
-        async with self.renewing():
+        await self.posting.recover_orphans()
+        async with self.posting.renewing():
             progress = await self._send_due()
-            progress += await update_due_cards(self._deps, self._gate, self._claims, self)
+            progress += await update_due_cards(self._deps, self._gate, self._claims, self.posting)
         return await self._next_wait(progress)
-
-    async def recover_orphans(self) -> int:
-        """Requeue ``sending`` deliveries whose lease expired; returns how many."""
-        deps = self._deps
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            recovered = await recover_expired(session, now=deps.clock())
-        if recovered:
-            log.info("deliveries_recovered", count=len(recovered))
-        return len(recovered)
-
-    def lease_until(self) -> datetime:
-        """The expiry of a lease taken or renewed now."""
-        return self._deps.clock() + timedelta(seconds=self._claims.lease_seconds)
-
-    @contextlib.asynccontextmanager
-    async def renewing(self) -> AsyncIterator[None]:
-        """Renew this process's leases in the background while the block runs."""
-        task = asyncio.create_task(self._renew_forever(), name="pipeline-lease-renewal")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _renew_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._claims.renew_every)
-            try:
-                await self.renew_leases()
-            except Exception:  # a failed renewal is retried; the lease may lapse
-                log.warning("delivery_lease_renewal_failed", held=len(self._claims.ids()))
-
-    async def renew_leases(self) -> None:
-        """Extend every lease this process holds."""
-        held = self._claims.ids()
-        if not held:
-            return
-        deps = self._deps
-        since = time.monotonic()
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            renewed = await renew_leases(
-                session, delivery_ids=held, owner=self._claims.owner, until=self.lease_until()
-            )
-        # One not renewed was written meanwhile, or lost: its write after the post tells which,
-        # and until then it is not extended here, so nothing more is posted under it.
-        self._claims.hold(renewed, since=since)
-
-    def lease_lost(self, delivery_id: int, step: str) -> None:
-        """Log and count a write refused because another process now holds the delivery."""
-        log.warning("delivery_lease_lost", delivery_id=delivery_id, step=step)
-        self._deps.metrics.deliveries.labels("lease_lost").inc()
 
     async def _claim(self) -> list[tuple[Delivery, int]]:
         """Claim due deliveries within each channel's pace: (delivery, this attempt's number)."""
@@ -194,13 +116,13 @@ class Sender(Worker):
                 session,
                 now=deps.clock(),
                 limit=CLAIM_LIMIT,
-                skip_channels=self.pacer.blocked_channels(),
+                skip_channels=self.posting.pacer.blocked_channels(),
             )
             taken: Counter[tuple[str, str]] = Counter()
             wanted: list[tuple[Delivery, int]] = []
             for delivery in rows:
                 key = (delivery.team_id, delivery.channel_id)
-                if taken[key] >= self.pacer.of(*key).available():
+                if taken[key] >= self.posting.pacer.of(*key).available():
                     continue
                 taken[key] += 1
                 # This attempt's number, before the claim's UPDATE counts it in the loaded row.
@@ -212,8 +134,8 @@ class Sender(Worker):
                     session,
                     delivery_ids=[d.id for d, _ in wanted],
                     owner=self._claims.owner,
-                    until=self.lease_until(),
-                    started=self.unsure_since(),
+                    until=self.posting.lease_until(),
+                    started=self.posting.unsure_since(),
                 )
             )
         self._claims.hold(claimed, since=since)
@@ -289,7 +211,7 @@ class Sender(Worker):
             return Lookup()
         first = deliveries[0][0]
         try:
-            client = self.client_for(first.team_id)
+            client = self.posting.client_for(first.team_id)
         except LookupError:
             return Lookup(absent={u.key for u in unsure})  # each then fails as not installed
         try:
@@ -300,9 +222,9 @@ class Sender(Worker):
                 unsure=unsure,
                 event_type=EVENT_TYPE_REVIEW_CARD,
                 key_field="delivery_id",
-                budget=self.history,
+                budget=self.posting.history,
                 metrics=self._deps.metrics,
-                now=self.wall,
+                now=self.posting.wall,
             )
         except Exception:
             log.exception("slack_history_error", channel=first.channel_id)
@@ -336,7 +258,7 @@ class Sender(Worker):
         deps = self._deps
         metrics = deps.metrics
         try:
-            client = self.client_for(delivery.team_id)
+            client = self.posting.client_for(delivery.team_id)
         except LookupError:
             await self._fail(delivery, "the app is not installed in this workspace")
             return None
@@ -346,17 +268,17 @@ class Sender(Worker):
             await self._fail(delivery, "the review is gone")
             return None
         payload, _ = built
-        pace = self.pacer.of(delivery.team_id, delivery.channel_id)
+        pace = self.posting.pacer.of(delivery.team_id, delivery.channel_id)
         if not self._claims.safe_to_call(delivery.id):
             # Renewals failed: the lease may lapse mid-post. Leave the row to expire;
             # whoever recovers it looks for the card before posting.
             log.warning("delivery_lease_unsure", delivery_id=delivery.id)
             return None
-        started = self.unsure_since()
+        started = self.posting.unsure_since()
         try:
             pace.take()
             ts = await post_message(client, delivery.channel_id, payload, metrics)
-        except RateLimited as exc:
+        except SlackRateLimited as exc:
             pace.block(exc.retry_after)
             # A 429 means Slack did nothing: this attempt does not count.
             await self._reschedule(
@@ -369,7 +291,7 @@ class Sender(Worker):
             wait = backoff_seconds(attempt)
             if isinstance(exc, Unanswered):
                 # No answer: the card may land until the window's end; look after that.
-                unsure = unanswered_window(started, self.wall())
+                unsure = unanswered_window(started, self.posting.wall())
                 wait = max(wait, history.LANDING_SECONDS)
             if attempt >= MAX_ATTEMPTS:
                 await self._fail(delivery, f"Slack kept failing: {exc.reason}")
@@ -396,7 +318,7 @@ class Sender(Worker):
             )
         if not recorded:
             # Its lease lapsed and another process took it: that one adopts this card.
-            self.lease_lost(delivery.id, "sent")
+            self.posting.lease_lost(delivery.id, "sent")
             return
         deps.metrics.deliveries.labels("adopted" if adopted else "sent").inc()
 
@@ -422,7 +344,7 @@ class Sender(Worker):
                 undo_attempt=undo_attempt,
             )
         if not done:
-            self.lease_lost(delivery.id, "reschedule")
+            self.posting.lease_lost(delivery.id, "reschedule")
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
         deps = self._deps
@@ -431,7 +353,7 @@ class Sender(Worker):
                 session, delivery_id=delivery.id, owner=self._claims.owner, error=reason
             )
         if not done:
-            self.lease_lost(delivery.id, "fail")
+            self.posting.lease_lost(delivery.id, "fail")
             return
         deps.metrics.deliveries.labels("failed").inc()
         log.warning(
@@ -451,7 +373,7 @@ class Sender(Worker):
         seconds = (due - deps.clock()).total_seconds()
         if seconds <= 0:
             # Due now: right away if the last pass got somewhere, else when a channel frees up.
-            pacing = self.pacer.shortest_wait()
+            pacing = self.posting.pacer.shortest_wait()
             seconds = 0.0 if progress else min(pacing if pacing is not None else 1.0, 1.0)
         self._due_at = time.monotonic() + seconds
         return seconds

@@ -1,6 +1,6 @@
 """The Slack Web API calls the sender makes, with Slack's answers sorted into three outcomes.
 
-``RateLimited`` (429: wait ``Retry-After``), ``Transient`` (a 5xx answer, or no connection:
+``SlackRateLimited`` (429: wait ``Retry-After``), ``Transient`` (a 5xx answer, or no connection:
 back off; nothing happened), its kind ``Unanswered`` (a timeout or a connection dropped after
 the request went out: the call may or may not have taken effect) and ``Permanent``
 (``channel_not_found``, ``invalid_auth`` …: retrying cannot help).
@@ -24,8 +24,8 @@ from bot.providers.http import parse_retry_after
 
 __all__ = [
     "Permanent",
-    "RateLimited",
     "SlackFailure",
+    "SlackRateLimited",
     "Transient",
     "Unanswered",
     "find_message_with_metadata",
@@ -55,7 +55,7 @@ class SlackFailure(Exception):
         self.reason = reason
 
 
-class RateLimited(SlackFailure):
+class SlackRateLimited(SlackFailure):
     """HTTP 429: nothing happened; try again after ``retry_after`` seconds."""
 
     def __init__(self, reason: str, retry_after: float) -> None:
@@ -99,7 +99,7 @@ def _classify(exc: SlackApiError, method: str, metrics: Metrics) -> SlackFailure
         metrics.slack_rate_limited.labels(method).inc()
         headers: Mapping[str, Any] = getattr(response, "headers", None) or {}
         retry_after = parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
-        return RateLimited(f"rate limited by Slack ({method})", max(1.0, retry_after))
+        return SlackRateLimited(f"rate limited by Slack ({method})", max(1.0, retry_after))
     if status >= 500 or error in _TRANSIENT_ERRORS:
         return Transient(f"Slack {method} answered {status} {error}")
     return Permanent(error)

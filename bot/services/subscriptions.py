@@ -14,7 +14,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
-from bot.digest.schedule import schedules_changed
 from bot.domain import source_key
 from bot.errors import ConfigError, ProviderError, ReviewBotError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
@@ -347,7 +346,7 @@ async def subscribe(
             digest_timezone=timezone,
             now=deps.clock(),
         )
-    schedules_changed(deps)  # its digest job
+    deps.signals.schedules_changed()  # its digest job
     log.info(
         "subscription_created",
         subscription_id=row.id,
@@ -389,7 +388,7 @@ async def unsubscribe(
     channel or none at all.
     """
     removed = await _remove(deps, team_id=team_id, channel_id=channel_id, target=target)
-    schedules_changed(deps)  # their digest jobs
+    deps.signals.schedules_changed()  # their digest jobs
     return removed
 
 

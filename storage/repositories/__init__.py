@@ -1,5 +1,16 @@
 """Queries over the storage models; they take a session, flush at most and never commit."""
 
+from storage.repositories.card_updates import (
+    combine_notes,
+    defer_update,
+    deliveries_of_review,
+    drop_update,
+    due_updates,
+    finish_update,
+    mark_update_pending,
+    release_lease,
+    take_update,
+)
 from storage.repositories.catalog import (
     LocationLike,
     OrganizationLike,
@@ -22,30 +33,19 @@ from storage.repositories.connections import (
     upsert_connection,
 )
 from storage.repositories.deliveries import (
-    KEEP,
-    Window,
-    combine_notes,
-    defer_update,
-    deliveries_of_review,
-    drop_update,
     due_deliveries,
-    due_updates,
     fail_delivery,
     find_card,
-    finish_update,
     insert_delivery_if_absent,
     list_failed_deliveries,
     mark_sending,
     mark_sent,
-    mark_update_pending,
     next_delivery_due,
     recover_expired,
-    release_lease,
     renew_leases,
     request_card_refresh,
     reschedule_delivery,
     set_handled,
-    take_update,
 )
 from storage.repositories.digests import (
     claim_digest_runs,
@@ -56,18 +56,16 @@ from storage.repositories.digests import (
 from storage.repositories.events import (
     NewInboundEvent,
     claim_pending_events,
-    count_events,
     fail_event,
     finish_event,
-    insert_inbound_event,
     insert_inbound_events,
     insert_inbound_events_blocking,
 )
+from storage.repositories.leases import KEEP, Window
 from storage.repositories.matching import subscriptions_for_connection
 from storage.repositories.reviews import (
     ReviewLike,
     ReviewUpsert,
-    count_reviews,
     get_review,
     newest_review_at,
     review_content_hash,
@@ -87,8 +85,6 @@ __all__ = [
     "claim_pending_events",
     "claim_poll",
     "combine_notes",
-    "count_events",
-    "count_reviews",
     "defer_update",
     "deliveries_of_review",
     "digest_organization_key",
@@ -104,7 +100,6 @@ __all__ = [
     "get_connection_by_webhook_key",
     "get_review",
     "insert_delivery_if_absent",
-    "insert_inbound_event",
     "insert_inbound_events",
     "insert_inbound_events_blocking",
     "iso_week_of",

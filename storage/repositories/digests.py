@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DigestRun
@@ -16,7 +16,6 @@ __all__ = [
     "digest_organization_key",
     "finish_digest_run",
     "iso_week_of",
-    "runs_of_week",
     "take_over_stale_runs",
 ]
 
@@ -119,15 +118,3 @@ async def take_over_stale_runs(
         .returning(DigestRun.organization_key)
     )
     return set(result.scalars())
-
-
-async def runs_of_week(
-    session: AsyncSession, *, subscription_id: int, iso_week: str
-) -> dict[str, DigestRun]:
-    """The subscription's runs of one ISO week, by organization key."""
-    rows = await session.scalars(
-        select(DigestRun).where(
-            DigestRun.subscription_id == subscription_id, DigestRun.iso_week == iso_week
-        )
-    )
-    return {row.organization_key: row for row in rows}

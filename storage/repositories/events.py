@@ -8,53 +8,24 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, Dialect, bindparam, func, select, update
+from sqlalchemy import JSON, Connection, Dialect, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.types import TypeDecorator
 
 from storage.models import InboundEvent
-from storage.repositories._dialect import dialect_insert, is_postgresql
+from storage.repositories._dialect import is_postgresql
 
 __all__ = [
     "NewInboundEvent",
     "claim_pending_events",
-    "count_events",
     "fail_event",
     "finish_event",
     "finish_events",
-    "insert_inbound_event",
     "insert_inbound_events",
     "insert_inbound_events_blocking",
 ]
-
-
-async def insert_inbound_event(
-    session: AsyncSession,
-    *,
-    connection_id: int,
-    event_type: str,
-    dedupe_key: str,
-    payload: dict[str, Any],
-    now: datetime,
-) -> bool:
-    """Record an event unless one with its dedupe key exists; returns True if it was new."""
-    result = await session.execute(
-        dialect_insert(session, InboundEvent)
-        .values(
-            connection_id=connection_id,
-            event_type=event_type,
-            dedupe_key=dedupe_key,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["connection_id", "dedupe_key"])
-        .returning(InboundEvent.id)
-    )
-    return result.scalar_one_or_none() is not None
 
 
 async def claim_pending_events(session: AsyncSession, *, limit: int = 100) -> list[InboundEvent]:
@@ -263,11 +234,3 @@ async def fail_event(
             .values(status="failed", processed_at=now)
         )
     return status
-
-
-async def count_events(session: AsyncSession, *, status: str) -> int:
-    """How many inbound events are in ``status`` (for status pages and tests)."""
-    result = await session.execute(
-        select(func.count()).select_from(InboundEvent).where(InboundEvent.status == status)
-    )
-    return int(result.scalar_one())

@@ -16,7 +16,6 @@ from storage.repositories._dialect import dialect_insert, is_postgresql
 __all__ = [
     "ReviewLike",
     "ReviewUpsert",
-    "count_reviews",
     "get_review",
     "newest_review_at",
     "review_content_hash",
@@ -228,14 +227,6 @@ async def get_review(
         .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
-
-
-async def count_reviews(session: AsyncSession, *, connection_id: int) -> int:
-    """How many reviews of a connection are stored."""
-    result = await session.execute(
-        select(func.count()).select_from(Review).where(Review.connection_id == connection_id)
-    )
-    return int(result.scalar_one())
 
 
 async def newest_review_at(session: AsyncSession, *, connection_id: int) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from admin_helpers import all_text, connection_named, interact, slash
 
 from bot.blocks.ids import ACTION_DISCONNECT_CANCEL, ACTION_DISCONNECT_CONFIRM, BLOCK_DISCONNECT
-from bot.pipeline.workers import PIPELINE_KEY
+from bot.pipeline.assembly import PIPELINE_KEY
 from harness import Service, running_service
 from sandbox.signing import block_actions_payload
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bot.blocks.card import EVENT_TYPE_REVIEW_CARD
-from bot.filters import Filter, parse
+from bot.filters import Filter, Mention, parse
 from harness import Service, wait_for
 from storage.models import Connection, Delivery, InboundEvent, Review, Subscription
 
@@ -52,6 +53,9 @@ async def subscribe(
 ) -> int:
     """Insert a subscription row as the subscribe command would; returns its id."""
     wanted: Filter = Filter() if text == "all" else parse(text)
+    # The command keeps the people and the threshold in the filter and in their own columns.
+    people = tuple(Mention("group" if m.startswith("S") else "user", m) for m in mentions)
+    wanted = dataclasses.replace(wanted, mentions=people, alert_threshold=alert_threshold)
     async with service.deps.sessions() as session, session.begin():
         row = Subscription(
             team_id=team_id,

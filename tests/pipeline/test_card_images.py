@@ -77,7 +77,7 @@ async def test_a_card_whose_avatar_is_an_svg_named_png_is_posted_without_it(
 
 
 async def test_a_polled_gumado_card_leaves_its_svg_source_logo_out(database_url: str) -> None:
-    from bot.pipeline.workers import PIPELINE_KEY
+    from bot.pipeline.assembly import PIPELINE_KEY
 
     clock = MovableClock()
     async with running_service(database_url, clock=clock) as service:

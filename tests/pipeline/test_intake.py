@@ -26,14 +26,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import Pool
 
-from bot.pipeline.intake import (
+from bot.pipeline.intake import INTAKE_KEY
+from bot.pipeline.sqlite_intake import CHECKPOINT_EVERY_EVENTS
+from bot.pipeline.webhook import (
     DATABASE_WAIT_SECONDS,
-    INTAKE_KEY,
     MAX_BODY_BYTES,
     canonical_json,
     event_dedupe_key,
 )
-from bot.pipeline.sqlite_intake import CHECKPOINT_EVERY_EVENTS
 from harness import running_service, wait_for
 
 REVIEW = {

@@ -21,7 +21,7 @@ from chaos import DatabaseProxy
 from pipeline_helpers import cards, cards_of, count, rows, subscribe, wait_cards
 from sqlalchemy import text, update
 
-from bot.pipeline.workers import PIPELINE_KEY
+from bot.pipeline.assembly import PIPELINE_KEY
 from harness import Service, running_service, wait_for
 from storage.engine import create_engine
 from storage.models import Delivery

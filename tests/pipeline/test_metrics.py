@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from bot.monitor import MONITOR_KEY
-from bot.pipeline.workers import PIPELINE_KEY
+from bot.pipeline.assembly import PIPELINE_KEY
 from bot.slack_web import web_client
 from fakes.slack import DEMO_TOKEN
 from harness import Service, running_service

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from test_metrics import scrape, value
 
 from bot.monitor import MONITOR_KEY
-from bot.pipeline.workers import PIPELINE_KEY
+from bot.pipeline.assembly import PIPELINE_KEY
 from harness import running_service, wait_for
 
 

@@ -47,7 +47,7 @@ async def _subscribe_before_start(database_url: str, channel_id: str = "C0REVIEW
 
 
 async def _poll(service: Service) -> None:
-    from bot.pipeline.workers import PIPELINE_KEY
+    from bot.pipeline.assembly import PIPELINE_KEY
 
     await service.app[PIPELINE_KEY].poller.poll_now()
     await service.settle()

@@ -30,7 +30,7 @@ from pipeline_helpers import (
     wait_cards,
 )
 
-from bot.pipeline.workers import PIPELINE_KEY
+from bot.pipeline.assembly import PIPELINE_KEY
 from harness import Service, running_service
 
 JSON = dict[str, Any]

@@ -15,8 +15,8 @@ import pytest
 from pipeline_helpers import cards, subscribe
 
 from bot import slack_web
+from bot.pipeline.assembly import PIPELINE_KEY
 from bot.pipeline.history import TIER1, HistoryBudget
-from bot.pipeline.workers import PIPELINE_KEY
 from fakes.slack import running_fake_slack
 from harness import running_service, wait_for
 from sandbox.slack_seed import Channel
@@ -38,7 +38,7 @@ async def test_cards_recover_within_five_minutes_of_a_60s_outage_at_tier1(
             slack.add_channel(Channel(channel, channel.lower()))
         async with running_service(database_url, slack=slack) as service:
             # Paced as an OAuth (distributed) install is: Tier 1 (tests/oauth checks the choice).
-            service.app[PIPELINE_KEY].sender.history = HistoryBudget(TIER1)
+            service.app[PIPELINE_KEY].sender.posting.history = HistoryBudget(TIER1)
             await service.settle()
             for rating, channel in enumerate(BY_RATING, start=1):
                 await subscribe(service, channel, f"rating:{rating}")

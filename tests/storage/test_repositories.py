@@ -205,13 +205,9 @@ async def test_upsert_review_keeps_reviews_of_connections_apart(
 
 
 async def _add_event(session: AsyncSession, connection_id: int, dedupe_key: str) -> bool:
-    return await repo.insert_inbound_event(
-        session,
-        connection_id=connection_id,
-        event_type="review.created",
-        dedupe_key=dedupe_key,
-        payload={"id": dedupe_key},
-        now=NOW,
+    event = repo.NewInboundEvent(connection_id, "review.created", dedupe_key, {"id": dedupe_key})
+    return (connection_id, dedupe_key) in await repo.insert_inbound_events(
+        session, [event], now=NOW
     )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.log import get_logger
 
-__all__ = ["Worker", "WriteGate", "is_unreachable"]
+__all__ = ["StageLoop", "is_unreachable"]
 
 log = get_logger(__name__)
 
@@ -29,31 +28,10 @@ def is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-class WriteGate:
-    """Serializes this process's write transactions on SQLite; a no-op on PostgreSQL.
-
-    SQLite has one write lock. Writers that queue on it inside SQLite sleep in its busy
-    handler (1, 2, 5 … 100 ms steps); queueing on an asyncio lock instead hands it over at
-    once, which keeps webhook intake latency flat while the router and sender write too.
-    """
-
-    def __init__(self, *, serialize: bool) -> None:
-        self._lock = asyncio.Lock() if serialize else None
-
-    @contextlib.asynccontextmanager
-    async def hold(self) -> AsyncIterator[None]:
-        """Hold the gate for one write transaction."""
-        if self._lock is None:
-            yield
-            return
-        async with self._lock:
-            yield
-
-
-class Worker:
+class StageLoop:
     """A background stage: ``run_once`` on every wake-up or tick until stopped."""
 
-    name = "worker"
+    name = "stage"
 
     def __init__(self, *, tick: float, wake: asyncio.Event | None = None) -> None:
         self.tick = tick

@@ -1,5 +1,5 @@
-"""The pipeline as one object: intake writer, router, sender and poller, started and stopped
-with the aiohttp application."""
+"""The pipeline assembled: intake writer, router, sender and poller as one object, started and
+stopped with the aiohttp application."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from bot.log import get_logger
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.intake import INTAKE_KEY, IntakeWriter
 from bot.pipeline.poller import Poller
-from bot.pipeline.records import NameCache
 from bot.pipeline.router import Router
 from bot.pipeline.sender import Sender
-from bot.pipeline.worker import WriteGate
 
 __all__ = ["PIPELINE_KEY", "Pipeline", "install_pipeline"]
 
@@ -33,9 +31,9 @@ class Pipeline:
     def __init__(self, deps: Deps) -> None:
         postgres = deps.engine.dialect.name == "postgresql"
         self.deps = deps
-        self.gate = WriteGate(serialize=not postgres)
+        self.gate = deps.gate
         self.claims = ClaimRegistry(deps.settings.delivery_lease_seconds)
-        self.names = NameCache()
+        self.names = deps.names
         self.intake = IntakeWriter(
             deps, self.gate, writers=POSTGRES_INTAKE_WRITERS if postgres else 1
         )

@@ -1,0 +1,254 @@
+"""``parse(text) -> Filter``: the grammar of the filters people type.
+
+``org:"Acme Dental" location:3 rating:<=3 source:Google,Yelp mention:@frontdesk alert:<=2``;
+a word that cannot be understood raises :class:`FilterSyntaxError` naming it, with an example.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from bot.filters.model import DEFAULT_ALERT_THRESHOLD, Filter, Mention
+from bot.filters.syntax import MAX_WORD_ECHO, FilterSyntaxError, Token, tokenize
+from bot.filters.syntax import clean as _clean
+
+__all__ = ["LIST_KEYS", "SUBSCRIBE_KEYS", "parse"]
+
+SUBSCRIBE_KEYS = frozenset(
+    {"org", "location", "rating", "source", "mention", "alert", "connection"}
+)
+LIST_KEYS = frozenset({"org", "location", "rating", "source", "connection", "page"})
+MAX_INPUT_CHARS = 1000
+MAX_PAGE = 10_000
+
+_KEY_ORDER = ("org", "location", "rating", "source", "mention", "alert", "connection", "page")
+_ALIASES = {
+    "org": "org",
+    "organization": "org",
+    "organisation": "org",
+    "location": "location",
+    "loc": "location",
+    "rating": "rating",
+    "stars": "rating",
+    "source": "source",
+    "sources": "source",
+    "mention": "mention",
+    "mentions": "mention",
+    "alert": "alert",
+    "connection": "connection",
+    "page": "page",
+}
+_KEY_EXAMPLES = {
+    "org": 'org:"Acme Dental"',
+    "location": 'location:"Downtown"',
+    "rating": "rating:<=3",
+    "source": "source:Google,Yelp",
+    "mention": "mention:@frontdesk",
+    "alert": "alert:<=2",
+    "connection": "connection:main",
+    "page": "page:2",
+}
+_SUBSCRIBE_EXAMPLE = '/reviews subscribe org:"Acme Dental" rating:<=3 source:Google'
+_LIST_EXAMPLE = '/reviews list org:"Acme Dental" rating:<=3 page:2'
+
+_RATING = re.compile(
+    r"(?:(?P<op><=|>=|=<|=>|≤|≥|<|>|=)?(?P<n>\d+)|(?P<lo>\d+)\s*[-–—]\s*(?P<hi>\d+))[★*]?"
+)
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]*))?>")
+_GROUP = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|([^<>]*))?>")
+_HANDLE = re.compile(r"@?(\w[\w.\-']{0,79})")
+_BROADCASTS = frozenset({"here", "channel", "everyone", "group"})
+
+
+def _rating_range(value: str, word: str, example: str) -> tuple[int, int]:
+    forms = "use rating:5, rating:<=2, rating:>=4 or rating:1-3"
+    match = _RATING.fullmatch(value.replace(" ", ""))
+    if match is None:
+        raise FilterSyntaxError(word, f"`{_clean(value)}` is not a rating; {forms}", example)
+    if match.group("lo") is not None:
+        lo, hi = int(match.group("lo")), int(match.group("hi"))
+        if lo > hi:
+            raise FilterSyntaxError(
+                word, f"the range goes the wrong way; write rating:{hi}-{lo}", example
+            )
+    else:
+        n = int(match.group("n"))
+        op = match.group("op") or "="
+        lo, hi = {
+            "=": (n, n),
+            "<=": (1, n),
+            "=<": (1, n),
+            "≤": (1, n),
+            "<": (1, n - 1),
+            ">=": (n, 5),
+            "=>": (n, 5),
+            "≥": (n, 5),
+            ">": (n + 1, 5),
+        }[op]
+    if not (1 <= lo <= 5 and 1 <= hi <= 5 and lo <= hi):
+        raise FilterSyntaxError(word, f"ratings go from 1 to 5; {forms}", example)
+    return lo, hi
+
+
+def _alert_threshold(value: str, word: str, example: str) -> int:
+    match = _RATING.fullmatch(value.replace(" ", ""))
+    op = match.group("op") if match else None
+    if match is None or match.group("n") is None or op not in (None, "<=", "=<", "≤", "<", "="):
+        raise FilterSyntaxError(
+            word,
+            "alert takes the highest rating that mentions people, like alert:<=2 or alert:3",
+            example,
+        )
+    n = int(match.group("n")) - (1 if op == "<" else 0)
+    if not 1 <= n <= 5:
+        raise FilterSyntaxError(word, "the alert threshold goes from 1 to 5", example)
+    return n
+
+
+def _split_mentions(value: str) -> Iterable[str]:
+    for match in re.finditer(r"<[^<>]*>|[^,<]+|<", value):
+        item = match.group().strip()
+        if item:
+            yield item
+
+
+def _mention(item: str, word: str, example: str) -> Mention:
+    if (m := _USER.fullmatch(item)) is not None:
+        return Mention("user", m.group(1), (m.group(2) or "").lstrip("@") or None)
+    if (m := _GROUP.fullmatch(item)) is not None:
+        return Mention("group", m.group(1), (m.group(2) or "").lstrip("@") or None)
+    if item.startswith("<!") or item.lstrip("@").casefold() in _BROADCASTS:
+        raise FilterSyntaxError(
+            word, "only people and user groups can be mentioned, not @here/@channel", example
+        )
+    if (m := _HANDLE.fullmatch(item)) is not None:
+        return Mention("handle", m.group(1))
+    raise FilterSyntaxError(
+        word, f"`{_clean(item)}` is not a person or group; write mention:@frontdesk", example
+    )
+
+
+# --- parse -----------------------------------------------------------------------------------
+
+
+def _key_list(allow: frozenset[str]) -> str:
+    return ", ".join(f"{k}:" for k in _KEY_ORDER if k in allow)
+
+
+def parse(
+    text: str, *, allow: frozenset[str] = SUBSCRIBE_KEYS, allow_empty: bool = False
+) -> Filter:
+    """Parse filter text such as ``org:"Acme" rating:<=3``; raise FilterSyntaxError on bad input."""
+    command = "/reviews list" if "page" in allow else "/reviews subscribe"
+    example = _LIST_EXAMPLE if "page" in allow else _SUBSCRIBE_EXAMPLE
+    if len(text) > MAX_INPUT_CHARS:
+        raise FilterSyntaxError(
+            text.strip()[:MAX_WORD_ECHO],
+            f"that is too long ({len(text)} characters; at most {MAX_INPUT_CHARS})",
+            example,
+        )
+    tokens = tokenize(text, example)
+    if not tokens:
+        if allow_empty:
+            return Filter()
+        raise FilterSyntaxError(
+            "", "Tell me which reviews: `all`, or filters such as " + _key_list(allow), example
+        )
+
+    values: dict[str, Any] = {}
+    mentions: list[Mention] = []
+    saw_all: Token | None = None
+    for token in tokens:
+        if not token.quoted and token.text.casefold() == "all":
+            saw_all = token
+            continue
+        key, value = _key_and_value(token, allow, values, command, example)
+        key_example = f"{command} {_KEY_EXAMPLES[key]}"
+        values[key] = _value(key, value, token.word, key_example, mentions)
+
+    if saw_all is not None:
+        if len(tokens) > 1:
+            raise FilterSyntaxError(
+                saw_all.word,
+                "`all` means every review, so it cannot be combined with filters",
+                example,
+            )
+        return Filter()
+    rating_min, rating_max = values.get("rating", (1, 5))
+    return Filter(
+        organization=values.get("org"),
+        location=values.get("location"),
+        rating_min=rating_min,
+        rating_max=rating_max,
+        sources=values.get("source", frozenset()),
+        mentions=tuple(mentions),
+        alert_threshold=values.get("alert", DEFAULT_ALERT_THRESHOLD),
+        connection=values.get("connection"),
+        page=values.get("page"),
+    )
+
+
+def _key_and_value(
+    token: Token, allow: frozenset[str], values: dict[str, Any], command: str, example: str
+) -> tuple[str, str]:
+    """The token's key (aliases resolved, allowed here, not given twice) and its value."""
+    raw_key, colon, value = token.text.partition(":")
+    if not colon:
+        person = token.text.startswith(("@", "<@", "<!subteam"))
+        hint = " (for people, write mention:@name)" if person and "mention" in allow else ""
+        raise FilterSyntaxError(
+            token.word,
+            f"filters look like key:value{hint}. Filters: {_key_list(allow)}",
+            example,
+        )
+    key = _ALIASES.get(raw_key.strip().casefold())
+    if key is None:
+        close = difflib.get_close_matches(raw_key.casefold(), sorted(allow), n=1)
+        hint = f" (did you mean `{close[0]}:`?)" if close else ""
+        raise FilterSyntaxError(
+            token.word,
+            f"unknown filter `{_clean(raw_key)}`{hint}. Filters: {_key_list(allow)}",
+            example,
+        )
+    key_example = f"{command} {_KEY_EXAMPLES[key]}"
+    if key not in allow:
+        where = "/reviews list" if key == "page" else "/reviews subscribe"
+        raise FilterSyntaxError(token.word, f"`{key}:` only works with {where}", example)
+    if key in values and key != "mention":
+        raise FilterSyntaxError(token.word, f"`{key}:` is given twice; use it once", key_example)
+    value = value.strip()
+    if not value:
+        raise FilterSyntaxError(
+            token.word, f"`{key}:` needs a value right after the colon", key_example
+        )
+    return key, value
+
+
+def _value(key: str, value: str, word: str, key_example: str, mentions: list[Mention]) -> Any:
+    """The parsed value of one ``key:value`` word (mentions are added to ``mentions``)."""
+    if key == "rating":
+        return _rating_range(value, word, key_example)
+    if key == "alert":
+        return _alert_threshold(value, word, key_example)
+    if key == "source":
+        names = frozenset(s.strip().casefold() for s in value.split(",") if s.strip())
+        if not names:
+            raise FilterSyntaxError(word, "`source:` needs a value", key_example)
+        return names
+    if key == "mention":
+        items = list(_split_mentions(value))
+        if not items:
+            raise FilterSyntaxError(word, "`mention:` needs a value", key_example)
+        for item in items:
+            mention = _mention(item, word, key_example)
+            if not any((m.kind, m.value) == (mention.kind, mention.value) for m in mentions):
+                mentions.append(mention)
+        return True
+    if key == "page":
+        if not value.isdecimal() or not 1 <= int(value) <= MAX_PAGE:
+            raise FilterSyntaxError(word, f"the page is a number from 1 to {MAX_PAGE}", key_example)
+        return int(value)
+    return value
