@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.blocks.text import escape_mrkdwn
-from bot.errors import ReviewBotError
+from bot.errors import UserError
 from bot.providers.base import Review
 from bot.providers.sources import source_key
 
@@ -83,7 +83,7 @@ _NEEDS_QUOTES = re.compile(r"[\s\"“”„'‘’:,<>]")
 _MISREAD_ENTITY = re.compile(r"&(?=(?:amp|lt|gt);)")
 
 
-class FilterSyntaxError(ReviewBotError):
+class FilterSyntaxError(UserError):
     """A filter the user typed could not be understood; ``user_message()`` says which and why."""
 
     def __init__(self, word: str, reason: str, example: str) -> None:

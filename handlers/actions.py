@@ -15,11 +15,11 @@ from bot.blocks.subscriptions import (
     subscription_id_of_action,
 )
 from bot.deps import Deps
+from bot.errors import UserError
 from bot.services.cards import mark_handled
 from bot.services.directory import Directory
 from bot.services.permissions import shows_admin_controls
 from bot.services.subscriptions import (
-    SubscriptionError,
     list_channel_subscriptions,
     require_admin,
     unsubscribe,
@@ -101,8 +101,8 @@ async def _remove(
         removed = await unsubscribe(
             deps, team_id=team_id, channel_id=channel_id, target=str(subscription_id)
         )
-    except SubscriptionError as exc:
-        problem = exc.user_message
+    except UserError as exc:
+        problem = exc.user_message()
     lines = await list_channel_subscriptions(deps, team_id=team_id, channel_id=channel_id)
     can_remove = await shows_admin_controls(
         deps.settings, directory, client, team_id=team_id, user_id=user_id

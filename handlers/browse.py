@@ -11,7 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
 from bot.blocks.listing import build_list_problem, build_listing
 from bot.deps import Deps
-from bot.services.browse import BrowseError, list_from_button, list_from_text
+from bot.errors import UserError
+from bot.services.browse import list_from_button, list_from_text
 from bot.services.invite_access import InviteAccess, refusal
 from handlers.errors import spawn_reported
 from handlers.slash import SlashLike
@@ -60,8 +61,8 @@ async def _answer(
             else:
                 page = await list_from_text(deps, team_id=team_id, text=text or "")
             message = build_listing(page)
-        except BrowseError as exc:
-            message = build_list_problem(exc.user_message)
+        except UserError as exc:
+            message = build_list_problem(exc.user_message())
     await respond(**message, response_type="ephemeral", replace_original=replace)
 
 

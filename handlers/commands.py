@@ -25,13 +25,12 @@ from bot.blocks.subscriptions import (
     build_unsubscribed,
 )
 from bot.deps import Deps
-from bot.filters import FilterSyntaxError
+from bot.errors import UserError
 from bot.services.directory import Directory
 from bot.services.permissions import shows_admin_controls
 from bot.services.status import gather_status
 from bot.services.subscribe_form import open_subscribe_form
 from bot.services.subscriptions import (
-    SubscriptionError,
     list_channel_subscriptions,
     parse_subscribe_text,
     require_admin,
@@ -83,8 +82,8 @@ async def _subscribe(request: SlashRequest) -> None:
                 trigger_id=request.trigger_id,
                 response_url=request.response_url,
             )
-        except SubscriptionError as exc:
-            await request.note(exc.user_message)
+        except UserError as exc:
+            await request.note(exc.user_message())
         return
     try:
         await require_admin(
@@ -104,11 +103,8 @@ async def _subscribe(request: SlashRequest) -> None:
             user_id=request.user_id,
             chosen=chosen,
         )
-    except FilterSyntaxError as exc:
+    except UserError as exc:
         await request.note(exc.user_message())
-        return
-    except SubscriptionError as exc:
-        await request.note(exc.user_message)
         return
     if result.created:
         announcement = build_subscribed(
@@ -137,8 +133,8 @@ async def _unsubscribe(request: SlashRequest) -> None:
             channel_id=request.channel_id,
             target=request.text,
         )
-    except SubscriptionError as exc:
-        await request.note(exc.user_message)
+    except UserError as exc:
+        await request.note(exc.user_message())
         return
     message = build_unsubscribed(
         channel_id=request.channel_id, user_id=request.user_id, removed=removed

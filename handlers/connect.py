@@ -22,10 +22,10 @@ from bot.blocks.connect_modal import (
 from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.errors import UserError
 from bot.providers.registry import platform_label
 from bot.services.connect_form import (
     ConnectContext,
-    ConnectError,
     ConnectOutcome,
     connect,
     disconnect,
@@ -76,8 +76,8 @@ async def connect_command(request: AdminSlash) -> None:
             trigger_id=request.trigger_id,
             context=context,
         )
-    except ConnectError as exc:
-        await _note(request.respond, exc.user_message)
+    except UserError as exc:
+        await _note(request.respond, exc.user_message())
 
 
 async def disconnect_command(request: AdminSlash) -> None:
@@ -91,8 +91,8 @@ async def disconnect_command(request: AdminSlash) -> None:
             user_id=request.user_id,
             name=request.text,
         )
-    except ConnectError as exc:
-        await _note(request.respond, exc.user_message)
+    except UserError as exc:
+        await _note(request.respond, exc.user_message())
         return
     await request.respond(**prompt, response_type="ephemeral")
 
@@ -244,8 +244,8 @@ async def _disconnect(
             user_id=user_id,
             connection_id=connection_id,
         )
-    except ConnectError as exc:
-        text = exc.user_message
+    except UserError as exc:
+        text = exc.user_message()
     await respond(**build_disconnect_result(text), response_type="ephemeral", replace_original=True)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.digest.on_demand import DigestRequestError, plan_digest_now
+from bot.digest.on_demand import plan_digest_now
 from bot.digest.settings_form import open_digest_settings
-from bot.services.subscriptions import SubscriptionError
+from bot.errors import UserError
 from handlers.slash import SlashLike
 
 __all__ = ["USAGE", "digest_command"]
@@ -37,8 +37,8 @@ async def digest_command(request: SlashLike) -> None:
                 user_id=request.user_id,
                 trigger_id=request.trigger_id,
             )
-        except SubscriptionError as exc:
-            await _say(request, exc.user_message)
+        except UserError as exc:
+            await _say(request, exc.user_message())
     else:
         await _say(request, USAGE)
 
@@ -58,8 +58,8 @@ async def _now(request: SlashLike, text: str) -> None:
             user_id=request.user_id,
             text=text,
         )
-    except DigestRequestError as exc:
-        await _say(request, exc.user_message)
+    except UserError as exc:
+        await _say(request, exc.user_message())
         return
     count = len(plan.targets)
     more = (

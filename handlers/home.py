@@ -13,12 +13,12 @@ from bot.blocks.home import build_channel_picker, build_home_notice
 from bot.blocks.subscribe_modal import build_subscribe_notice
 from bot.deps import Deps
 from bot.digest.settings_form import open_digest_settings
+from bot.errors import UserError
 from bot.log import get_logger
-from bot.services.connect_form import ConnectContext, ConnectError, open_connect_form
+from bot.services.connect_form import ConnectContext, open_connect_form
 from bot.services.directory import Directory
 from bot.services.home import publish_home
 from bot.services.subscribe_form import FormContext, fill_subscribe_form
-from bot.services.subscriptions import SubscriptionError
 from handlers.errors import spawn_reported
 from handlers.ids import (
     ACTION_HOME_CHANNEL,
@@ -72,9 +72,9 @@ async def _open_connect(
             trigger_id=str(body.get("trigger_id") or ""),
             context=ConnectContext(origin="home"),
         )
-    except ConnectError as exc:
+    except UserError as exc:
         # The Home tab has no response_url; the modal could not open, so the log says why.
-        log.warning("home_connect_not_opened", reason=exc.user_message)
+        log.warning("home_connect_not_opened", reason=exc.user_message())
 
 
 async def connect_clicked(
@@ -129,8 +129,8 @@ async def _open_digest(
             user_id=user_id,
             trigger_id=trigger_id,
         )
-    except SubscriptionError as exc:
-        notice = build_home_notice(exc.user_message, title="Digest settings")
+    except UserError as exc:
+        notice = build_home_notice(exc.user_message(), title="Digest settings")
         with contextlib.suppress(SlackApiError):
             await client.views_open(trigger_id=trigger_id, view=notice)
 

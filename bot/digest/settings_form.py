@@ -1,7 +1,7 @@
 """``/reviews digest settings``: open the schedule form, search timezones, save a submission.
 
 The checks (admin, the channel has subscriptions) are two fast reads, so they come before
-``views.open`` and a refusal is raised as :class:`SubscriptionError` for the command to answer.
+``views.open`` and a refusal is raised as :class:`UserError` for the command to answer.
 A submission is validated without I/O (so the ack can carry field errors), then saved after the
 ack: only rows that are subscriptions of this team and channel change, in one transaction.
 """
@@ -35,10 +35,10 @@ from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
+from bot.errors import UserError
 from bot.log import get_logger
 from bot.services.directory import Directory
 from bot.services.subscriptions import (
-    SubscriptionError,
     list_channel_subscriptions,
     require_admin,
 )
@@ -257,7 +257,7 @@ async def open_digest_settings(
 ) -> None:
     """Open the schedule form for the channel's subscriptions (admins only).
 
-    SubscriptionError (``user_message``) for a non-admin, a channel without subscriptions, or
+    UserError (``user_message``) for a non-admin, a channel without subscriptions, or
     a modal Slack would not open (e.g. the trigger id expired).
     """
     await require_admin(
@@ -265,7 +265,7 @@ async def open_digest_settings(
     )
     schedules = await _channel_schedules(deps, team_id=team_id, channel_id=channel_id)
     if not schedules:
-        raise SubscriptionError(NO_SUBSCRIPTIONS)
+        raise UserError(NO_SUBSCRIPTIONS)
     view = build_digest_settings_modal(
         channel_id=channel_id,
         schedules=schedules,
@@ -276,7 +276,7 @@ async def open_digest_settings(
     except SlackApiError as exc:
         error = str(exc.response.get("error") if exc.response else "unknown_error")
         log.warning("digest_settings_open_failed", error=error)
-        raise SubscriptionError(
+        raise UserError(
             f"Slack didn't let me open the form ({error}); run `/reviews digest settings` again."
         ) from None
 
@@ -308,8 +308,8 @@ async def save_digest_settings(
         await require_admin(
             deps, directory, client, team_id=team_id, user_id=user_id, what=SCHEDULE_WHAT
         )
-    except SubscriptionError as exc:
-        await _tell(client, channel_id, user_id, build_notes([exc.user_message]))
+    except UserError as exc:
+        await _tell(client, channel_id, user_id, build_notes([exc.user_message()]))
         return
     lines = await list_channel_subscriptions(deps, team_id=team_id, channel_id=channel_id)
     descriptions = {line.id: line.description for line in lines}

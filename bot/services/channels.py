@@ -7,22 +7,14 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import ReviewBotError
+from bot.errors import UserError
 from bot.log import get_logger
 
-__all__ = ["ChannelAccess", "ChannelProblem", "check_channel", "ensure_channel"]
+__all__ = ["ChannelAccess", "check_channel", "ensure_channel"]
 
 log = get_logger(__name__)
 
 INVITE_HINT = "invite me with `/invite @Reviews` first, then run the command again"
-
-
-class ChannelProblem(ReviewBotError):
-    """The channel cannot receive cards; ``user_message`` says why and what to do."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +47,9 @@ def _error(exc: SlackApiError) -> str:
 
 
 async def check_channel(client: AsyncWebClient, channel_id: str) -> ChannelAccess:
-    """What the bot can do in ``channel_id``; ChannelProblem for DMs, archived or hidden channels."""
+    """What the bot can do in ``channel_id``; UserError for DMs, archived or hidden channels."""
     if channel_id.startswith("D"):
-        raise ChannelProblem(
+        raise UserError(
             "Subscriptions post review cards to a channel, not a direct message. "
             "Run `/reviews subscribe` in the channel that should get them."
         )
@@ -67,30 +59,30 @@ async def check_channel(client: AsyncWebClient, channel_id: str) -> ChannelAcces
         error = _error(exc)
         if error == "channel_not_found":
             # Private channels the bot is not in do not exist for it.
-            raise ChannelProblem(
+            raise UserError(
                 f"This looks like a private channel I'm not in: {INVITE_HINT}."
             ) from None
         if error == "missing_scope":
-            raise ChannelProblem(
+            raise UserError(
                 "I can't look at this channel: the app lacks the channels:read/groups:read "
                 "scope. Reinstall it from manifest.yml."
             ) from None
         raise
     channel = response["channel"]
     if channel.get("is_im") or channel.get("is_mpim"):
-        raise ChannelProblem(
+        raise UserError(
             "Subscriptions post review cards to a channel, not a direct or group message. "
             "Run `/reviews subscribe` in the channel that should get them."
         )
     if channel.get("is_archived"):
-        raise ChannelProblem(
+        raise UserError(
             "This channel is archived, so nothing can be posted here. Unarchive it or "
             "subscribe another channel."
         )
     is_private = bool(channel.get("is_private"))
     is_member = bool(channel.get("is_member"))
     if is_private and not is_member:
-        raise ChannelProblem(f"I'm not in this private channel: {INVITE_HINT}.")
+        raise UserError(f"I'm not in this private channel: {INVITE_HINT}.")
     return ChannelAccess(channel_id=channel_id, is_private=is_private, is_member=is_member)
 
 

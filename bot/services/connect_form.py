@@ -29,7 +29,7 @@ from bot.blocks.ids import BLOCK_CONNECT_CREDENTIAL, BLOCK_CONNECT_NAME
 from bot.crypto import new_webhook_key
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
-from bot.errors import AuthError, ProviderError, ReviewBotError
+from bot.errors import AuthError, ProviderError, ReviewBotError, UserError
 from bot.log import get_logger
 from bot.providers.protocol import TokenCheck
 from bot.providers.registry import platform_info
@@ -47,7 +47,6 @@ from storage.repositories.workspace import (
 
 __all__ = [
     "ConnectContext",
-    "ConnectError",
     "ConnectOutcome",
     "TokenCheck",
     "TokenRefused",
@@ -63,14 +62,6 @@ __all__ = [
 log = get_logger(__name__)
 
 CONNECT_WHAT = "connect or disconnect review accounts"
-
-
-class ConnectError(ReviewBotError):
-    """Something the admin can fix; ``user_message`` is a mrkdwn sentence saying what."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 class TokenRefused(ReviewBotError):
@@ -132,11 +123,11 @@ async def _admin(
             deps.settings, directory, client, team_id=team_id, user_id=user_id
         )
     except SlackApiError:
-        raise ConnectError(
+        raise UserError(
             "I couldn't ask Slack whether you are an admin; try again in a minute."
         ) from None
     if not allowed:
-        raise ConnectError(refusal_text(deps.settings, CONNECT_WHAT))
+        raise UserError(refusal_text(deps.settings, CONNECT_WHAT))
 
 
 async def check_token(deps: Deps, platform: str, token: str) -> TokenCheck:
@@ -178,8 +169,8 @@ async def connect(
     assert values.platform is not None
     try:
         await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
-    except ConnectError as exc:
-        return ConnectOutcome(problem=exc.user_message)
+    except UserError as exc:
+        return ConnectOutcome(problem=exc.user_message())
     if deps.cipher is None:
         return ConnectOutcome(
             problem="This app has no ENCRYPTION_KEY, so it cannot store tokens. Ask whoever "
@@ -283,14 +274,14 @@ async def open_connect_form(
     except SlackApiError as exc:
         error = str(exc.response.get("error") if exc.response else "unknown_error")
         log.warning("connect_modal_open_failed", error=error)
-        raise ConnectError(
+        raise UserError(
             f"Slack didn't let me open the form ({error}); run `/reviews connect` again."
         ) from None
     view_id = str(opened["view"]["id"])
     try:
         await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
-    except ConnectError as exc:
-        notice = build_connect_notice(exc.user_message, private_metadata=metadata)
+    except UserError as exc:
+        notice = build_connect_notice(exc.user_message(), private_metadata=metadata)
         await client.views_update(view_id=view_id, view=notice)
         return
     async with deps.sessions() as session:
@@ -326,7 +317,7 @@ async def prepare_disconnect(
     user_id: str,
     name: str,
 ) -> dict[str, Any]:
-    """The confirmation message of ``/reviews disconnect <name>`` (ConnectError if none)."""
+    """The confirmation message of ``/reviews disconnect <name>`` (UserError if none)."""
     await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
     wanted = name.strip().strip('"“”')
     async with deps.sessions() as session:
@@ -340,10 +331,10 @@ async def prepare_disconnect(
     names = ", ".join(f"`{shown_name(c.name)}`" for c in connections[:20])
     known = f"This workspace's connections: {names}." if names else "There are none."
     if not wanted:
-        raise ConnectError(f"Which connection? Use `/reviews disconnect <name>`. {known}")
+        raise UserError(f"Which connection? Use `/reviews disconnect <name>`. {known}")
     if found is None:
         shown = shown_name(wanted[:40])
-        raise ConnectError(f"There is no connection called `{shown}`. {known}")
+        raise UserError(f"There is no connection called `{shown}`. {known}")
     return build_disconnect_prompt(
         connection_id=found.id,
         name=found.name,

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.text import escape_mrkdwn
-from bot.errors import ReviewBotError
+from bot.errors import UserError
 from bot.filters import Mention
 
 __all__ = ["Directory", "MentionError", "SlackUser", "UserGroup"]
@@ -29,7 +29,7 @@ MAX_ENTRIES = 2000
 USERS_PAGE = 200
 
 
-class MentionError(ReviewBotError):
+class MentionError(UserError):
     """A ``mention:`` that names nobody (or several people); ``user_message()`` says which."""
 
     def __init__(self, handle: str, reason: str) -> None:

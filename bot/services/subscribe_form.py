@@ -24,11 +24,11 @@ from bot.blocks.subscribe_modal import (
 from bot.blocks.subscribe_state import SubscribeChoice
 from bot.blocks.subscriptions import build_notes, build_subscribed
 from bot.deps import Deps
+from bot.errors import UserError
 from bot.log import get_logger
-from bot.services.channels import ChannelProblem, check_channel
+from bot.services.channels import check_channel
 from bot.services.directory import Directory
 from bot.services.subscriptions import (
-    SubscriptionError,
     known_source_names,
     load_catalog,
     require_admin,
@@ -108,7 +108,7 @@ async def open_subscribe_form(
     except SlackApiError as exc:
         error = str(exc.response.get("error") if exc.response else "unknown_error")
         log.warning("subscribe_modal_open_failed", error=error)
-        raise SubscriptionError(
+        raise UserError(
             f"Slack didn't let me open the form ({error}); run `/reviews subscribe` again, "
             "or subscribe with words such as `/reviews subscribe all`."
         ) from None
@@ -140,13 +140,10 @@ async def fill_subscribe_form(
     metadata = context.dump()
     try:
         await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
-        try:
-            await check_channel(client, channel_id)
-        except ChannelProblem as exc:
-            raise SubscriptionError(exc.user_message) from None
+        await check_channel(client, channel_id)
         catalog = await load_catalog(deps, team_id)
-    except SubscriptionError as exc:
-        notice = build_subscribe_notice(exc.user_message, private_metadata=metadata)
+    except UserError as exc:
+        notice = build_subscribe_notice(exc.user_message(), private_metadata=metadata)
         await client.views_update(view_id=view_id, view=notice)
         return
     with contextlib.suppress(SlackApiError):
@@ -209,13 +206,13 @@ async def submit_subscribe_form(
             chosen=choice.filter,
             connection_id=choice.connection_id,
         )
-    except SubscriptionError as exc:
+    except UserError as exc:
         await _tell(
             client,
             respond,
             channel_id=channel_id,
             user_id=user_id,
-            message=build_notes([exc.user_message]),
+            message=build_notes([exc.user_message()]),
             in_channel=False,
         )
         return

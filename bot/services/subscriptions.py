@@ -15,12 +15,12 @@ from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
-from bot.errors import ConfigError, ProviderError, ReviewBotError
+from bot.errors import ConfigError, ProviderError, UserError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
 from bot.providers.sources import source_key
-from bot.services.channels import ChannelProblem, ensure_channel
-from bot.services.directory import Directory, MentionError
+from bot.services.channels import ensure_channel
+from bot.services.directory import Directory
 from bot.services.permissions import is_config_admin, refusal_text
 from storage.models import Connection, Subscription
 from storage.repositories import list_connections
@@ -38,7 +38,6 @@ from storage.repositories.subscriptions import (
 __all__ = [
     "Catalog",
     "Subscribed",
-    "SubscriptionError",
     "describe_subscription",
     "known_source_names",
     "list_channel_subscriptions",
@@ -54,14 +53,6 @@ log = get_logger(__name__)
 SOURCES_WAIT = 3.0
 
 CHANGE_WHAT = "change this channel's subscriptions"
-
-
-class SubscriptionError(ReviewBotError):
-    """Something the user can fix; ``user_message`` is a mrkdwn sentence saying what."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True)
@@ -103,18 +94,18 @@ async def require_admin(
     user_id: str,
     what: str = CHANGE_WHAT,
 ) -> None:
-    """SubscriptionError with who may ``what``, unless the user may change subscriptions."""
+    """UserError with who may ``what``, unless the user may change subscriptions."""
     try:
         allowed = await is_config_admin(
             deps.settings, directory, client, team_id=team_id, user_id=user_id
         )
     except SlackApiError as exc:
         log.warning("admin_check_failed", error=_slack_error(exc))
-        raise SubscriptionError(
+        raise UserError(
             "I couldn't ask Slack whether you are an admin; try again in a minute."
         ) from None
     if not allowed:
-        raise SubscriptionError(refusal_text(deps.settings, what))
+        raise UserError(refusal_text(deps.settings, what))
 
 
 def parse_subscribe_text(text: str) -> Filter:
@@ -155,7 +146,7 @@ def _resolve_connection(
     if connection_id is not None:
         connection = next((c for c in catalog.connections if c.id == connection_id), None)
         if connection is None:
-            raise SubscriptionError("That connection no longer exists; open the form again.")
+            raise UserError("That connection no longer exists; open the form again.")
         return dataclasses.replace(chosen, connection=connection.name), connection.id
     if chosen.connection is None:
         return chosen, None
@@ -163,7 +154,7 @@ def _resolve_connection(
     if connection is None:
         names = ", ".join(f"`{escape_mrkdwn(c.name)}`" for c in catalog.connections)
         known = f"This workspace's connections: {names}." if names else "There are none yet."
-        raise SubscriptionError(
+        raise UserError(
             f"There is no connection called `{escape_mrkdwn(chosen.connection)}`. {known}"
         )
     return dataclasses.replace(chosen, connection=connection.name), connection.id
@@ -289,7 +280,7 @@ async def subscribe(
 ) -> Subscribed:
     """Resolve connection and mentions, make sure cards can reach the channel, and store it.
 
-    SubscriptionError says what to fix (unknown connection or handle, unusable channel).
+    UserError says what to fix (unknown connection or handle, unusable channel).
     """
     catalog = await load_catalog(deps, team_id)
     chosen, connection_id = _resolve_connection(catalog, chosen, connection_id)
@@ -300,21 +291,16 @@ async def subscribe(
         chosen, source_notes = _resolve_sources(chosen, known)
     try:
         mentions = await directory.resolve_mentions(client, team_id, chosen.mentions)
-    except MentionError as exc:
-        raise SubscriptionError(exc.user_message()) from None
     except SlackApiError as exc:
         error = _slack_error(exc)
         if error == "missing_scope":
-            raise SubscriptionError(
+            raise UserError(
                 "I can't look up @handles: the app lacks the usergroups:read or users:read "
                 "scope. Reinstall it from manifest.yml, or pick people from Slack's @ list."
             ) from None
         raise
     chosen = dataclasses.replace(chosen, mentions=mentions)
-    try:
-        access = await ensure_channel(client, channel_id)
-    except ChannelProblem as exc:
-        raise SubscriptionError(exc.user_message) from None
+    access = await ensure_channel(client, channel_id)
 
     notes = [note for note in (access.note(),) if note]
     notes += _unknown_name_notes(catalog, chosen, connection_id) + source_notes
@@ -385,7 +371,7 @@ async def unsubscribe(
 ) -> list[tuple[int, str]]:
     """Remove subscription ``target`` (an id, ``#id``, or ``all``) of this channel.
 
-    Returns (id, description) of each removed; SubscriptionError for an id of another
+    Returns (id, description) of each removed; UserError for an id of another
     channel or none at all.
     """
     removed = await _remove(deps, team_id=team_id, channel_id=channel_id, target=target)
@@ -399,22 +385,22 @@ async def _remove(
     wanted = target.strip().removeprefix("#")
     usage = "Use `/reviews unsubscribe <id>` or `/reviews unsubscribe all`; `/reviews subscriptions` lists the ids."
     if not wanted:
-        raise SubscriptionError(f"Which subscription? {usage}")
+        raise UserError(f"Which subscription? {usage}")
     catalog = await load_catalog(deps, team_id)
     async with deps.sessions() as session, session.begin():
         if wanted.casefold() == "all":
             rows = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
             if not rows:
-                raise SubscriptionError(f"<#{channel_id}> has no subscriptions to remove.")
+                raise UserError(f"<#{channel_id}> has no subscriptions to remove.")
             removed = [(row.id, stored_description(catalog, row)) for row in rows]
             await delete_channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
             return removed
         if not wanted.isdecimal() or len(wanted) > 12:
             shown = escape_mrkdwn(wanted[:40].replace("`", ""))
-            raise SubscriptionError(f"`{shown}` is not a subscription id. {usage}")
+            raise UserError(f"`{shown}` is not a subscription id. {usage}")
         row = await delete_subscription(
             session, team_id=team_id, channel_id=channel_id, subscription_id=int(wanted)
         )
         if row is None:
-            raise SubscriptionError(f"<#{channel_id}> has no subscription #{int(wanted)}. {usage}")
+            raise UserError(f"<#{channel_id}> has no subscription #{int(wanted)}. {usage}")
         return [(row.id, stored_description(catalog, row))]

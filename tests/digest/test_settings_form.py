@@ -30,8 +30,8 @@ from bot.blocks.ids import (
 )
 from bot.deps import Deps
 from bot.digest.settings_form import NO_SUBSCRIPTIONS, open_digest_settings
+from bot.errors import UserError
 from bot.services.directory import Directory
-from bot.services.subscriptions import SubscriptionError
 from fakes.signing import (
     CHANNEL_ID,
     TEAM_ID,
@@ -204,19 +204,19 @@ async def test_descriptions_match_the_subscriptions_listing(database_url: str) -
 async def test_only_admins_may_open_it(database_url: str) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
-        with pytest.raises(SubscriptionError) as refused:
+        with pytest.raises(UserError) as refused:
             await _open(service, user_id="U0GUEST")
-        assert "Only workspace admins and owners" in refused.value.user_message
-        assert "digest schedules" in refused.value.user_message
+        assert "Only workspace admins and owners" in refused.value.user_message()
+        assert "digest schedules" in refused.value.user_message()
         assert service.slack.calls_to("views.open") == []
 
 
 async def test_a_channel_without_subscriptions_is_told_to_subscribe(database_url: str) -> None:
     async with running_service(database_url) as service:
         await _add_row(service, team_id=TEAM_ID, channel_id="C0OTHER")
-        with pytest.raises(SubscriptionError) as refused:
+        with pytest.raises(UserError) as refused:
             await _open(service)
-        assert refused.value.user_message == NO_SUBSCRIPTIONS
+        assert refused.value.user_message() == NO_SUBSCRIPTIONS
         assert "/reviews subscribe first" in NO_SUBSCRIPTIONS
         assert service.slack.calls_to("views.open") == []
 
@@ -224,7 +224,7 @@ async def test_a_channel_without_subscriptions_is_told_to_subscribe(database_url
 async def test_an_expired_trigger_id_is_a_user_facing_error(database_url: str) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
-        with pytest.raises(SubscriptionError) as failed:
+        with pytest.raises(UserError) as failed:
             await open_digest_settings(
                 service.deps,
                 Directory(),
@@ -234,8 +234,8 @@ async def test_an_expired_trigger_id_is_a_user_facing_error(database_url: str) -
                 user_id=USER_ID,
                 trigger_id=service.slack.issue_trigger_id(issued_at=0),
             )
-        assert "expired_trigger_id" in failed.value.user_message
-        assert "/reviews digest settings" in failed.value.user_message
+        assert "expired_trigger_id" in failed.value.user_message()
+        assert "/reviews digest settings" in failed.value.user_message()
 
 
 async def test_the_timezone_typeahead_searches_iana_zones(database_url: str) -> None:
