@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
@@ -15,22 +14,27 @@ from bot.errors import UserError
 from bot.services.browse import list_from_button, list_from_text
 from bot.services.invite_access import InviteAccess, refusal
 from handlers.errors import spawn_reported
-from handlers.slash import SlashLike
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["list_command", "page_clicked", "register"]
+__all__ = ["register"]
 
 WHAT = "browse reviews and send review invites"
 
 
-async def list_command(request: SlashLike, access: InviteAccess | None = None) -> None:
+@subcommand(
+    "list",
+    "browse reviews privately, with the same filters and page:N",
+    '/reviews list org:"Acme Dental" rating:<=3 page:2',
+)
+async def list_command(request: SlashRequest) -> None:
     """Answer ``/reviews list <filters>`` (after the ack) with a page, or a sentence saying why not.
 
-    The router has no InviteAccess to share: without one, a group-restricted workspace costs
-    one ``usergroups.users.list`` per command (the buttons share the cached one).
+    A fresh InviteAccess: in a group-restricted workspace each command asks
+    ``usergroups.users.list`` once (the paging buttons share the cached one).
     """
     await _answer(
         request.deps,
-        access or InviteAccess(),
+        InviteAccess(),
         request.client,
         request.respond,
         request.team_id,
@@ -92,22 +96,7 @@ async def page_clicked(
     spawn_reported(deps, work, respond=respond, name="list_page")
 
 
-def provide_access(app: AsyncApp, access: InviteAccess | None = None) -> InviteAccess:
-    """Put one InviteAccess (its group-member cache) into every listener's context."""
-    shared = access or InviteAccess()
-
-    @app.middleware
-    async def inject_invite_access(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        context.setdefault("invite_access", shared)
-        await next()
-
-    return shared
-
-
-def register(app: AsyncApp, *, access: InviteAccess | None = None) -> None:
-    """Attach the paging buttons (the ``list`` subcommand is routed by handlers.commands)."""
-    provide_access(app, access)
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the paging buttons (the subcommand: above)."""
     app.action(ACTION_LIST_PREV)(page_clicked)
     app.action(ACTION_LIST_NEXT)(page_clicked)

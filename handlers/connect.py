@@ -1,10 +1,11 @@
-"""``/reviews connect`` / ``disconnect``: the modal, its submission, the confirmation buttons."""
+"""Connections: ``/reviews connect`` / ``disconnect``, Home's *Connect an account*, the modal,
+its submission and the disconnect confirmation's buttons."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -23,6 +24,7 @@ from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.errors import UserError
+from bot.log import get_logger
 from bot.providers.registry import platform_label
 from bot.services.connect_form import (
     ConnectContext,
@@ -35,24 +37,23 @@ from bot.services.connect_form import (
 )
 from bot.services.directory import Directory
 from bot.services.home import publish_home
+from handlers.acks import ack_within
 from handlers.errors import sorry_for_request, spawn_reported
-from handlers.ids import ACTION_DISCONNECT_CANCEL, ACTION_DISCONNECT_CONFIRM, CALLBACK_CONNECT
-from handlers.slash import SlashLike
+from handlers.ids import (
+    ACTION_DISCONNECT_CANCEL,
+    ACTION_DISCONNECT_CONFIRM,
+    ACTION_HOME_CONNECT,
+    CALLBACK_CONNECT,
+)
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["connect_command", "connect_submitted", "disconnect_command", "register"]
+__all__ = ["register"]
+
+log = get_logger(__name__)
 
 INLINE_SECONDS = 1.8
 """How long a submission waits for the platform's answer so that its ack can show inline
 errors; past this (Slack allows 3 s) the modal says "Checking…" and is updated later."""
-
-
-class AdminSlash(SlashLike, Protocol):
-    """A ``/reviews`` invocation with the people directory and the command's response_url."""
-
-    @property
-    def directory(self) -> Directory: ...
-    @property
-    def response_url(self) -> str | None: ...
 
 
 def _team(body: dict[str, Any]) -> str:
@@ -63,7 +64,8 @@ async def _note(respond: AsyncRespond, text: str) -> None:
     await respond(**build_notes([text]), response_type="ephemeral", replace_original=False)
 
 
-async def connect_command(request: AdminSlash) -> None:
+@subcommand("connect", "connect a Gumado or Cloutly account (admins)", "/reviews connect")
+async def connect_command(request: SlashRequest) -> None:
     """``/reviews connect``: open the modal (after the ack; the trigger id lives 3 s)."""
     context = ConnectContext(request.channel_id, request.response_url, "command")
     try:
@@ -80,7 +82,8 @@ async def connect_command(request: AdminSlash) -> None:
         await _note(request.respond, exc.user_message())
 
 
-async def disconnect_command(request: AdminSlash) -> None:
+@subcommand("disconnect", "remove a connection (admins)", "/reviews disconnect cloutly")
+async def disconnect_command(request: SlashRequest) -> None:
     """``/reviews disconnect <name>``: a private confirmation with buttons."""
     try:
         prompt = await prepare_disconnect(
@@ -186,8 +189,8 @@ async def connect_submitted(
     )
     # The platform's answer decides the ack (inline token error, or the result), so it is
     # awaited here, bounded well inside Slack's 3 s; a slower check finishes in the background.
-    done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
-    if not done:
+    race = await ack_within(INLINE_SECONDS, task)
+    if not race.finished:
         checking = f"Checking the token with {platform_label(values.platform or '')}…"
         await ack(
             response_action="update",
@@ -206,10 +209,10 @@ async def connect_submitted(
         )
         spawn_reported(deps, work, respond=None, name="connect_finish")
         return
-    if task.exception() is not None:
+    if race.failed:
         await ack(response_action="update", view=build_connect_notice(sorry_for_request()))
         return
-    outcome = task.result()
+    outcome = race.result()
     if outcome.errors:
         await ack(response_action="errors", errors=outcome.errors)
     elif outcome.connected is not None:
@@ -286,8 +289,36 @@ async def disconnect_cancelled(ack: AsyncAck, respond: AsyncRespond, deps: Deps)
     spawn_reported(deps, work, respond=None, name="disconnect_cancelled")
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the connect modal and the disconnect buttons (the router sends the commands)."""
+async def _open_from_home(
+    deps: Deps, directory: Directory, client: AsyncWebClient, body: dict[str, Any]
+) -> None:
+    try:
+        await open_connect_form(
+            deps,
+            directory,
+            client,
+            team_id=_team(body),
+            user_id=str(body["user"]["id"]),
+            trigger_id=str(body.get("trigger_id") or ""),
+            context=ConnectContext(origin="home"),
+        )
+    except UserError as exc:
+        # The Home tab has no response_url; the modal could not open, so the log says why.
+        log.warning("home_connect_not_opened", reason=exc.user_message())
+
+
+async def home_connect_clicked(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps, directory: Directory
+) -> None:
+    """Home's *Connect an account*: the connect modal; the result comes as a direct message."""
+    await ack()
+    work = _open_from_home(deps, directory, client, body)
+    spawn_reported(deps, work, respond=None, name="home_connect")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the modal, Home's button and the disconnect buttons (subcommands: above)."""
+    app.action(ACTION_HOME_CONNECT)(home_connect_clicked)
     app.view(CALLBACK_CONNECT)(connect_submitted)
     app.action(ACTION_DISCONNECT_CONFIRM)(disconnect_clicked)
     app.action(ACTION_DISCONNECT_CANCEL)(disconnect_cancelled)

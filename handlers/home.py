@@ -1,4 +1,8 @@
-"""The App Home tab: publish it when opened; its buttons and the channel picker they open."""
+"""The App Home tab: publish it when opened; the channel picker its *Subscribe* and *Digest* open.
+
+(Its *Connect* and *Request a review* buttons belong to ``handlers/connect.py`` and
+``handlers/invites.py``.)
+"""
 
 from __future__ import annotations
 
@@ -14,26 +18,20 @@ from bot.blocks.subscribe_modal import build_subscribe_notice
 from bot.deps import Deps
 from bot.digest.settings_form import open_digest_settings
 from bot.errors import UserError
-from bot.log import get_logger
-from bot.services.connect_form import ConnectContext, open_connect_form
 from bot.services.directory import Directory
 from bot.services.home import publish_home
 from bot.services.subscribe_form import FormContext, fill_subscribe_form
 from handlers.errors import spawn_reported
 from handlers.ids import (
     ACTION_HOME_CHANNEL,
-    ACTION_HOME_CONNECT,
     ACTION_HOME_DIGEST,
-    ACTION_HOME_INVITE,
     ACTION_HOME_SUBSCRIBE,
     BLOCK_HOME_CHANNEL,
     CALLBACK_HOME_CHANNEL,
 )
-from handlers.invites import request_review_shortcut
 
-__all__ = ["app_home_opened", "register"]
+__all__ = ["register"]
 
-log = get_logger(__name__)
 PURPOSES = ("subscribe", "digest")
 
 
@@ -57,34 +55,6 @@ async def app_home_opened(
         deps, directory, client, team_id=_team(body, context), user_id=str(event["user"])
     )
     spawn_reported(deps, work, respond=None, name="home_publish")
-
-
-async def _open_connect(
-    deps: Deps, directory: Directory, client: AsyncWebClient, body: dict[str, Any]
-) -> None:
-    try:
-        await open_connect_form(
-            deps,
-            directory,
-            client,
-            team_id=_team(body),
-            user_id=str(body["user"]["id"]),
-            trigger_id=str(body.get("trigger_id") or ""),
-            context=ConnectContext(origin="home"),
-        )
-    except UserError as exc:
-        # The Home tab has no response_url; the modal could not open, so the log says why.
-        log.warning("home_connect_not_opened", reason=exc.user_message())
-
-
-async def connect_clicked(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps, directory: Directory
-) -> None:
-    """*Connect an account*: the connect modal; the result comes as a direct message."""
-    await ack()
-    spawn_reported(
-        deps, _open_connect(deps, directory, client, body), respond=None, name="home_connect"
-    )
 
 
 async def _open_picker(client: AsyncWebClient, trigger_id: str, purpose: str) -> None:
@@ -182,10 +152,9 @@ async def channel_chosen(
     spawn_reported(deps, work2, respond=None, name="home_subscribe_form")
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the Home tab's buttons and picker (``handlers.events`` routes app_home_opened)."""
-    app.action(ACTION_HOME_CONNECT)(connect_clicked)
-    app.action(ACTION_HOME_INVITE)(request_review_shortcut)
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach app_home_opened, the picker's buttons and the picker itself."""
+    app.event("app_home_opened")(app_home_opened)
     app.action(ACTION_HOME_SUBSCRIBE)(subscribe_clicked)
     app.action(ACTION_HOME_DIGEST)(digest_clicked)
     app.view(CALLBACK_HOME_CHANNEL)(channel_chosen)

@@ -1,23 +1,19 @@
-"""The invite modal's listeners: open it, redraw it, answer its typeahead, act on its submission."""
+"""Review invites: ``/reviews invite``, the card button, the shortcut, Home's button, the modal.
+
+Each opens the invite modal; its listeners redraw it, answer its typeahead and send the invite.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.ids import (
-    ACTION_INVITE_CAMPAIGN,
-    ACTION_INVITE_ORG,
-    BLOCK_INVITE_ORG,
-    CALLBACK_INVITE,
-)
 from bot.blocks.invite_messages import receipt_lines
 from bot.blocks.invite_modal import InviteValues, build_invite_notice, read_invite_values
 from bot.deps import Deps
@@ -31,19 +27,20 @@ from bot.services.invite_form import (
     open_invite_form,
 )
 from bot.services.invites import Outcome, check_invite_form, deliver_confirmation, send_invite
-from handlers.browse import provide_access
+from handlers.acks import ack_within
 from handlers.errors import sorry_for_request, spawn_reported
-from handlers.slash import SlashLike
+from handlers.ids import (
+    ACTION_HOME_INVITE,
+    ACTION_INVITE_CAMPAIGN,
+    ACTION_INVITE_ORG,
+    ACTION_REQUEST_REVIEW,
+    BLOCK_INVITE_ORG,
+    CALLBACK_INVITE,
+    SHORTCUT_REQUEST_REVIEW,
+)
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = [
-    "campaign_typeahead",
-    "invite_command",
-    "invite_submitted",
-    "organization_changed",
-    "register",
-    "request_review_clicked",
-    "request_review_shortcut",
-]
+__all__ = ["register"]
 
 INLINE_SECONDS = 1.8
 """How long a submission waits for the platform so that its ack can close the modal or show
@@ -54,7 +51,8 @@ def _team(body: dict[str, Any]) -> str:
     return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
 
 
-async def invite_command(request: SlashLike) -> None:
+@subcommand("invite", "ask a customer for a review (opens a form)", "/reviews invite")
+async def invite_command(request: SlashRequest) -> None:
     """``/reviews invite``: the modal (after the ack; the trigger id lives 3 s)."""
     await open_invite_form(
         request.deps,
@@ -272,16 +270,16 @@ async def invite_submitted(
     )
     # The platform's answer decides the ack (close, or errors on the fields), so it is awaited
     # here, bounded well inside Slack's 3 s; a slower platform is finished in the background.
-    done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
-    if not done:
+    race = await ack_within(INLINE_SECONDS, task)
+    if not race.finished:
         await ack(response_action="update", view=build_invite_notice("Sending the invite…"))
         work = _finish_later(deps, client, task, str(view.get("id")), context, user_id)
         spawn_reported(deps, work, respond=None, name="invite_finish")
         return
-    if task.exception() is not None:
+    if race.failed:
         await ack(response_action="update", view=build_invite_notice(sorry_for_request()))
         return
-    outcome, form = task.result()
+    outcome, form = race.result()
     if outcome.kind == "errors":
         await ack(response_action="errors", errors=outcome.errors)
     elif outcome.kind == "problem" and form is not None:
@@ -293,22 +291,11 @@ async def invite_submitted(
         spawn_reported(deps, work2, respond=None, name="invite_confirmation")
 
 
-def provide_campaigns(app: AsyncApp, cache: CampaignCache | None = None) -> None:
-    """Put one CampaignCache into every listener's context."""
-    shared = cache or CampaignCache()
-
-    @app.middleware
-    async def inject_campaign_cache(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        context.setdefault("campaign_cache", shared)
-        await next()
-
-
-def register(app: AsyncApp) -> None:
-    """Attach the modal's listeners (actions/shortcuts attach the card button and shortcut)."""
-    provide_access(app)
-    provide_campaigns(app)
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach every way into the invite modal and the modal's own listeners (subcommand: above)."""
+    app.action(ACTION_REQUEST_REVIEW)(request_review_clicked)
+    app.shortcut(SHORTCUT_REQUEST_REVIEW)(request_review_shortcut)
+    app.action(ACTION_HOME_INVITE)(request_review_shortcut)
     app.view(CALLBACK_INVITE)(invite_submitted)
     app.action(ACTION_INVITE_ORG)(organization_changed)
     app.options(ACTION_INVITE_CAMPAIGN)(campaign_typeahead)

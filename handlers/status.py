@@ -1,4 +1,4 @@
-"""``/reviews status`` buttons: *Retry* on a failed delivery re-queues it and redraws the status."""
+"""``/reviews status`` and its *Retry* buttons (a failed delivery re-queued, the status redrawn)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,29 @@ from bot.services.directory import Directory
 from bot.services.status import gather_status, retry_delivery
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_STATUS_RETRY
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["register", "retry_clicked"]
+__all__ = ["register"]
 
 RETRY_ACTION = re.compile(rf"^{re.escape(ACTION_STATUS_RETRY)}:\d+$")
+
+
+@subcommand(
+    "status",
+    "connections, their health, subscriptions and failed deliveries",
+    "/reviews status",
+)
+async def status_command(request: SlashRequest) -> None:
+    """The status report, privately."""
+    report = await gather_status(
+        request.deps,
+        request.directory,
+        request.client,
+        team_id=request.team_id,
+        channel_id=request.channel_id,
+        user_id=request.user_id,
+    )
+    await request.tell(build_status(report))
 
 
 async def _retry(
@@ -62,6 +81,6 @@ async def retry_clicked(
     spawn_reported(deps, work, respond=respond, name="status_retry")
 
 
-def register(app: AsyncApp) -> None:
+def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the status message's buttons."""
     app.action(RETRY_ACTION)(retry_clicked)
