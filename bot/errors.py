@@ -21,6 +21,18 @@ class UserError(ReviewBotError):
         return str(self.args[0]) if self.args else ""
 
 
+class SlackRefused(ReviewBotError):
+    """A Slack Web API read answered ``ok: false``; ``error`` is Slack's code (``missing_scope``…).
+
+    Raised by the reader services use (``bot/slack_reads.py``), so ``bot/services`` never
+    names slack_sdk's exceptions.
+    """
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"Slack said {error}")
+        self.error = error
+
+
 class ConfigError(ReviewBotError):
     """A setting is missing or malformed; the message names the variable and what is expected."""
 

@@ -11,8 +11,11 @@ from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
 from bot.blocks.listing import build_list_problem, build_listing
 from bot.deps import Deps
 from bot.errors import UserError
+from bot.services.actor import Actor
 from bot.services.browse import list_from_button, list_from_text
+from bot.services.directory import Directory
 from bot.services.invite_access import InviteAccess, refusal
+from handlers.actors import actor_of
 from handlers.errors import spawn_reported
 from handlers.subcommands import SlashRequest, subcommand
 
@@ -33,37 +36,28 @@ async def list_command(request: SlashRequest) -> None:
     ``usergroups.users.list`` once (the paging buttons share the cached one).
     """
     await _answer(
-        request.deps,
-        InviteAccess(),
-        request.client,
-        request.respond,
-        request.team_id,
-        request.user_id,
-        False,
-        text=request.text,
+        request.deps, InviteAccess(), request.actor, request.respond, False, text=request.text
     )
 
 
 async def _answer(
     deps: Deps,
     access: InviteAccess,
-    client: AsyncWebClient,
+    actor: Actor,
     respond: AsyncRespond,
-    team_id: str,
-    user_id: str,
     replace: bool,
     *,
     text: str | None = None,
     value: str | None = None,
 ) -> None:
-    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
+    if not await access.allows(deps.settings, actor):
         message = build_list_problem(refusal(deps.settings, WHAT))
     else:
         try:
             if value is not None:
-                page = await list_from_button(deps, team_id=team_id, value=value)
+                page = await list_from_button(deps, team_id=actor.team_id, value=value)
             else:
-                page = await list_from_text(deps, team_id=team_id, text=text or "")
+                page = await list_from_text(deps, team_id=actor.team_id, text=text or "")
             message = build_listing(page)
         except UserError as exc:
             message = build_list_problem(exc.user_message())
@@ -77,22 +71,14 @@ async def page_clicked(
     client: AsyncWebClient,
     respond: AsyncRespond,
     deps: Deps,
+    directory: Directory,
     invite_access: InviteAccess,
 ) -> None:
     """*‹ Prev* / *Next ›*: replace the listing with the page the button's value names."""
     await ack()
     team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
-    user_id = str(body["user"]["id"])
-    work = _answer(
-        deps,
-        invite_access,
-        client,
-        respond,
-        team_id,
-        user_id,
-        True,
-        value=str(action.get("value") or ""),
-    )
+    actor = actor_of(body, client, directory, team_id=team_id)
+    work = _answer(deps, invite_access, actor, respond, True, value=str(action.get("value") or ""))
     spawn_reported(deps, work, respond=respond, name="list_page")
 
 

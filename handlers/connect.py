@@ -17,6 +17,7 @@ from bot.blocks.connect_modal import (
     build_connect_notice,
     build_connected_message,
     build_connected_notice,
+    build_disconnect_prompt,
     build_disconnect_result,
     read_connect_values,
 )
@@ -26,19 +27,20 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.log import get_logger
 from bot.providers.registry import platform_label
+from bot.services.actor import Actor
 from bot.services.connect_form import (
     ConnectContext,
     ConnectOutcome,
     connect,
+    connection_names,
     disconnect,
-    open_connect_form,
     prepare_disconnect,
-    tell_privately,
 )
 from bot.services.directory import Directory
-from bot.services.home import publish_home
 from handlers.acks import ack_within
+from handlers.actors import actor_of
 from handlers.errors import sorry_for_request, spawn_reported
+from handlers.home import publish_home
 from handlers.ids import (
     ACTION_DISCONNECT_CANCEL,
     ACTION_DISCONNECT_CONFIRM,
@@ -64,19 +66,43 @@ async def _note(respond: AsyncRespond, text: str) -> None:
     await respond(**build_notes([text]), response_type="ephemeral", replace_original=False)
 
 
+async def open_connect_form(
+    deps: Deps, actor: Actor, client: AsyncWebClient, trigger_id: str, context: ConnectContext
+) -> None:
+    """Open the modal at once (the trigger id lives 3 s), then show the form or a refusal.
+
+    UserError when Slack would not open the modal.
+    """
+    metadata = context.dump()
+    try:
+        opened = await client.views_open(
+            trigger_id=trigger_id,
+            view=build_connect_notice("Loading…", private_metadata=metadata),
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") if exc.response else "unknown_error")
+        log.warning("connect_modal_open_failed", error=error)
+        raise UserError(
+            f"Slack didn't let me open the form ({error}); run `/reviews connect` again."
+        ) from None
+    view_id = str(opened["view"]["id"])
+    try:
+        existing = await connection_names(deps, actor)
+    except UserError as exc:
+        notice = build_connect_notice(exc.user_message(), private_metadata=metadata)
+        await client.views_update(view_id=view_id, view=notice)
+        return
+    form = build_connect_modal(private_metadata=metadata, existing=existing)
+    await client.views_update(view_id=view_id, hash=opened["view"].get("hash"), view=form)
+
+
 @subcommand("connect", "connect a Gumado or Cloutly account (admins)", "/reviews connect")
 async def connect_command(request: SlashRequest) -> None:
     """``/reviews connect``: open the modal (after the ack; the trigger id lives 3 s)."""
     context = ConnectContext(request.channel_id, request.response_url, "command")
     try:
         await open_connect_form(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
-            trigger_id=request.trigger_id,
-            context=context,
+            request.deps, request.actor, request.client, request.trigger_id, context
         )
     except UserError as exc:
         await _note(request.respond, exc.user_message())
@@ -86,37 +112,41 @@ async def connect_command(request: SlashRequest) -> None:
 async def disconnect_command(request: SlashRequest) -> None:
     """``/reviews disconnect <name>``: a private confirmation with buttons."""
     try:
-        prompt = await prepare_disconnect(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
-            name=request.text,
-        )
+        found = await prepare_disconnect(request.deps, request.actor, request.text)
     except UserError as exc:
         await _note(request.respond, exc.user_message())
         return
+    prompt = build_disconnect_prompt(
+        connection_id=found.connection_id,
+        name=found.name,
+        platform=found.platform,
+        own_subscriptions=found.own_subscriptions,
+        has_webhook=found.has_webhook,
+    )
     await request.respond(**prompt, response_type="ephemeral")
 
 
 async def _announce(
     deps: Deps,
-    directory: Directory,
+    actor: Actor,
     client: AsyncWebClient,
     outcome: ConnectOutcome,
     context: ConnectContext,
-    *,
-    team_id: str,
-    user_id: str,
 ) -> None:
-    """The lasting private message (the modal's copy goes when it closes); a fresh Home tab."""
+    """The lasting private message (the modal's copy goes when it closes); a fresh Home tab.
+
+    Through the command's response_url when there is one, else as a direct message.
+    """
     assert outcome.connected is not None
-    respond = AsyncRespond(response_url=context.response_url) if context.response_url else None
     message = build_connected_message(outcome.connected)
-    await tell_privately(client, user_id=user_id, message=message, respond=respond)
+    if context.response_url:
+        respond = AsyncRespond(response_url=context.response_url)
+        await respond(**message, response_type="ephemeral", replace_original=False)
+    else:
+        opened = await client.conversations_open(users=actor.user_id)
+        await client.chat_postMessage(channel=opened["channel"]["id"], **message)
     if context.origin == "home":
-        await publish_home(deps, directory, client, team_id=team_id, user_id=user_id)
+        await publish_home(deps, actor, client)
 
 
 def _form_again(
@@ -133,15 +163,13 @@ def _form_again(
 
 async def _finish_later(
     deps: Deps,
-    directory: Directory,
+    actor: Actor,
     client: AsyncWebClient,
     task: asyncio.Task[ConnectOutcome],
     *,
     view_id: str,
     values: ConnectValues,
     context: ConnectContext,
-    team_id: str,
-    user_id: str,
 ) -> None:
     """The slow path: the modal said "Checking…"; show how it went there, then confirm.
 
@@ -165,7 +193,7 @@ async def _finish_later(
     with contextlib.suppress(SlackApiError):
         await client.views_update(view_id=view_id, view=view)
     if outcome.connected is not None:
-        await _announce(deps, directory, client, outcome, context, team_id=team_id, user_id=user_id)
+        await _announce(deps, actor, client, outcome, context)
 
 
 async def connect_submitted(
@@ -182,11 +210,8 @@ async def connect_submitted(
         await ack(response_action="errors", errors=errors)
         return
     context = ConnectContext.load(view.get("private_metadata"))
-    team_id, user_id = _team(body), str(body["user"]["id"])
-    task = deps.spawn(
-        connect(deps, directory, client, team_id=team_id, user_id=user_id, values=values),
-        name="connect_check",
-    )
+    actor = actor_of(body, client, directory, team_id=_team(body))
+    task = deps.spawn(connect(deps, actor, values), name="connect_check")
     # The platform's answer decides the ack (inline token error, or the result), so it is
     # awaited here, bounded well inside Slack's 3 s; a slower check finishes in the background.
     race = await ack_within(INLINE_SECONDS, task)
@@ -198,14 +223,12 @@ async def connect_submitted(
         )
         work = _finish_later(
             deps,
-            directory,
+            actor,
             client,
             task,
             view_id=str(view.get("id") or ""),
             values=values,
             context=context,
-            team_id=team_id,
-            user_id=user_id,
         )
         spawn_reported(deps, work, respond=None, name="connect_finish")
         return
@@ -217,9 +240,7 @@ async def connect_submitted(
         await ack(response_action="errors", errors=outcome.errors)
     elif outcome.connected is not None:
         await ack(response_action="update", view=build_connected_notice(outcome.connected))
-        work2 = _announce(
-            deps, directory, client, outcome, context, team_id=team_id, user_id=user_id
-        )
+        work2 = _announce(deps, actor, client, outcome, context)
         spawn_reported(deps, work2, respond=None, name="connect_announce")
     else:
         await ack(
@@ -228,25 +249,9 @@ async def connect_submitted(
         )
 
 
-async def _disconnect(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    *,
-    team_id: str,
-    user_id: str,
-    connection_id: int,
-) -> None:
+async def _disconnect(deps: Deps, actor: Actor, respond: AsyncRespond, connection_id: int) -> None:
     try:
-        text = await disconnect(
-            deps,
-            directory,
-            client,
-            team_id=team_id,
-            user_id=user_id,
-            connection_id=connection_id,
-        )
+        text = await disconnect(deps, actor, connection_id)
     except UserError as exc:
         text = exc.user_message()
     await respond(**build_disconnect_result(text), response_type="ephemeral", replace_original=True)
@@ -266,15 +271,8 @@ async def disconnect_clicked(
     value = str(action.get("value") or "")
     if not value.isdecimal() or len(value) > 12:
         return
-    work = _disconnect(
-        deps,
-        directory,
-        client,
-        respond,
-        team_id=_team(body),
-        user_id=str(body["user"]["id"]),
-        connection_id=int(value),
-    )
+    actor = actor_of(body, client, directory, team_id=_team(body))
+    work = _disconnect(deps, actor, respond, int(value))
     spawn_reported(deps, work, respond=respond, name="disconnect")
 
 
@@ -292,16 +290,10 @@ async def disconnect_cancelled(ack: AsyncAck, respond: AsyncRespond, deps: Deps)
 async def _open_from_home(
     deps: Deps, directory: Directory, client: AsyncWebClient, body: dict[str, Any]
 ) -> None:
+    actor = actor_of(body, client, directory, team_id=_team(body))
+    trigger_id = str(body.get("trigger_id") or "")
     try:
-        await open_connect_form(
-            deps,
-            directory,
-            client,
-            team_id=_team(body),
-            user_id=str(body["user"]["id"]),
-            trigger_id=str(body.get("trigger_id") or ""),
-            context=ConnectContext(origin="home"),
-        )
+        await open_connect_form(deps, actor, client, trigger_id, ConnectContext(origin="home"))
     except UserError as exc:
         # The Home tab has no response_url; the modal could not open, so the log says why.
         log.warning("home_connect_not_opened", reason=exc.user_message())

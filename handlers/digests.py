@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.digest_settings import build_digest_settings_notice
+from bot.blocks.digest_settings import (
+    build_digest_settings_modal,
+    build_digest_settings_notice,
+    build_digest_settings_saved,
+)
+from bot.blocks.subscriptions import build_notes
 from bot.deps import Deps
 from bot.digest.on_demand import plan_digest_now
 from bot.digest.settings_form import (
-    open_digest_settings,
+    ScheduleChoice,
+    digest_schedules,
     read_digest_settings,
     read_settings_channel,
     save_digest_settings,
+    settings_metadata,
     timezone_options,
 )
 from bot.errors import UserError
+from bot.log import get_logger
+from bot.services.actor import Actor
 from bot.services.directory import Directory
+from handlers.actors import actor_of
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_DIGEST_TIMEZONE, CALLBACK_DIGEST_SETTINGS
 from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["USAGE", "register"]
+__all__ = ["USAGE", "open_digest_settings", "register"]
+
+log = get_logger(__name__)
 
 USAGE = (
     "*Weekly digests*\n"
@@ -56,13 +70,7 @@ async def digest_command(request: SlashRequest) -> None:
     elif action in ("settings", "schedule", "setup"):
         try:
             await open_digest_settings(
-                request.deps,
-                request.directory,
-                request.client,
-                team_id=request.team_id,
-                channel_id=request.channel_id,
-                user_id=request.user_id,
-                trigger_id=request.trigger_id,
+                request.deps, request.actor, request.client, request.trigger_id
             )
         except UserError as exc:
             await _say(request, exc.user_message())
@@ -76,15 +84,7 @@ async def _now(request: SlashRequest, text: str) -> None:
         await _say(request, "Digests are not running in this process; try again shortly.")
         return
     try:
-        plan = await plan_digest_now(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            channel_id=request.channel_id,
-            user_id=request.user_id,
-            text=text,
-        )
+        plan = await plan_digest_now(request.deps, request.actor, text)
     except UserError as exc:
         await _say(request, exc.user_message())
         return
@@ -110,6 +110,59 @@ async def _now(request: SlashRequest, text: str) -> None:
         )
 
 
+async def open_digest_settings(
+    deps: Deps, actor: Actor, client: AsyncWebClient, trigger_id: str
+) -> None:
+    """Open the schedule form for the actor's channel (admins only).
+
+    UserError for a non-admin, a channel without subscriptions, or a modal Slack would not
+    open (e.g. the trigger id expired).
+    """
+    channel_id = actor.channel_id or ""
+    view = build_digest_settings_modal(
+        channel_id=channel_id,
+        schedules=await digest_schedules(deps, actor),
+        private_metadata=settings_metadata(channel_id),
+    )
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") if exc.response else "unknown_error")
+        log.warning("digest_settings_open_failed", error=error)
+        raise UserError(
+            f"Slack didn't let me open the form ({error}); run `/reviews digest settings` again."
+        ) from None
+
+
+async def _tell(client: AsyncWebClient, actor: Actor, message: dict[str, Any]) -> None:
+    """Privately: an ephemeral in the channel, else (not a member there) a DM."""
+    try:
+        await client.chat_postEphemeral(
+            channel=actor.channel_id or "", user=actor.user_id, **message
+        )
+        return
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response else None
+        log.info("digest_settings_dm_instead", error=error)
+    opened = await client.conversations_open(users=actor.user_id)
+    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+
+
+async def _save(
+    deps: Deps, actor: Actor, client: AsyncWebClient, choices: Mapping[int, ScheduleChoice]
+) -> None:
+    """Save the schedules, then confirm privately (or say why not)."""
+    try:
+        result = await save_digest_settings(deps, actor, choices)
+    except UserError as exc:
+        await _tell(client, actor, build_notes([exc.user_message()]))
+        return
+    message = build_digest_settings_saved(
+        channel_id=actor.channel_id or "", schedules=result.saved, skipped=result.skipped
+    )
+    await _tell(client, actor, message)
+
+
 async def digest_settings_submitted(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -129,15 +182,8 @@ async def digest_settings_submitted(
         return
     await ack()
     team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or "")
-    work = save_digest_settings(
-        deps,
-        directory,
-        client,
-        team_id=team_id,
-        channel_id=channel_id,
-        user_id=str(body["user"]["id"]),
-        choices=submission.choices,
-    )
+    actor = actor_of(body, client, directory, team_id=team_id, channel_id=channel_id)
+    work = _save(deps, actor, client, submission.choices)
     # A view submission has no response_url: a failure is logged (handlers/errors.py).
     spawn_reported(deps, work, respond=None, name="digest_settings_submitted")
 

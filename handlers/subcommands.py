@@ -22,7 +22,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.help import build_help, build_unknown_subcommand
 from bot.blocks.subscriptions import build_notes
 from bot.deps import Deps
+from bot.services.actor import Actor
 from bot.services.directory import Directory
+from bot.slack_reads import SlackReader
 from handlers.errors import spawn_reported
 from handlers.ids import SLASH_COMMAND
 
@@ -51,6 +53,13 @@ class SlashRequest:
     response_url: str | None
     text: str
     """The words after the subcommand."""
+
+    @property
+    def actor(self) -> Actor:
+        """Who asked, where, for the services."""
+        return Actor(
+            self.team_id, self.user_id, self.channel_id, SlackReader(self.client), self.directory
+        )
 
     async def tell(self, message: dict[str, Any], *, in_channel: bool = False) -> None:
         """Answer through the command's response_url."""

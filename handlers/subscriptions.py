@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.subscribe_modal import build_subscribe_notice
+from bot.blocks.subscribe_modal import (
+    CatalogOption,
+    build_subscribe_modal,
+    build_subscribe_notice,
+)
 from bot.blocks.subscribe_state import parse_subscribe_state
 from bot.blocks.subscriptions import (
     build_notes,
@@ -20,31 +25,63 @@ from bot.blocks.subscriptions import (
     subscription_id_of_action,
 )
 from bot.deps import Deps
-from bot.errors import UserError
+from bot.errors import SlackRefused, UserError
+from bot.filters import Filter
+from bot.log import get_logger
+from bot.services.actor import Actor
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import shows_admin_controls
-from bot.services.subscribe_form import (
-    open_subscribe_form,
-    read_form_context,
-    submit_subscribe_form,
-)
+from bot.services.subscribe_form import FormContext, read_form_context, subscribe_form_data
 from bot.services.subscriptions import (
+    CatalogEntry,
     list_channel_subscriptions,
     parse_subscribe_text,
     require_admin,
     subscribe,
     unsubscribe,
 )
+from handlers.actors import actor_of, channel_of
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_REMOVE_SUBSCRIPTION, BLOCK_SUB_GROUPS, CALLBACK_SUBSCRIBE
 from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["register"]
+__all__ = ["fill_subscribe_form", "register"]
+
+log = get_logger(__name__)
 
 REMOVE_ACTION = re.compile(rf"^{re.escape(ACTION_REMOVE_SUBSCRIPTION)}:\d+$")
 # The submission must be answered within 3 s; handles are usually cached from when the form
 # opened, and past this a slow lookup is left to the background (errors then come as a message).
 HANDLE_LOOKUP_SECONDS = 1.5
+
+
+Tell = Callable[[dict[str, Any], bool], Awaitable[None]]
+"""Post a message privately, or in the channel when the flag says so."""
+
+
+async def _subscribe_and_announce(
+    deps: Deps, actor: Actor, tell: Tell, chosen: Filter | str, connection_id: int | None = None
+) -> None:
+    """Subscribe (admins; ``chosen`` as typed or from the form), then say so in the channel."""
+    assert actor.channel_id is not None
+    try:
+        await require_admin(deps, actor)
+        if isinstance(chosen, str):
+            chosen = parse_subscribe_text(chosen)
+        result = await subscribe(deps, actor, chosen=chosen, connection_id=connection_id)
+    except UserError as exc:
+        await tell(build_notes([exc.user_message()]), False)
+        return
+    if result.created:
+        announcement = build_subscribed(
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
+            subscription_id=result.subscription_id,
+            description=result.description,
+        )
+        await tell(announcement, True)
+    if result.notes:
+        await tell(build_notes(result.notes), False)
 
 
 @subcommand(
@@ -57,51 +94,68 @@ HANDLE_LOOKUP_SECONDS = 1.5
 async def subscribe_command(request: SlashRequest) -> None:
     """No words: the form. Words: subscribe to what they say and announce it in the channel."""
     if not request.text.strip():
-        try:
-            await open_subscribe_form(
-                request.deps,
-                request.directory,
-                request.client,
-                team_id=request.team_id,
-                channel_id=request.channel_id,
-                user_id=request.user_id,
-                trigger_id=request.trigger_id,
-                response_url=request.response_url,
-            )
-        except UserError as exc:
-            await request.note(exc.user_message())
+        await _open_form(request)
         return
+
+    async def tell(message: dict[str, Any], in_channel: bool) -> None:
+        await request.tell(message, in_channel=in_channel)
+
+    await _subscribe_and_announce(request.deps, request.actor, tell, request.text)
+
+
+async def _open_form(request: SlashRequest) -> None:
+    """Open the modal (loading), then show the form, a refusal or the channel problem."""
+    context = FormContext(request.channel_id, request.response_url)
+    notice = build_subscribe_notice("Loading organizations…", private_metadata=context.dump())
     try:
-        await require_admin(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
+        opened = await request.client.views_open(trigger_id=request.trigger_id, view=notice)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") if exc.response else "unknown_error")
+        log.warning("subscribe_modal_open_failed", error=error)
+        await request.note(
+            f"Slack didn't let me open the form ({error}); run `/reviews subscribe` again, "
+            "or subscribe with words such as `/reviews subscribe all`."
         )
-        chosen = parse_subscribe_text(request.text)
-        result = await subscribe(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            channel_id=request.channel_id,
-            user_id=request.user_id,
-            chosen=chosen,
-        )
-    except UserError as exc:
-        await request.note(exc.user_message())
         return
-    if result.created:
-        announcement = build_subscribed(
-            channel_id=request.channel_id,
-            user_id=request.user_id,
-            subscription_id=result.subscription_id,
-            description=result.description,
+    view = opened["view"]
+    await fill_subscribe_form(
+        request.deps, request.actor, request.client, str(view["id"]), view.get("hash"), context
+    )
+
+
+def _options(entries: Iterable[CatalogEntry]) -> list[CatalogOption]:
+    return [
+        CatalogOption(
+            e.connection_id, e.connection_name, e.platform_id, e.name, e.organization_platform_id
         )
-        await request.tell(announcement, in_channel=True)
-    if result.notes:
-        await request.tell(build_notes(result.notes))
+        for e in entries
+    ]
+
+
+async def fill_subscribe_form(
+    deps: Deps,
+    actor: Actor,
+    client: AsyncWebClient,
+    view_id: str,
+    view_hash: str | None,
+    context: FormContext,
+) -> None:
+    """Replace the open modal ``view_id`` (a loading notice) with the form, or why there is none."""
+    metadata = context.dump()
+    try:
+        data = await subscribe_form_data(deps, actor)
+    except UserError as exc:
+        notice = build_subscribe_notice(exc.user_message(), private_metadata=metadata)
+        await client.views_update(view_id=view_id, view=notice)
+        return
+    view = build_subscribe_modal(
+        channel_id=context.channel_id,
+        organizations=_options(data.catalog.organizations),
+        locations=_options(data.catalog.locations),
+        sources=data.sources,
+        private_metadata=metadata,
+    )
+    await client.views_update(view_id=view_id, hash=view_hash, view=view)
 
 
 @subcommand(
@@ -113,13 +167,7 @@ async def subscribe_command(request: SlashRequest) -> None:
 async def unsubscribe_command(request: SlashRequest) -> None:
     """Remove one subscription (or ``all``) and say so in the channel."""
     try:
-        await require_admin(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
-        )
+        await require_admin(request.deps, request.actor)
         removed = await unsubscribe(
             request.deps,
             team_id=request.team_id,
@@ -146,14 +194,24 @@ async def subscriptions_command(request: SlashRequest) -> None:
     lines = await list_channel_subscriptions(
         request.deps, team_id=request.team_id, channel_id=request.channel_id
     )
-    can_remove = bool(lines) and await shows_admin_controls(
-        request.deps.settings,
-        request.directory,
-        request.client,
-        team_id=request.team_id,
-        user_id=request.user_id,
-    )
+    can_remove = bool(lines) and await shows_admin_controls(request.deps.settings, request.actor)
     await request.tell(build_subscription_list(request.channel_id, lines, can_remove=can_remove))
+
+
+def _form_teller(client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor) -> Tell:
+    """Through the command's response_url when the form has one, else through the Web API."""
+    channel_id = actor.channel_id or ""
+
+    async def tell(message: dict[str, Any], in_channel: bool) -> None:
+        if respond is not None:
+            response_type = "in_channel" if in_channel else "ephemeral"
+            await respond(**message, response_type=response_type, replace_original=False)
+        elif in_channel:
+            await client.chat_postMessage(channel=channel_id, **message)
+        else:
+            await client.chat_postEphemeral(channel=channel_id, user=actor.user_id, **message)
+
+    return tell
 
 
 async def subscribe_submitted(
@@ -177,70 +235,45 @@ async def subscribe_submitted(
         await ack(response_action="update", view=notice)
         return
     team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or "")
-    user_id = str(body["user"]["id"])
+    actor = actor_of(body, client, directory, team_id=team_id, channel_id=context.channel_id)
     if any(m.kind == "handle" for m in choice.filter.mentions):
         try:
             await asyncio.wait_for(
-                directory.resolve_mentions(client, team_id, choice.filter.mentions),
+                directory.resolve_mentions(actor.client, team_id, choice.filter.mentions),
                 timeout=HANDLE_LOOKUP_SECONDS,
             )
         except MentionError as exc:
             message = f"@{exc.handle}: {exc.reason}"
             await ack(response_action="errors", errors={BLOCK_SUB_GROUPS: message[:150]})
             return
-        except (SlackApiError, TimeoutError):
+        except (SlackRefused, TimeoutError):
             pass  # resolved again after the ack; a problem then arrives as a message
     await ack()
     respond = AsyncRespond(response_url=context.response_url) if context.response_url else None
-    work = submit_subscribe_form(
-        deps,
-        directory,
-        client,
-        team_id=team_id,
-        user_id=user_id,
-        context=context,
-        choice=choice,
-        respond=respond,
-    )
+    tell = _form_teller(client, respond, actor)
+    work = _subscribe_and_announce(deps, actor, tell, choice.filter, choice.connection_id)
     spawn_reported(deps, work, respond=respond, name="subscribe_form_submitted")
 
 
-def _where(body: dict[str, Any]) -> tuple[str, str, str]:
-    """(team id, user id, channel id) of a block_actions payload."""
-    container = body.get("container") or {}
-    channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    return str(team_id), str(body["user"]["id"]), str(channel_id)
-
-
-async def _remove(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    body: dict[str, Any],
-    subscription_id: int,
-) -> None:
-    team_id, user_id, channel_id = _where(body)
+async def _remove(deps: Deps, actor: Actor, respond: AsyncRespond, subscription_id: int) -> None:
+    channel_id = actor.channel_id or ""
     removed: list[tuple[int, str]] = []
     problem: str | None = None
     try:
-        await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
+        await require_admin(deps, actor)
         removed = await unsubscribe(
-            deps, team_id=team_id, channel_id=channel_id, target=str(subscription_id)
+            deps, team_id=actor.team_id, channel_id=channel_id, target=str(subscription_id)
         )
     except UserError as exc:
         problem = exc.user_message()
-    lines = await list_channel_subscriptions(deps, team_id=team_id, channel_id=channel_id)
-    can_remove = await shows_admin_controls(
-        deps.settings, directory, client, team_id=team_id, user_id=user_id
-    )
+    lines = await list_channel_subscriptions(deps, team_id=actor.team_id, channel_id=channel_id)
+    can_remove = await shows_admin_controls(deps.settings, actor)
     listing = build_subscription_list(channel_id, lines, can_remove=can_remove)
     await respond(**listing, response_type="ephemeral", replace_original=True)
     if problem is not None:
         await respond(**build_notes([problem]), response_type="ephemeral", replace_original=False)
     elif removed:
-        note = build_unsubscribed(channel_id=channel_id, user_id=user_id, removed=removed)
+        note = build_unsubscribed(channel_id=channel_id, user_id=actor.user_id, removed=removed)
         await respond(**note, response_type="in_channel", replace_original=False)
 
 
@@ -258,7 +291,8 @@ async def remove_subscription_clicked(
     subscription_id = subscription_id_of_action(str(action.get("action_id") or ""))
     if subscription_id is None:
         return
-    work = _remove(deps, directory, client, respond, body, subscription_id)
+    actor = actor_of(body, client, directory, channel_id=channel_of(body) or "")
+    work = _remove(deps, actor, respond, subscription_id)
     spawn_reported(deps, work, respond=respond, name="remove_subscription")
 
 

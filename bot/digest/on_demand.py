@@ -11,14 +11,12 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import zone_of
 from bot.digest.targets import DigestTarget, organizations_of_team, subscription_targets
 from bot.errors import UserError
-from bot.services.directory import Directory
+from bot.services.actor import Actor
 from bot.services.permissions import shows_admin_controls
 from storage.repositories.subscriptions import channel_subscriptions
 
@@ -47,17 +45,9 @@ def _names(targets: list[DigestTarget]) -> str:
     return ", ".join(f"“{escape_mrkdwn(name)}”" for name in shown)
 
 
-async def plan_digest_now(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    text: str,
-) -> NowPlan:
-    """Choose the digests; UserError when there is none to make."""
+async def plan_digest_now(deps: Deps, actor: Actor, text: str) -> NowPlan:
+    """Choose the digests for the actor's channel; UserError when there is none to make."""
+    team_id, channel_id = actor.team_id, actor.channel_id or ""
     query = clean_organization_query(text)
     async with deps.sessions() as session:
         subscriptions = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
@@ -95,9 +85,7 @@ async def plan_digest_now(
         known = _names(list(covered.values()))
         hint = f" This channel's organizations: {known}." if known else ""
         raise UserError(f"I don't know an organization called “{shown}”.{hint}")
-    if not await shows_admin_controls(
-        deps.settings, directory, client, team_id=team_id, user_id=user_id
-    ):
+    if not await shows_admin_controls(deps.settings, actor):
         raise UserError(
             f"“{shown}” is not covered by this channel's subscriptions; an admin can post its "
             "digest here, or subscribe the channel to it."

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.errors import UserError
+from bot.errors import SlackRefused, UserError
 from bot.log import get_logger
+from bot.services.actor import SlackReads
 
 __all__ = ["ChannelAccess", "check_channel", "ensure_channel"]
 
@@ -42,11 +40,11 @@ class ChannelAccess:
         return None
 
 
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or "unknown_error") if exc.response else "unknown_error"
+def _error(exc: SlackRefused) -> str:
+    return exc.error
 
 
-async def check_channel(client: AsyncWebClient, channel_id: str) -> ChannelAccess:
+async def check_channel(client: SlackReads, channel_id: str) -> ChannelAccess:
     """What the bot can do in ``channel_id``; UserError for DMs, archived or hidden channels."""
     if channel_id.startswith("D"):
         raise UserError(
@@ -55,7 +53,7 @@ async def check_channel(client: AsyncWebClient, channel_id: str) -> ChannelAcces
         )
     try:
         response = await client.conversations_info(channel=channel_id)
-    except SlackApiError as exc:
+    except SlackRefused as exc:
         error = _error(exc)
         if error == "channel_not_found":
             # Private channels the bot is not in do not exist for it.
@@ -86,14 +84,14 @@ async def check_channel(client: AsyncWebClient, channel_id: str) -> ChannelAcces
     return ChannelAccess(channel_id=channel_id, is_private=is_private, is_member=is_member)
 
 
-async def ensure_channel(client: AsyncWebClient, channel_id: str) -> ChannelAccess:
+async def ensure_channel(client: SlackReads, channel_id: str) -> ChannelAccess:
     """Check the channel and join it when it is public and the bot is not in it yet."""
     access = await check_channel(client, channel_id)
     if access.is_member:
         return access
     try:
         await client.conversations_join(channel=channel_id)
-    except SlackApiError as exc:
+    except SlackRefused as exc:
         error = _error(exc)
         log.info("channel_join_failed", channel_id=channel_id, error=error)
         reason = "the app lacks the channels:join scope" if error == "missing_scope" else error

@@ -8,19 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import schedules_changed
-from bot.errors import ConfigError, ProviderError, UserError
+from bot.errors import ConfigError, ProviderError, SlackRefused, UserError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
 from bot.providers.sources import source_key
+from bot.services.actor import Actor
 from bot.services.channels import ensure_channel
-from bot.services.directory import Directory
 from bot.services.permissions import is_config_admin, refusal_text
 from storage.models import Connection, Subscription
 from storage.repositories import list_connections
@@ -37,6 +34,7 @@ from storage.repositories.subscriptions import (
 
 __all__ = [
     "Catalog",
+    "CatalogEntry",
     "Subscribed",
     "describe_subscription",
     "known_source_names",
@@ -85,22 +83,12 @@ async def load_catalog(deps: Deps, team_id: str) -> Catalog:
     return Catalog(tuple(connections), tuple(organizations), tuple(locations))
 
 
-async def require_admin(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    what: str = CHANGE_WHAT,
-) -> None:
-    """UserError with who may ``what``, unless the user may change subscriptions."""
+async def require_admin(deps: Deps, actor: Actor, *, what: str = CHANGE_WHAT) -> None:
+    """UserError with who may ``what``, unless the actor may change subscriptions."""
     try:
-        allowed = await is_config_admin(
-            deps.settings, directory, client, team_id=team_id, user_id=user_id
-        )
-    except SlackApiError as exc:
-        log.warning("admin_check_failed", error=_slack_error(exc))
+        allowed = await is_config_admin(deps.settings, actor)
+    except SlackRefused as exc:
+        log.warning("admin_check_failed", error=exc.error)
         raise UserError(
             "I couldn't ask Slack whether you are an admin; try again in a minute."
         ) from None
@@ -126,10 +114,6 @@ def parse_subscribe_text(text: str) -> Filter:
             '/reviews subscribe org:"Acme Dental" rating:<=3',
         )
     return chosen
-
-
-def _slack_error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or "unknown_error") if exc.response else "unknown_error"
 
 
 def _find_connection(connections: Sequence[Connection], wanted: str) -> Connection | None:
@@ -250,13 +234,11 @@ def describe_subscription(catalog: Catalog, chosen: Filter, connection_id: int |
     return dataclasses.replace(shown, mentions=quiet).describe(mrkdwn=True)
 
 
-async def _digest_timezone(
-    directory: Directory, client: AsyncWebClient, team_id: str, user_id: str
-) -> str:
+async def _digest_timezone(actor: Actor) -> str:
     """The admin's own IANA timezone (digests default to it), else UTC."""
     try:
-        tz = (await directory.user(client, team_id, user_id)).tz
-    except SlackApiError:
+        tz = (await actor.directory.user(actor.client, actor.team_id, actor.user_id)).tz
+    except SlackRefused:
         return "UTC"
     if not tz:
         return "UTC"
@@ -267,21 +249,30 @@ async def _digest_timezone(
     return tz
 
 
+async def _resolve_mentions(actor: Actor, chosen: Filter) -> Filter:
+    try:
+        mentions = await actor.directory.resolve_mentions(
+            actor.client, actor.team_id, chosen.mentions
+        )
+    except SlackRefused as exc:
+        if exc.error == "missing_scope":
+            raise UserError(
+                "I can't look up @handles: the app lacks the usergroups:read or users:read "
+                "scope. Reinstall it from manifest.yml, or pick people from Slack's @ list."
+            ) from None
+        raise
+    return dataclasses.replace(chosen, mentions=mentions)
+
+
 async def subscribe(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    chosen: Filter,
-    connection_id: int | None = None,
+    deps: Deps, actor: Actor, *, chosen: Filter, connection_id: int | None = None
 ) -> Subscribed:
     """Resolve connection and mentions, make sure cards can reach the channel, and store it.
 
     UserError says what to fix (unknown connection or handle, unusable channel).
     """
+    assert actor.channel_id is not None
+    team_id, channel_id = actor.team_id, actor.channel_id
     catalog = await load_catalog(deps, team_id)
     chosen, connection_id = _resolve_connection(catalog, chosen, connection_id)
     chosen = dataclasses.replace(chosen, page=None)
@@ -289,24 +280,13 @@ async def subscribe(
     if chosen.sources:
         known = await known_source_names(deps, catalog.connections)
         chosen, source_notes = _resolve_sources(chosen, known)
-    try:
-        mentions = await directory.resolve_mentions(client, team_id, chosen.mentions)
-    except SlackApiError as exc:
-        error = _slack_error(exc)
-        if error == "missing_scope":
-            raise UserError(
-                "I can't look up @handles: the app lacks the usergroups:read or users:read "
-                "scope. Reinstall it from manifest.yml, or pick people from Slack's @ list."
-            ) from None
-        raise
-    chosen = dataclasses.replace(chosen, mentions=mentions)
-    access = await ensure_channel(client, channel_id)
-
+    chosen = await _resolve_mentions(actor, chosen)
+    access = await ensure_channel(actor.client, channel_id)
     notes = [note for note in (access.note(),) if note]
     notes += _unknown_name_notes(catalog, chosen, connection_id) + source_notes
     description = describe_subscription(catalog, chosen, connection_id)
     filter_text = chosen.canonical_text()
-    timezone = await _digest_timezone(directory, client, team_id, user_id)
+    timezone = await _digest_timezone(actor)
     async with deps.sessions() as session, session.begin():
         existing = await find_same_subscription(
             session,
@@ -327,9 +307,9 @@ async def subscribe(
             connection_id=connection_id,
             filter_text=filter_text,
             filter_json=chosen.to_json(),
-            mentions=[m.value for m in mentions],
+            mentions=[m.value for m in chosen.mentions],
             alert_threshold=chosen.alert_threshold,
-            created_by=user_id,
+            created_by=actor.user_id,
             digest_timezone=timezone,
             now=deps.clock(),
         )

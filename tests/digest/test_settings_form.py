@@ -29,9 +29,11 @@ from bot.blocks.ids import (
     CALLBACK_DIGEST_SETTINGS_NOTICE,
 )
 from bot.deps import Deps
-from bot.digest.settings_form import NO_SUBSCRIPTIONS, open_digest_settings
+from bot.digest.settings_form import NO_SUBSCRIPTIONS
 from bot.errors import UserError
+from bot.services.actor import Actor
 from bot.services.directory import Directory
+from bot.slack_reads import SlackReader
 from fakes.signing import (
     CHANNEL_ID,
     TEAM_ID,
@@ -42,6 +44,7 @@ from fakes.signing import (
     signed_headers,
     view_submission_payload,
 )
+from handlers.digests import open_digest_settings
 from harness import SIGNING_SECRET, Service, running_service
 from storage.models import Subscription
 from storage.repositories.subscriptions import insert_subscription
@@ -93,15 +96,9 @@ async def _add_row(service: Service, *, team_id: str, channel_id: str) -> int:
 
 
 async def _open(service: Service, *, user_id: str = USER_ID, channel_id: str = CHANNEL_ID) -> JSON:
-    await open_digest_settings(
-        service.deps,
-        Directory(),
-        service.deps.slack_client(TEAM_ID),
-        team_id=TEAM_ID,
-        channel_id=channel_id,
-        user_id=user_id,
-        trigger_id=service.slack.issue_trigger_id(),
-    )
+    client = service.deps.slack_client(TEAM_ID)
+    actor = Actor(TEAM_ID, user_id, channel_id, SlackReader(client), Directory())
+    await open_digest_settings(service.deps, actor, client, service.slack.issue_trigger_id())
     [view] = [
         v for v in service.slack.views.values() if v["callback_id"] == CALLBACK_DIGEST_SETTINGS
     ]
@@ -225,15 +222,10 @@ async def test_an_expired_trigger_id_is_a_user_facing_error(database_url: str) -
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
         with pytest.raises(UserError) as failed:
-            await open_digest_settings(
-                service.deps,
-                Directory(),
-                service.deps.slack_client(TEAM_ID),
-                team_id=TEAM_ID,
-                channel_id=CHANNEL_ID,
-                user_id=USER_ID,
-                trigger_id=service.slack.issue_trigger_id(issued_at=0),
-            )
+            client = service.deps.slack_client(TEAM_ID)
+            actor = Actor(TEAM_ID, USER_ID, CHANNEL_ID, SlackReader(client), Directory())
+            trigger_id = service.slack.issue_trigger_id(issued_at=0)
+            await open_digest_settings(service.deps, actor, client, trigger_id)
         assert "expired_trigger_id" in failed.value.user_message()
         assert "/reviews digest settings" in failed.value.user_message()
 
