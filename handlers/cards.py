@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackClientError
 
+from bot.blocks.card import build_handled_card
 from bot.deps import Deps
-from bot.services.cards import mark_handled
+from bot.log import get_logger
+from bot.services.cards import HandledCard, mark_handled, redraw_later
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_MARK_HANDLED, ACTION_VIEW_REVIEW
 
-__all__ = ["register"]
+__all__ = ["mark_card_handled", "register"]
+
+log = get_logger(__name__)
 
 CARD_GONE = (
     "I couldn't find that review card any more (it may be from an older install). "
@@ -34,7 +40,7 @@ async def _mark_handled(
     team_id, user_id, channel_id, message_ts = _where(body)
     found = False
     if value.isdecimal() and message_ts:
-        found = await mark_handled(
+        found = await mark_card_handled(
             deps,
             team_id=team_id,
             channel_id=channel_id,
@@ -44,6 +50,62 @@ async def _mark_handled(
         )
     if not found:
         await respond(text=CARD_GONE, response_type="ephemeral", replace_original=False)
+
+
+async def mark_card_handled(
+    deps: Deps,
+    *,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    delivery_id: int,
+    user_id: str,
+) -> bool:
+    """Record who handled a card and edit it to say so; False when there is no such card."""
+    marked = await mark_handled(
+        deps,
+        team_id=team_id,
+        channel_id=channel_id,
+        message_ts=message_ts,
+        delivery_id=delivery_id,
+        user_id=user_id,
+    )
+    if marked.card is not None:
+        await _redraw(deps, marked.card, team_id, channel_id, message_ts, delivery_id, user_id)
+    return marked.found
+
+
+async def _redraw(
+    deps: Deps,
+    handled: HandledCard,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    delivery_id: int,
+    user_id: str,
+) -> None:
+    """Edit the card to say who handled it; if Slack refuses, the sender redraws it later."""
+    card = build_handled_card(
+        handled.review,
+        handled_by=user_id,
+        organization_name=handled.organization_name,
+        location_name=handled.location_name,
+        mentions=handled.mentions,
+        delivery_id=delivery_id,
+    )
+    try:
+        client = deps.slack_client(team_id)
+        await client.chat_update(
+            channel=channel_id,
+            ts=message_ts,
+            text=card["text"],
+            blocks=card["blocks"],
+            metadata=card.get("metadata"),
+        )
+    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError, LookupError) as exc:
+        # The click is recorded; the sender's update pass redraws the card.
+        log.warning("mark_handled_update_failed", delivery_id=delivery_id, error=type(exc).__name__)
+        await redraw_later(deps, delivery_id)
 
 
 async def mark_handled_clicked(

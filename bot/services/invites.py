@@ -269,6 +269,33 @@ async def _claim(
         return claimed.id, earlier_by, earlier_at
 
 
+def _receipt(
+    connection: Connection,
+    names: dict[str, str],
+    invite: CheckedInvite,
+    result: InviteResult,
+    accepted_at: datetime,
+    earlier: tuple[str | None, datetime | None],
+) -> InviteReceipt:
+    """What the confirmation tells the person who sent the invite."""
+    contact = invite.contact
+    info = platform_info(connection.platform)
+    return InviteReceipt(
+        form=info.invite,
+        platform_label=info.display_name,
+        organization_name=names.get(invite.organization_id),
+        campaign_label=invite.campaign_label,
+        contact=contact.masked(),
+        customer_name=" ".join(n for n in (contact.first_name, contact.last_name) if n) or None,
+        invite_id=result.id or None,
+        send_after_hours=contact.send_after_hours,
+        accepted_at=accepted_at,
+        earlier_by=earlier[0],
+        earlier_at=earlier[1],
+        sms_left=result.sms_limits_left,
+    )
+
+
 async def send_invite(
     deps: Deps,
     access: InviteAccess,
@@ -315,20 +342,5 @@ async def send_invite(
         await finish_invite(
             session, invite_id=invite_row_id, status="sent", platform_invite_id=result.id or None
         )
-    contact = invite.contact
-    info = platform_info(connection.platform)
-    receipt = InviteReceipt(
-        form=info.invite,
-        platform_label=info.display_name,
-        organization_name=names.get(invite.organization_id),
-        campaign_label=invite.campaign_label,
-        contact=contact.masked(),
-        customer_name=" ".join(n for n in (contact.first_name, contact.last_name) if n) or None,
-        invite_id=result.id or None,
-        send_after_hours=contact.send_after_hours,
-        accepted_at=now,
-        earlier_by=earlier_by,
-        earlier_at=earlier_at,
-        sms_left=result.sms_limits_left,
-    )
+    receipt = _receipt(connection, names, invite, result, now, (earlier_by, earlier_at))
     return Outcome("sent", receipt=receipt)
