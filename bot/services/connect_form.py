@@ -34,7 +34,6 @@ from storage.repositories.workspace import (
     count_own_subscriptions,
     delete_connection,
     find_connection_named,
-    subscriptions_covering,
 )
 
 __all__ = [
@@ -49,7 +48,6 @@ __all__ = [
     "disconnect",
     "prepare_disconnect",
     "require_connect_admin",
-    "subscription_counts",
 ]
 
 log = get_logger(__name__)
@@ -321,9 +319,3 @@ async def disconnect(deps: Deps, actor: Actor, connection_id: int) -> str:
         f"({platform_label(platform)}). Its reviews no longer arrive"
         + (" and its webhook URL answers 404." if had_webhook else ".")
     )
-
-
-async def subscription_counts(deps: Deps, team_id: str) -> dict[int, int]:
-    """How many subscriptions cover each connection of the team."""
-    async with deps.sessions() as session:
-        return await subscriptions_covering(session, team_id=team_id)

@@ -1,6 +1,6 @@
 """``/reviews digest settings``: the schedule modal opened, searched and submitted over real HTTP.
 
-The command route belongs to ``handlers/digest.py``; these tests open the modal by calling
+The command route and the opener belong to ``handlers/digests.py``; these tests open the modal by calling
 :func:`open_digest_settings` with the running service's deps and its fake Slack client, then
 talk to the app as Slack does (signed block_suggestion and view_submission requests).
 """
