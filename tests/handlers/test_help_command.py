@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from surface_helpers import all_text, run_slash
 
 from handlers.subcommands import subcommands
@@ -51,3 +52,15 @@ async def test_unknown_subcommand_suggests_and_points_to_help(database_url: str)
 
         ack, _ = await run_slash(service, "stauts")
         assert ack is not None and "`/reviews status`" in ack["text"]
+
+
+def test_every_subcommand_is_registered_once_in_help_order() -> None:
+    from handlers.subcommands import HELP_ORDER, subcommand
+
+    assert [c.name for c in subcommands()] == list(HELP_ORDER)
+    with pytest.raises(ValueError, match="registered twice"):
+        subcommand("status", "again", "/reviews status")(_noop)
+
+
+async def _noop(request: object) -> None:
+    return None
