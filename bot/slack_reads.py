@@ -1,6 +1,6 @@
 """The Slack reads services make, over slack_sdk: ``ok: false`` becomes SlackRefused.
 
-Services (``bot/services/``) see only :class:`bot.services.actor.SlackReads`; this is the one
+Services (``bot/services/``) see only :class:`bot.services.reads.SlackReads`; this is the one
 place that turns a listener's AsyncWebClient into it.
 """
 
@@ -19,7 +19,7 @@ __all__ = ["SlackReader"]
 
 
 class SlackReader:
-    """:class:`bot.services.actor.SlackReads` over one request's AsyncWebClient."""
+    """:class:`bot.services.reads.SlackReads` over one request's AsyncWebClient."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client

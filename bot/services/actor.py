@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:
-    from bot.services.directory import Directory
+from bot.services.directory import Directory
+from bot.services.reads import SlackReads
 
 __all__ = ["Actor", "SlackReads"]
-
-
-class SlackReads(Protocol):
-    """The Slack Web API calls services make (``bot/slack_reads.py`` implements them).
-
-    Each answers Slack's JSON, or raises :class:`bot.errors.SlackRefused` with Slack's error code.
-    """
-
-    async def users_info(self, *, user: str, include_locale: bool = False) -> dict[str, Any]: ...
-    async def users_list(self, *, limit: int, cursor: str | None) -> dict[str, Any]: ...
-    async def usergroups_list(self, *, include_disabled: bool) -> dict[str, Any]: ...
-    async def usergroups_users_list(self, *, usergroup: str) -> dict[str, Any]: ...
-    async def conversations_info(self, *, channel: str) -> dict[str, Any]: ...
-    async def conversations_join(self, *, channel: str) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.errors import SlackRefused, UserError
 from bot.log import get_logger
-from bot.services.actor import SlackReads
+from bot.services.reads import SlackReads
 
 __all__ = ["ChannelAccess", "check_channel", "ensure_channel"]
 

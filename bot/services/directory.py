@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from bot.blocks.text import escape_mrkdwn
 from bot.errors import SlackRefused, UserError
 from bot.filters import Mention
-from bot.services.actor import SlackReads
+from bot.services.reads import SlackReads
 
 __all__ = ["Directory", "MentionError", "SlackUser", "UserGroup"]
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from bot.config import Settings
 from bot.errors import SlackRefused
 from bot.log import get_logger
-from bot.services.actor import Actor, SlackReads
+from bot.services.actor import Actor
+from bot.services.reads import SlackReads
 
 __all__ = ["InviteAccess", "refusal"]
 
