@@ -120,7 +120,7 @@ async def build_app(
         raise
 
     bolt = build_bolt_app(deps)
-    handlers.register(bolt)
+    handlers.register_all(bolt, deps)
     app = build_web_app(deps, bolt)
     install_socket_mode(app, bolt, settings)
     install_pipeline(app, deps)

@@ -9,6 +9,30 @@ class ReviewBotError(Exception):
     """Root of every error this app raises on purpose."""
 
 
+class UserError(ReviewBotError):
+    """Something the person in Slack can fix; ``user_message()`` is the mrkdwn sentence saying what.
+
+    Services raise it (or a subclass carrying more detail, such as ``FilterSyntaxError``);
+    handlers show the sentence as it is.
+    """
+
+    def user_message(self) -> str:
+        """The sentence to show (the exception's message unless a subclass words it)."""
+        return str(self.args[0]) if self.args else ""
+
+
+class SlackRefused(ReviewBotError):
+    """A Slack Web API read answered ``ok: false``; ``error`` is Slack's code (``missing_scope``…).
+
+    Raised by the reader services use (``bot/slack_reads.py``), so ``bot/services`` never
+    names slack_sdk's exceptions.
+    """
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"Slack said {error}")
+        self.error = error
+
+
 class ConfigError(ReviewBotError):
     """A setting is missing or malformed; the message names the variable and what is expected."""
 

@@ -1,10 +1,11 @@
-"""The Bolt AsyncApp: request verification, authorization and the deps context middleware."""
+"""The Bolt AsyncApp: request verification, authorization and the one context middleware."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import cast
 
 import structlog
@@ -19,6 +20,9 @@ from bot.deps import Deps
 from bot.errors import StartupError
 from bot.log import current_request_id, get_logger, new_request_id
 from bot.oauth import oauth_settings
+from bot.services.directory import Directory
+from bot.services.invite_access import InviteAccess
+from bot.services.invite_form import CampaignCache
 from bot.slack_images import with_image_fallback
 from bot.slack_web import web_client
 
@@ -96,10 +100,28 @@ def verifies_requests(settings: Settings) -> bool:
     return not settings.socket_mode or settings.slack_signing_secret is not None
 
 
+@dataclass(frozen=True)
+class ListenerCaches:
+    """Slack reads cached for every listener of one app (each cache expires its own entries)."""
+
+    directory: Directory = field(default_factory=Directory)
+    """Slack people and user groups."""
+    invite_access: InviteAccess = field(default_factory=InviteAccess)
+    """Members of INVITE_USER_GROUP."""
+    campaign_cache: CampaignCache = field(default_factory=CampaignCache)
+    """Gumado campaigns for the invite modal's typeahead."""
+
+
 def _with_deps(app: AsyncApp, deps: Deps) -> AsyncApp:
+    caches = ListenerCaches()
+
     @app.middleware
-    async def inject_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+    async def put_context(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        """The one wiring middleware: listeners ask for these by name (``deps``, ``directory``…)."""
         context["deps"] = deps
+        context["directory"] = caches.directory
+        context["invite_access"] = caches.invite_access
+        context["campaign_cache"] = caches.campaign_cache
         # Bolt gives each request a plain AsyncWebClient copied from app.client
         # (AsyncApp._init_context): listeners get one that survives an image Slack cannot
         # download instead. Bolt's authorization has already put the team's token in it.

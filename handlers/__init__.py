@@ -1,51 +1,35 @@
-"""Slack listeners, one module per surface; ``register(app)`` wires them all."""
+"""Slack listeners, one module per feature ("room"); ``register_all`` wires them all.
+
+Each room's ``register(app, deps)`` attaches all of that feature's listeners (actions, views,
+options, shortcuts, events); its ``/reviews`` subcommands are registered with
+``@subcommand`` in the same module and routed by ``handlers/subcommands.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from slack_bolt.async_app import AsyncApp
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-
-from bot.services.directory import Directory
+from bot.deps import Deps
 from handlers import (
-    actions,
     browse,
-    commands,
+    cards,
     connect,
-    digest_settings,
+    digests,
     errors,
-    events,
     home,
     invites,
-    shortcuts,
     status,
-    views,
+    subcommands,
+    subscriptions,
+    workspace,
 )
 
+__all__ = ["register_all"]
 
-def register(app: AsyncApp, *, directory: Directory | None = None) -> None:
-    """Attach every listener to ``app`` (called once, by the composition root).
 
-    Listeners also get ``directory``: the cached Slack people and user groups of this app.
-    """
-    shared = directory or Directory()
-
-    @app.middleware
-    async def inject_directory(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        context["directory"] = shared
-        await next()
-
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    """Attach every listener to ``app`` (called once, by the composition root)."""
     errors.register(app)
-    commands.register(app)
-    actions.register(app)
-    views.register(app)
-    shortcuts.register(app)
-    browse.register(app)
-    invites.register(app)
-    digest_settings.register(app)
-    connect.register(app)
-    status.register(app)
-    home.register(app)
-    events.register(app)
+    subcommands.register(app, deps)
+    for room in (subscriptions, browse, invites, connect, status, digests, home, cards, workspace):
+        room.register(app, deps)

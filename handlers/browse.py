@@ -2,66 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV
 from bot.blocks.listing import build_list_problem, build_listing
 from bot.deps import Deps
-from bot.services.browse import BrowseError, list_from_button, list_from_text
+from bot.errors import UserError
+from bot.services.actor import Actor
+from bot.services.browse import list_from_button, list_from_text
+from bot.services.directory import Directory
 from bot.services.invite_access import InviteAccess, refusal
+from handlers.actors import actor_of
 from handlers.errors import spawn_reported
-from handlers.slash import SlashLike
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["list_command", "page_clicked", "register"]
+__all__ = ["register"]
 
 WHAT = "browse reviews and send review invites"
 
 
-async def list_command(request: SlashLike, access: InviteAccess | None = None) -> None:
+@subcommand(
+    "list",
+    "browse reviews privately, with the same filters and page:N",
+    '/reviews list org:"Acme Dental" rating:<=3 page:2',
+)
+async def list_command(request: SlashRequest) -> None:
     """Answer ``/reviews list <filters>`` (after the ack) with a page, or a sentence saying why not.
 
-    The router has no InviteAccess to share: without one, a group-restricted workspace costs
-    one ``usergroups.users.list`` per command (the buttons share the cached one).
+    A fresh InviteAccess: in a group-restricted workspace each command asks
+    ``usergroups.users.list`` once (the paging buttons share the cached one).
     """
     await _answer(
-        request.deps,
-        access or InviteAccess(),
-        request.client,
-        request.respond,
-        request.team_id,
-        request.user_id,
-        False,
-        text=request.text,
+        request.deps, InviteAccess(), request.actor, request.respond, False, text=request.text
     )
 
 
 async def _answer(
     deps: Deps,
     access: InviteAccess,
-    client: AsyncWebClient,
+    actor: Actor,
     respond: AsyncRespond,
-    team_id: str,
-    user_id: str,
     replace: bool,
     *,
     text: str | None = None,
     value: str | None = None,
 ) -> None:
-    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
+    if not await access.allows(deps.settings, actor):
         message = build_list_problem(refusal(deps.settings, WHAT))
     else:
         try:
             if value is not None:
-                page = await list_from_button(deps, team_id=team_id, value=value)
+                page = await list_from_button(deps, team_id=actor.team_id, value=value)
             else:
-                page = await list_from_text(deps, team_id=team_id, text=text or "")
+                page = await list_from_text(deps, team_id=actor.team_id, text=text or "")
             message = build_listing(page)
-        except BrowseError as exc:
-            message = build_list_problem(exc.user_message)
+        except UserError as exc:
+            message = build_list_problem(exc.user_message())
     await respond(**message, response_type="ephemeral", replace_original=replace)
 
 
@@ -72,41 +71,18 @@ async def page_clicked(
     client: AsyncWebClient,
     respond: AsyncRespond,
     deps: Deps,
+    directory: Directory,
     invite_access: InviteAccess,
 ) -> None:
     """*‹ Prev* / *Next ›*: replace the listing with the page the button's value names."""
     await ack()
     team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
-    user_id = str(body["user"]["id"])
-    work = _answer(
-        deps,
-        invite_access,
-        client,
-        respond,
-        team_id,
-        user_id,
-        True,
-        value=str(action.get("value") or ""),
-    )
+    actor = actor_of(body, client, directory, team_id=team_id)
+    work = _answer(deps, invite_access, actor, respond, True, value=str(action.get("value") or ""))
     spawn_reported(deps, work, respond=respond, name="list_page")
 
 
-def provide_access(app: AsyncApp, access: InviteAccess | None = None) -> InviteAccess:
-    """Put one InviteAccess (its group-member cache) into every listener's context."""
-    shared = access or InviteAccess()
-
-    @app.middleware
-    async def inject_invite_access(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        context.setdefault("invite_access", shared)
-        await next()
-
-    return shared
-
-
-def register(app: AsyncApp, *, access: InviteAccess | None = None) -> None:
-    """Attach the paging buttons (the ``list`` subcommand is routed by handlers.commands)."""
-    provide_access(app, access)
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the paging buttons (the subcommand: above)."""
     app.action(ACTION_LIST_PREV)(page_clicked)
     app.action(ACTION_LIST_NEXT)(page_clicked)

@@ -1,10 +1,11 @@
-"""``/reviews connect`` / ``disconnect``: the modal, its submission, the confirmation buttons."""
+"""Connections: ``/reviews connect`` / ``disconnect``, Home's *Connect an account*, the modal,
+its submission and the disconnect confirmation's buttons."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -16,43 +17,45 @@ from bot.blocks.connect_modal import (
     build_connect_notice,
     build_connected_message,
     build_connected_notice,
+    build_disconnect_prompt,
     build_disconnect_result,
     read_connect_values,
 )
 from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
+from bot.errors import UserError
+from bot.log import get_logger
 from bot.providers.registry import platform_infos, platform_label
+from bot.services.actor import Actor
 from bot.services.connect_form import (
     ConnectContext,
-    ConnectError,
     ConnectOutcome,
     connect,
+    connection_names,
     disconnect,
-    open_connect_form,
     prepare_disconnect,
-    tell_privately,
 )
 from bot.services.directory import Directory
-from bot.services.home import publish_home
+from handlers.acks import ack_within
+from handlers.actors import actor_of
 from handlers.errors import sorry_for_request, spawn_reported
-from handlers.ids import ACTION_DISCONNECT_CANCEL, ACTION_DISCONNECT_CONFIRM, CALLBACK_CONNECT
-from handlers.slash import SlashLike
+from handlers.home import publish_home
+from handlers.ids import (
+    ACTION_DISCONNECT_CANCEL,
+    ACTION_DISCONNECT_CONFIRM,
+    ACTION_HOME_CONNECT,
+    CALLBACK_CONNECT,
+)
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["connect_command", "connect_submitted", "disconnect_command", "register"]
+__all__ = ["register"]
+
+log = get_logger(__name__)
 
 INLINE_SECONDS = 1.8
 """How long a submission waits for the platform's answer so that its ack can show inline
 errors; past this (Slack allows 3 s) the modal says "Checking…" and is updated later."""
-
-
-class AdminSlash(SlashLike, Protocol):
-    """A ``/reviews`` invocation with the people directory and the command's response_url."""
-
-    @property
-    def directory(self) -> Directory: ...
-    @property
-    def response_url(self) -> str | None: ...
 
 
 def _team(body: dict[str, Any]) -> str:
@@ -63,57 +66,90 @@ async def _note(respond: AsyncRespond, text: str) -> None:
     await respond(**build_notes([text]), response_type="ephemeral", replace_original=False)
 
 
-async def connect_command(request: AdminSlash) -> None:
+async def open_connect_form(
+    deps: Deps, actor: Actor, client: AsyncWebClient, trigger_id: str, context: ConnectContext
+) -> None:
+    """Open the modal at once (the trigger id lives 3 s), then show the form or a refusal.
+
+    UserError when Slack would not open the modal.
+    """
+    metadata = context.dump()
+    try:
+        opened = await client.views_open(
+            trigger_id=trigger_id,
+            view=build_connect_notice("Loading…", private_metadata=metadata),
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") if exc.response else "unknown_error")
+        log.warning("connect_modal_open_failed", error=error)
+        raise UserError(
+            f"Slack didn't let me open the form ({error}); run `/reviews connect` again."
+        ) from None
+    view_id = str(opened["view"]["id"])
+    try:
+        existing = await connection_names(deps, actor)
+    except UserError as exc:
+        notice = build_connect_notice(exc.user_message(), private_metadata=metadata)
+        await client.views_update(view_id=view_id, view=notice)
+        return
+    form = build_connect_modal(
+        platforms=platform_infos(), private_metadata=metadata, existing=existing
+    )
+    await client.views_update(view_id=view_id, hash=opened["view"].get("hash"), view=form)
+
+
+@subcommand("connect", "connect a Gumado or Cloutly account (admins)", "/reviews connect")
+async def connect_command(request: SlashRequest) -> None:
     """``/reviews connect``: open the modal (after the ack; the trigger id lives 3 s)."""
     context = ConnectContext(request.channel_id, request.response_url, "command")
     try:
         await open_connect_form(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
-            trigger_id=request.trigger_id,
-            context=context,
+            request.deps, request.actor, request.client, request.trigger_id, context
         )
-    except ConnectError as exc:
-        await _note(request.respond, exc.user_message)
+    except UserError as exc:
+        await _note(request.respond, exc.user_message())
 
 
-async def disconnect_command(request: AdminSlash) -> None:
+@subcommand("disconnect", "remove a connection (admins)", "/reviews disconnect cloutly")
+async def disconnect_command(request: SlashRequest) -> None:
     """``/reviews disconnect <name>``: a private confirmation with buttons."""
     try:
-        prompt = await prepare_disconnect(
-            request.deps,
-            request.directory,
-            request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
-            name=request.text,
-        )
-    except ConnectError as exc:
-        await _note(request.respond, exc.user_message)
+        found = await prepare_disconnect(request.deps, request.actor, request.text)
+    except UserError as exc:
+        await _note(request.respond, exc.user_message())
         return
+    prompt = build_disconnect_prompt(
+        connection_id=found.connection_id,
+        name=found.name,
+        platform=found.platform,
+        platforms=platform_infos(),
+        own_subscriptions=found.own_subscriptions,
+        has_webhook=found.has_webhook,
+    )
     await request.respond(**prompt, response_type="ephemeral")
 
 
 async def _announce(
     deps: Deps,
-    directory: Directory,
+    actor: Actor,
     client: AsyncWebClient,
     outcome: ConnectOutcome,
     context: ConnectContext,
-    *,
-    team_id: str,
-    user_id: str,
 ) -> None:
-    """The lasting private message (the modal's copy goes when it closes); a fresh Home tab."""
+    """The lasting private message (the modal's copy goes when it closes); a fresh Home tab.
+
+    Through the command's response_url when there is one, else as a direct message.
+    """
     assert outcome.connected is not None
-    respond = AsyncRespond(response_url=context.response_url) if context.response_url else None
     message = build_connected_message(outcome.connected)
-    await tell_privately(client, user_id=user_id, message=message, respond=respond)
+    if context.response_url:
+        respond = AsyncRespond(response_url=context.response_url)
+        await respond(**message, response_type="ephemeral", replace_original=False)
+    else:
+        opened = await client.conversations_open(users=actor.user_id)
+        await client.chat_postMessage(channel=opened["channel"]["id"], **message)
     if context.origin == "home":
-        await publish_home(deps, directory, client, team_id=team_id, user_id=user_id)
+        await publish_home(deps, actor, client)
 
 
 def _form_again(
@@ -131,15 +167,13 @@ def _form_again(
 
 async def _finish_later(
     deps: Deps,
-    directory: Directory,
+    actor: Actor,
     client: AsyncWebClient,
     task: asyncio.Task[ConnectOutcome],
     *,
     view_id: str,
     values: ConnectValues,
     context: ConnectContext,
-    team_id: str,
-    user_id: str,
 ) -> None:
     """The slow path: the modal said "Checking…"; show how it went there, then confirm.
 
@@ -163,7 +197,7 @@ async def _finish_later(
     with contextlib.suppress(SlackApiError):
         await client.views_update(view_id=view_id, view=view)
     if outcome.connected is not None:
-        await _announce(deps, directory, client, outcome, context, team_id=team_id, user_id=user_id)
+        await _announce(deps, actor, client, outcome, context)
 
 
 async def connect_submitted(
@@ -182,15 +216,12 @@ async def connect_submitted(
         await ack(response_action="errors", errors=errors)
         return
     context = ConnectContext.load(view.get("private_metadata"))
-    team_id, user_id = _team(body), str(body["user"]["id"])
-    task = deps.spawn(
-        connect(deps, directory, client, team_id=team_id, user_id=user_id, values=values),
-        name="connect_check",
-    )
+    actor = actor_of(body, client, directory, team_id=_team(body))
+    task = deps.spawn(connect(deps, actor, values), name="connect_check")
     # The platform's answer decides the ack (inline token error, or the result), so it is
     # awaited here, bounded well inside Slack's 3 s; a slower check finishes in the background.
-    done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
-    if not done:
+    race = await ack_within(INLINE_SECONDS, task)
+    if not race.finished:
         checking = f"Checking the token with {platform_label(values.platform or '')}…"
         await ack(
             response_action="update",
@@ -198,28 +229,24 @@ async def connect_submitted(
         )
         work = _finish_later(
             deps,
-            directory,
+            actor,
             client,
             task,
             view_id=str(view.get("id") or ""),
             values=values,
             context=context,
-            team_id=team_id,
-            user_id=user_id,
         )
         spawn_reported(deps, work, respond=None, name="connect_finish")
         return
-    if task.exception() is not None:
+    if race.failed:
         await ack(response_action="update", view=build_connect_notice(sorry_for_request()))
         return
-    outcome = task.result()
+    outcome = race.result()
     if outcome.errors:
         await ack(response_action="errors", errors=outcome.errors)
     elif outcome.connected is not None:
         await ack(response_action="update", view=build_connected_notice(outcome.connected))
-        work2 = _announce(
-            deps, directory, client, outcome, context, team_id=team_id, user_id=user_id
-        )
+        work2 = _announce(deps, actor, client, outcome, context)
         spawn_reported(deps, work2, respond=None, name="connect_announce")
     else:
         await ack(
@@ -228,27 +255,11 @@ async def connect_submitted(
         )
 
 
-async def _disconnect(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    *,
-    team_id: str,
-    user_id: str,
-    connection_id: int,
-) -> None:
+async def _disconnect(deps: Deps, actor: Actor, respond: AsyncRespond, connection_id: int) -> None:
     try:
-        text = await disconnect(
-            deps,
-            directory,
-            client,
-            team_id=team_id,
-            user_id=user_id,
-            connection_id=connection_id,
-        )
-    except ConnectError as exc:
-        text = exc.user_message
+        text = await disconnect(deps, actor, connection_id)
+    except UserError as exc:
+        text = exc.user_message()
     await respond(**build_disconnect_result(text), response_type="ephemeral", replace_original=True)
 
 
@@ -266,15 +277,8 @@ async def disconnect_clicked(
     value = str(action.get("value") or "")
     if not value.isdecimal() or len(value) > 12:
         return
-    work = _disconnect(
-        deps,
-        directory,
-        client,
-        respond,
-        team_id=_team(body),
-        user_id=str(body["user"]["id"]),
-        connection_id=int(value),
-    )
+    actor = actor_of(body, client, directory, team_id=_team(body))
+    work = _disconnect(deps, actor, respond, int(value))
     spawn_reported(deps, work, respond=respond, name="disconnect")
 
 
@@ -289,8 +293,30 @@ async def disconnect_cancelled(ack: AsyncAck, respond: AsyncRespond, deps: Deps)
     spawn_reported(deps, work, respond=None, name="disconnect_cancelled")
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the connect modal and the disconnect buttons (the router sends the commands)."""
+async def _open_from_home(
+    deps: Deps, directory: Directory, client: AsyncWebClient, body: dict[str, Any]
+) -> None:
+    actor = actor_of(body, client, directory, team_id=_team(body))
+    trigger_id = str(body.get("trigger_id") or "")
+    try:
+        await open_connect_form(deps, actor, client, trigger_id, ConnectContext(origin="home"))
+    except UserError as exc:
+        # The Home tab has no response_url; the modal could not open, so the log says why.
+        log.warning("home_connect_not_opened", reason=exc.user_message())
+
+
+async def home_connect_clicked(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps, directory: Directory
+) -> None:
+    """Home's *Connect an account*: the connect modal; the result comes as a direct message."""
+    await ack()
+    work = _open_from_home(deps, directory, client, body)
+    spawn_reported(deps, work, respond=None, name="home_connect")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the modal, Home's button and the disconnect buttons (subcommands: above)."""
+    app.action(ACTION_HOME_CONNECT)(home_connect_clicked)
     app.view(CALLBACK_CONNECT)(connect_submitted)
     app.action(ACTION_DISCONNECT_CONFIRM)(disconnect_clicked)
     app.action(ACTION_DISCONNECT_CANCEL)(disconnect_cancelled)

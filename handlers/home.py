@@ -1,4 +1,8 @@
-"""The App Home tab: publish it when opened; its buttons and the channel picker they open."""
+"""The App Home tab: publish it when opened; the channel picker its *Subscribe* and *Digest* open.
+
+(Its *Connect* and *Request a review* buttons belong to ``handlers/connect.py`` and
+``handlers/invites.py``.)
+"""
 
 from __future__ import annotations
 
@@ -9,37 +13,41 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.home import build_channel_picker, build_home_notice
+from bot.blocks.home import build_channel_picker, build_home, build_home_notice
 from bot.blocks.subscribe_modal import build_subscribe_notice
 from bot.deps import Deps
-from bot.digest.settings_form import open_digest_settings
-from bot.log import get_logger
-from bot.services.connect_form import ConnectContext, ConnectError, open_connect_form
+from bot.errors import UserError
+from bot.services.actor import Actor
 from bot.services.directory import Directory
-from bot.services.home import publish_home
-from bot.services.subscribe_form import FormContext, fill_subscribe_form
-from bot.services.subscriptions import SubscriptionError
+from bot.services.home import gather_home
+from bot.services.subscribe_form import FormContext
+from bot.slack_reads import SlackReader
+from handlers.actors import actor_of
+from handlers.digests import open_digest_settings
 from handlers.errors import spawn_reported
 from handlers.ids import (
     ACTION_HOME_CHANNEL,
-    ACTION_HOME_CONNECT,
     ACTION_HOME_DIGEST,
-    ACTION_HOME_INVITE,
     ACTION_HOME_SUBSCRIBE,
     BLOCK_HOME_CHANNEL,
     CALLBACK_HOME_CHANNEL,
 )
-from handlers.invites import request_review_shortcut
+from handlers.subscriptions import fill_subscribe_form
 
-__all__ = ["app_home_opened", "register"]
+__all__ = ["publish_home", "register"]
 
-log = get_logger(__name__)
 PURPOSES = ("subscribe", "digest")
 
 
 def _team(body: dict[str, Any], context: AsyncBoltContext | None = None) -> str:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
     return str(team or (context.team_id if context else None) or body.get("team_id") or "")
+
+
+async def publish_home(deps: Deps, actor: Actor, client: AsyncWebClient) -> None:
+    """Build and publish the actor's Home tab."""
+    report = await gather_home(deps, actor)
+    await client.views_publish(user_id=actor.user_id, view=build_home(report))
 
 
 async def app_home_opened(
@@ -53,38 +61,10 @@ async def app_home_opened(
     """``app_home_opened`` on the Home tab: publish a fresh view (after the event's answer)."""
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    work = publish_home(
-        deps, directory, client, team_id=_team(body, context), user_id=str(event["user"])
-    )
+    reads = SlackReader(client)
+    actor = Actor(_team(body, context), str(event["user"]), None, reads, directory)
+    work = publish_home(deps, actor, client)
     spawn_reported(deps, work, respond=None, name="home_publish")
-
-
-async def _open_connect(
-    deps: Deps, directory: Directory, client: AsyncWebClient, body: dict[str, Any]
-) -> None:
-    try:
-        await open_connect_form(
-            deps,
-            directory,
-            client,
-            team_id=_team(body),
-            user_id=str(body["user"]["id"]),
-            trigger_id=str(body.get("trigger_id") or ""),
-            context=ConnectContext(origin="home"),
-        )
-    except ConnectError as exc:
-        # The Home tab has no response_url; the modal could not open, so the log says why.
-        log.warning("home_connect_not_opened", reason=exc.user_message)
-
-
-async def connect_clicked(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps, directory: Directory
-) -> None:
-    """*Connect an account*: the connect modal; the result comes as a direct message."""
-    await ack()
-    spawn_reported(
-        deps, _open_connect(deps, directory, client, body), respond=None, name="home_connect"
-    )
 
 
 async def _open_picker(client: AsyncWebClient, trigger_id: str, purpose: str) -> None:
@@ -109,28 +89,11 @@ async def digest_clicked(
     spawn_reported(deps, work, respond=None, name="home_digest")
 
 
-async def _open_digest(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    channel_id: str,
-    trigger_id: str,
-) -> None:
+async def _open_digest(deps: Deps, actor: Actor, client: AsyncWebClient, trigger_id: str) -> None:
     try:
-        await open_digest_settings(
-            deps,
-            directory,
-            client,
-            team_id=team_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            trigger_id=trigger_id,
-        )
-    except SubscriptionError as exc:
-        notice = build_home_notice(exc.user_message, title="Digest settings")
+        await open_digest_settings(deps, actor, client, trigger_id)
+    except UserError as exc:
+        notice = build_home_notice(exc.user_message(), title="Digest settings")
         with contextlib.suppress(SlackApiError):
             await client.views_open(trigger_id=trigger_id, view=notice)
 
@@ -152,40 +115,22 @@ async def channel_chosen(
         await ack(response_action="errors", errors={BLOCK_HOME_CHANNEL: "Choose a channel."})
         return
     purpose = view.get("private_metadata") if view.get("private_metadata") in PURPOSES else None
-    team_id, user_id = _team(body), str(body["user"]["id"])
+    actor = actor_of(body, client, directory, team_id=_team(body), channel_id=chosen)
     if purpose == "digest":
         await ack()
-        work = _open_digest(
-            deps,
-            directory,
-            client,
-            team_id=team_id,
-            user_id=user_id,
-            channel_id=chosen,
-            trigger_id=str(body.get("trigger_id") or ""),
-        )
+        work = _open_digest(deps, actor, client, str(body.get("trigger_id") or ""))
         spawn_reported(deps, work, respond=None, name="home_digest_open")
         return
     context = FormContext(chosen)
     notice = build_subscribe_notice("Loading organizations…", private_metadata=context.dump())
     await ack(response_action="update", view=notice)
-    work2 = fill_subscribe_form(
-        deps,
-        directory,
-        client,
-        team_id=team_id,
-        user_id=user_id,
-        view_id=str(view.get("id") or ""),
-        view_hash=None,
-        context=context,
-    )
+    work2 = fill_subscribe_form(deps, actor, client, str(view.get("id") or ""), None, context)
     spawn_reported(deps, work2, respond=None, name="home_subscribe_form")
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the Home tab's buttons and picker (``handlers.events`` routes app_home_opened)."""
-    app.action(ACTION_HOME_CONNECT)(connect_clicked)
-    app.action(ACTION_HOME_INVITE)(request_review_shortcut)
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach app_home_opened, the picker's buttons and the picker itself."""
+    app.event("app_home_opened")(app_home_opened)
     app.action(ACTION_HOME_SUBSCRIBE)(subscribe_clicked)
     app.action(ACTION_HOME_DIGEST)(digest_clicked)
     app.view(CALLBACK_HOME_CHANNEL)(channel_chosen)

@@ -1,4 +1,4 @@
-"""``/reviews status`` buttons: *Retry* on a failed delivery re-queues it and redraws the status."""
+"""``/reviews status`` and its *Retry* buttons (a failed delivery re-queued, the status redrawn)."""
 
 from __future__ import annotations
 
@@ -11,35 +11,32 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.status import build_status, retry_delivery_id
 from bot.blocks.subscriptions import build_notes
 from bot.deps import Deps
+from bot.services.actor import Actor
 from bot.services.directory import Directory
 from bot.services.status import gather_status, retry_delivery
+from handlers.actors import actor_of, channel_of
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_STATUS_RETRY
+from handlers.subcommands import SlashRequest, subcommand
 
-__all__ = ["register", "retry_clicked"]
+__all__ = ["register"]
 
 RETRY_ACTION = re.compile(rf"^{re.escape(ACTION_STATUS_RETRY)}:\d+$")
 
 
-async def _retry(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    body: dict[str, Any],
-    delivery_id: int,
-) -> None:
-    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
-    user_id = str(body["user"]["id"])
-    channel_id = str(
-        (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
-    )
-    said = await retry_delivery(
-        deps, directory, client, team_id=team_id, user_id=user_id, delivery_id=delivery_id
-    )
-    report = await gather_status(
-        deps, directory, client, team_id=team_id, channel_id=channel_id, user_id=user_id
-    )
+@subcommand(
+    "status",
+    "connections, their health, subscriptions and failed deliveries",
+    "/reviews status",
+)
+async def status_command(request: SlashRequest) -> None:
+    """The status report, privately."""
+    await request.tell(build_status(await gather_status(request.deps, request.actor)))
+
+
+async def _retry(deps: Deps, actor: Actor, respond: AsyncRespond, delivery_id: int) -> None:
+    said = await retry_delivery(deps, actor, delivery_id)
+    report = await gather_status(deps, actor)
     await respond(**build_status(report), response_type="ephemeral", replace_original=True)
     await respond(**build_notes([said]), response_type="ephemeral", replace_original=False)
 
@@ -58,10 +55,12 @@ async def retry_clicked(
     delivery_id = retry_delivery_id(str(action.get("action_id") or ""))
     if delivery_id is None:
         return
-    work = _retry(deps, directory, client, respond, body, delivery_id)
-    spawn_reported(deps, work, respond=respond, name="status_retry")
+    actor = actor_of(body, client, directory, channel_id=str(channel_of(body)))
+    spawn_reported(
+        deps, _retry(deps, actor, respond, delivery_id), respond=respond, name="status_retry"
+    )
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the status message's buttons."""
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the status message's buttons (the subcommand: above)."""
     app.action(RETRY_ACTION)(retry_clicked)

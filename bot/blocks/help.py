@@ -1,71 +1,26 @@
-"""``/reviews help`` and the short answers of the command router (unknown, not yet available)."""
+"""``/reviews help`` and the router's answer to an unknown subcommand.
+
+The subcommands come in as plain data (``handlers/subcommands.py`` holds the registry).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from bot.blocks.ids import BLOCK_HELP
 from bot.blocks.text import escape_mrkdwn, truncate
 
-__all__ = [
-    "COMMANDS",
-    "LATER_COMMANDS",
-    "Command",
-    "build_help",
-    "build_not_available",
-    "build_unknown_subcommand",
-]
+__all__ = ["Command", "build_help", "build_unknown_subcommand"]
 
 
 class Command(NamedTuple):
-    """One subcommand of ``/reviews``: what it does and one example."""
+    """One subcommand of ``/reviews`` as help shows it: what it does and one example."""
 
     name: str
     summary: str
     example: str
 
-
-COMMANDS: tuple[Command, ...] = (
-    Command("help", "this list", "/reviews help"),
-    Command(
-        "list",
-        "browse reviews privately, with the same filters and page:N",
-        '/reviews list org:"Acme Dental" rating:<=3 page:2',
-    ),
-    Command("invite", "ask a customer for a review (opens a form)", "/reviews invite"),
-    Command(
-        "subscribe",
-        "send review cards to this channel: `all`, filters, or no words for a form (admins)",
-        '/reviews subscribe org:"Acme Dental" location:3 rating:<=3 source:Google,Yelp '
-        "mention:@frontdesk alert:<=2",
-    ),
-    Command(
-        "unsubscribe",
-        "stop one subscription of this channel, or `all` of them (admins)",
-        "/reviews unsubscribe 3",
-    ),
-    Command(
-        "subscriptions",
-        "this channel's subscriptions, with Remove buttons",
-        "/reviews subscriptions",
-    ),
-    Command(
-        "digest",
-        "post the weekly digest now, or change its schedule",
-        '/reviews digest now "Acme Dental"',
-    ),
-    Command("connect", "connect a Gumado or Cloutly account (admins)", "/reviews connect"),
-    Command("disconnect", "remove a connection (admins)", "/reviews disconnect cloutly"),
-    Command(
-        "status",
-        "connections, their health, subscriptions and failed deliveries",
-        "/reviews status",
-    ),
-)
-"""Every subcommand of PRODUCT.md, in the order help shows them."""
-
-LATER_COMMANDS: frozenset[str] = frozenset()
-"""Subcommands a later release delivers; until then they answer that they are not available."""
 
 _FILTERS = (
     "Filters: `org:` (name or id, quoted when it has spaces), `location:`, "
@@ -86,12 +41,12 @@ def _poll_interval(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-def build_help(*, poll_interval_seconds: int) -> dict[str, Any]:
-    """The help message: every subcommand with one example, filters, and how reviews arrive."""
-    lines = [
-        f"• `{command.name}` — {command.summary}\n      `{command.example}`" for command in COMMANDS
-    ]
-    later = ", ".join(f"`{name}`" for name in sorted(LATER_COMMANDS))
+def build_help(
+    commands: Sequence[tuple[str, str, str]], *, poll_interval_seconds: int
+) -> dict[str, Any]:
+    """The help message: each (name, summary, example) in order, filters, how reviews arrive."""
+    listed = [Command(*command) for command in commands]
+    lines = [f"• `{c.name}` — {c.summary}\n      `{c.example}`" for c in listed]
     every = _poll_interval(poll_interval_seconds)
     arrival = (
         "Gumado sends new and edited reviews at once through its webhook (see `/reviews status`). "
@@ -104,11 +59,7 @@ def build_help(*, poll_interval_seconds: int) -> dict[str, Any]:
         {"type": "context", "elements": [_mrkdwn(_FILTERS)]},
         {"type": "context", "elements": [_mrkdwn(arrival)]},
     ]
-    if later:
-        blocks.append(
-            {"type": "context", "elements": [_mrkdwn(f"Coming with the next release: {later}.")]}
-        )
-    text = "Reviews commands: " + ", ".join(command.name for command in COMMANDS)
+    text = "Reviews commands: " + ", ".join(c.name for c in listed)
     return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 
 
@@ -119,15 +70,4 @@ def build_unknown_subcommand(word: str, suggestion: str | None) -> dict[str, Any
     if suggestion:
         text += f" Did you mean `/reviews {suggestion}`?"
     text += " `/reviews help` lists every command."
-    return {"text": text, "response_type": "ephemeral"}
-
-
-def build_not_available(name: str) -> dict[str, Any]:
-    """The answer to a subcommand that a later release delivers."""
-    command = next((c for c in COMMANDS if c.name == name), None)
-    what = f" ({command.summary})" if command else ""
-    text = (
-        f"`/reviews {escape_mrkdwn(name)}`{what} is not available in this version yet; "
-        "it arrives with the next release. `/reviews help` lists what works today."
-    )
     return {"text": text, "response_type": "ephemeral"}

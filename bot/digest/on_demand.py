@@ -11,29 +11,19 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import zone_of
 from bot.digest.targets import DigestTarget, organizations_of_team, subscription_targets
-from bot.errors import ReviewBotError
-from bot.services.directory import Directory
+from bot.errors import UserError
+from bot.services.actor import Actor
 from bot.services.permissions import shows_admin_controls
 from storage.repositories.subscriptions import channel_subscriptions
 
-__all__ = ["MAX_AT_ONCE", "DigestRequestError", "NowPlan", "plan_digest_now"]
+__all__ = ["MAX_AT_ONCE", "NowPlan", "plan_digest_now"]
 
 MAX_AT_ONCE = 10
 _QUOTES = "\"'“”‘’„"
-
-
-class DigestRequestError(ReviewBotError):
-    """A ``digest now`` that cannot be done; ``user_message`` says why and what to type."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True)
@@ -55,17 +45,9 @@ def _names(targets: list[DigestTarget]) -> str:
     return ", ".join(f"“{escape_mrkdwn(name)}”" for name in shown)
 
 
-async def plan_digest_now(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    text: str,
-) -> NowPlan:
-    """Choose the digests; DigestRequestError when there is none to make."""
+async def plan_digest_now(deps: Deps, actor: Actor, text: str) -> NowPlan:
+    """Choose the digests for the actor's channel; UserError when there is none to make."""
+    team_id, channel_id = actor.team_id, actor.channel_id or ""
     query = clean_organization_query(text)
     async with deps.sessions() as session:
         subscriptions = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
@@ -83,12 +65,12 @@ async def plan_digest_now(
     zone = zone_of(subscriptions[0].digest_timezone) if subscriptions else ZoneInfo("UTC")
     if not query:
         if not subscriptions:
-            raise DigestRequestError(
+            raise UserError(
                 "This channel has no subscriptions, so I don't know which organization to sum "
                 'up. Subscribe it with `/reviews subscribe`, or name one: `/reviews digest now "Acme Dental"`.'
             )
         if not covered:
-            raise DigestRequestError(
+            raise UserError(
                 "I don't know any organization of this channel's subscriptions yet: reviews "
                 "arrive with their organization, or check the connection with `/reviews status`."
             )
@@ -102,11 +84,9 @@ async def plan_digest_now(
     if not workspace:
         known = _names(list(covered.values()))
         hint = f" This channel's organizations: {known}." if known else ""
-        raise DigestRequestError(f"I don't know an organization called “{shown}”.{hint}")
-    if not await shows_admin_controls(
-        deps.settings, directory, client, team_id=team_id, user_id=user_id
-    ):
-        raise DigestRequestError(
+        raise UserError(f"I don't know an organization called “{shown}”.{hint}")
+    if not await shows_admin_controls(deps.settings, actor):
+        raise UserError(
             f"“{shown}” is not covered by this channel's subscriptions; an admin can post its "
             "digest here, or subscribe the channel to it."
         )

@@ -35,7 +35,6 @@ __all__ = [
     "digest_trigger",
     "install_digests",
     "last_fire_time",
-    "schedules_changed",
 ]
 
 log = get_logger(__name__)
@@ -45,11 +44,6 @@ _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESYNC_SECONDS = 300.0
 MISSED_RETRY_DELAYS = (2.0, 10.0, 30.0, 120.0, 300.0, 600.0)
 """Waits before the missed weeks that failed are tried again (about 18 minutes in all)."""
-
-
-def schedules_changed(deps: Deps) -> None:
-    """Tell this process's digest scheduler to rebuild its jobs from the database."""
-    deps.signals.schedules_changed()
 
 
 class LocalWeeklyTrigger(CronTrigger):  # type: ignore[misc]  # untyped library

@@ -1,7 +1,7 @@
 """``/reviews digest settings``: open the schedule form, search timezones, save a submission.
 
 The checks (admin, the channel has subscriptions) are two fast reads, so they come before
-``views.open`` and a refusal is raised as :class:`SubscriptionError` for the command to answer.
+``views.open`` (``handlers/digests.py``) and a refusal is raised as :class:`UserError`.
 A submission is validated without I/O (so the ack can carry field errors), then saved after the
 ack: only rows that are subscriptions of this team and channel change, in one transaction.
 """
@@ -15,15 +15,10 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.digest_settings import (
     DAY_NAMES,
     DAY_OFF,
     DigestSchedule,
-    build_digest_settings_modal,
-    build_digest_settings_saved,
     timezone_option,
 )
 from bot.blocks.ids import (
@@ -31,14 +26,12 @@ from bot.blocks.ids import (
     BLOCK_DIGEST_HOUR_PREFIX,
     BLOCK_DIGEST_TIMEZONE_PREFIX,
 )
-from bot.blocks.subscriptions import build_notes
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
-from bot.digest.schedule import schedules_changed
+from bot.errors import UserError
 from bot.log import get_logger
-from bot.services.directory import Directory
+from bot.services.actor import Actor
 from bot.services.subscriptions import (
-    SubscriptionError,
     list_channel_subscriptions,
     require_admin,
 )
@@ -47,10 +40,11 @@ from storage.repositories.subscriptions import channel_subscriptions
 
 __all__ = [
     "NO_SUBSCRIPTIONS",
+    "SavedSettings",
     "ScheduleChoice",
     "SettingsSubmission",
+    "digest_schedules",
     "is_valid_timezone",
-    "open_digest_settings",
     "read_digest_settings",
     "read_settings_channel",
     "save_digest_settings",
@@ -245,72 +239,36 @@ def _schedule(row: Subscription, descriptions: Mapping[int, str]) -> DigestSched
     )
 
 
-async def open_digest_settings(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
-) -> None:
-    """Open the schedule form for the channel's subscriptions (admins only).
+async def digest_schedules(deps: Deps, actor: Actor) -> list[DigestSchedule]:
+    """The schedules of the actor's channel for the form (admins only).
 
-    SubscriptionError (``user_message``) for a non-admin, a channel without subscriptions, or
-    a modal Slack would not open (e.g. the trigger id expired).
+    UserError for a non-admin or a channel without subscriptions.
     """
-    await require_admin(
-        deps, directory, client, team_id=team_id, user_id=user_id, what=SCHEDULE_WHAT
-    )
-    schedules = await _channel_schedules(deps, team_id=team_id, channel_id=channel_id)
+    await require_admin(deps, actor, what=SCHEDULE_WHAT)
+    channel_id = actor.channel_id or ""
+    schedules = await _channel_schedules(deps, team_id=actor.team_id, channel_id=channel_id)
     if not schedules:
-        raise SubscriptionError(NO_SUBSCRIPTIONS)
-    view = build_digest_settings_modal(
-        channel_id=channel_id,
-        schedules=schedules,
-        private_metadata=settings_metadata(channel_id),
-    )
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") if exc.response else "unknown_error")
-        log.warning("digest_settings_open_failed", error=error)
-        raise SubscriptionError(
-            f"Slack didn't let me open the form ({error}); run `/reviews digest settings` again."
-        ) from None
+        raise UserError(NO_SUBSCRIPTIONS)
+    return schedules
 
 
-async def _tell(client: AsyncWebClient, channel_id: str, user_id: str, message: Any) -> None:
-    """Privately: an ephemeral in the channel, else (not a member there) a DM."""
-    try:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
-        return
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response else None
-        log.info("digest_settings_dm_instead", error=error)
-    opened = await client.conversations_open(users=user_id)
-    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+@dataclass(frozen=True)
+class SavedSettings:
+    """What a submission changed, and the ids it named that are not this channel's."""
+
+    saved: list[DigestSchedule]
+    skipped: list[int]
 
 
 async def save_digest_settings(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    choices: Mapping[int, ScheduleChoice],
-) -> None:
-    """Store the schedules (only this team's and channel's subscriptions), rebuild, confirm."""
-    try:
-        await require_admin(
-            deps, directory, client, team_id=team_id, user_id=user_id, what=SCHEDULE_WHAT
-        )
-    except SubscriptionError as exc:
-        await _tell(client, channel_id, user_id, build_notes([exc.user_message]))
-        return
+    deps: Deps, actor: Actor, choices: Mapping[int, ScheduleChoice]
+) -> SavedSettings:
+    """Store the schedules (only this team's and channel's subscriptions) and rebuild the jobs.
+
+    UserError for a non-admin.
+    """
+    await require_admin(deps, actor, what=SCHEDULE_WHAT)
+    team_id, channel_id = actor.team_id, actor.channel_id or ""
     lines = await list_channel_subscriptions(deps, team_id=team_id, channel_id=channel_id)
     descriptions = {line.id: line.description for line in lines}
     saved: list[DigestSchedule] = []
@@ -341,12 +299,11 @@ async def save_digest_settings(
             subscription_ids=skipped,
         )
     if saved:
-        schedules_changed(deps)
+        deps.signals.schedules_changed()
         log.info(
             "digest_schedules_saved",
             team_id=team_id,
             channel_id=channel_id,
             subscription_ids=[s.subscription_id for s in saved],
         )
-    message = build_digest_settings_saved(channel_id=channel_id, schedules=saved, skipped=skipped)
-    await _tell(client, channel_id, user_id, message)
+    return SavedSettings(saved, skipped)

@@ -13,8 +13,14 @@ from bot.blocks.listing import ListedReview, ListingPage
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import Review
-from bot.errors import ConfigError, ProviderError, RateLimited, ReviewBotError, Unavailable
-from bot.filters import LIST_KEYS, Filter, FilterSyntaxError, parse
+from bot.errors import (
+    ConfigError,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    UserError,
+)
+from bot.filters import LIST_KEYS, Filter, parse
 from bot.providers.patience import patiently
 from bot.providers.protocol import BrowsePage, BrowseQuery, PagePosition, QueryNotSupported
 from bot.providers.registry import platform_label
@@ -22,20 +28,12 @@ from bot.services.browse_state import ListExtras, ListingState, split_extras
 from storage.models import Connection
 from storage.repositories import list_connections, location_names, organization_names
 
-__all__ = ["BrowseError", "list_from_button", "list_from_text"]
+__all__ = ["list_from_button", "list_from_text"]
 
 SHOWN_NAMES = 8
 PATIENCE_SECONDS = 5.0
 """A person waits this long on a platform's Retry-After; longer and they are told when to retry."""
 DEADLINE_SECONDS = 25.0
-
-
-class BrowseError(ReviewBotError):
-    """A listing cannot be shown; ``user_message`` is one mrkdwn sentence saying why and what to do."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +47,8 @@ class _Catalog:
 def _parse(text: str) -> tuple[Filter, ListExtras]:
     rest, extras, problem = split_extras(text)
     if problem:
-        raise BrowseError(f"I didn't understand that: {problem}.")
-    try:
-        return parse(rest, allow=LIST_KEYS, allow_empty=True), extras
-    except FilterSyntaxError as exc:
-        raise BrowseError(exc.user_message()) from None
+        raise UserError(f"I didn't understand that: {problem}.")
+    return parse(rest, allow=LIST_KEYS, allow_empty=True), extras
 
 
 def _same(wanted: str, platform_id: str, name: str) -> bool:
@@ -69,7 +64,7 @@ async def _catalog(deps: Deps, team_id: str, wanted: Filter, connection_id: int 
     async with deps.sessions() as session:
         connections = sorted(await list_connections(session, team_id), key=lambda c: c.id)
         if not connections:
-            raise BrowseError(
+            raise UserError(
                 "No review account is connected to this workspace yet, so there is "
                 "nothing to list. An admin connects one (see `/reviews status`)."
             )
@@ -90,7 +85,7 @@ def _choose(
         for connection in connections:
             if connection.id == connection_id:
                 return connection
-        raise BrowseError(
+        raise UserError(
             "That list belongs to a connection that no longer exists. Run `/reviews list` again."
         )
     if wanted.connection is not None:
@@ -99,7 +94,7 @@ def _choose(
         by_platform = [c for c in connections if c.platform == name]
         if by_name or len(by_platform) == 1:
             return (by_name or by_platform)[0]
-        raise BrowseError(
+        raise UserError(
             f"There is no connection called `{escape_mrkdwn(wanted.connection)}`. "
             f"Connections: {_names([c.name for c in connections])}."
         )
@@ -119,7 +114,7 @@ def _organization_id(wanted: str, catalog: _Catalog) -> str:
         return wanted
     known = sorted(catalog.organizations.values(), key=str.casefold)
     listed = f" Organizations: {_names(known)}." if known else ""
-    raise BrowseError(
+    raise UserError(
         f"I don't know an organization called `{escape_mrkdwn(wanted)}` on connection "
         f"`{escape_mrkdwn(catalog.connection.name)}`.{listed}"
     )
@@ -131,22 +126,22 @@ def _location_id(wanted: str, catalog: _Catalog) -> str:
             return platform_id
     if wanted.isdecimal():
         return wanted
-    raise BrowseError(
+    raise UserError(
         f"I don't know a location called `{escape_mrkdwn(wanted)}` yet (locations are named "
         "by the platform's webhooks). Use the location's id, e.g. `location:3`."
     )
 
 
-def _problem(exc: ProviderError, connection: Connection) -> BrowseError:
+def _problem(exc: ProviderError, connection: Connection) -> UserError:
     name = platform_label(connection.platform)
     if isinstance(exc, RateLimited):
-        return BrowseError(f":hourglass: {escape_mrkdwn(exc.message)}.")
+        return UserError(f":hourglass: {escape_mrkdwn(exc.message)}.")
     if isinstance(exc, Unavailable):
-        return BrowseError(
+        return UserError(
             f":warning: {escape_mrkdwn(exc.message)}. {name} may be having trouble; "
             "try again in a minute."
         )
-    return BrowseError(f":warning: {name} said no: {escape_mrkdwn(exc.message)}")
+    return UserError(f":warning: {name} said no: {escape_mrkdwn(exc.message)}")
 
 
 def _query(wanted: Filter, extras: ListExtras, catalog: _Catalog) -> BrowseQuery:
@@ -186,7 +181,7 @@ async def _fetch(
     try:
         provider = deps.providers.provider_for(connection)
     except ConfigError as exc:
-        raise BrowseError(f":warning: {escape_mrkdwn(str(exc))}") from None
+        raise UserError(f":warning: {escape_mrkdwn(str(exc))}") from None
     query = _query(wanted, extras, catalog)
     position = PagePosition(state.page, state.starts, state.history)
     try:
@@ -197,7 +192,7 @@ async def _fetch(
             deadline=DEADLINE_SECONDS,
         )
     except QueryNotSupported as exc:
-        raise BrowseError(str(exc)) from None
+        raise UserError(str(exc)) from None
     except ProviderError as exc:
         raise _problem(exc, connection) from None
 
@@ -260,7 +255,7 @@ def _encode(state: ListingState | None) -> str | None:
 
 
 async def list_from_text(deps: Deps, *, team_id: str, text: str) -> ListingPage:
-    """The page ``/reviews list <text>`` asks for (BrowseError with a sentence when it can't)."""
+    """The page ``/reviews list <text>`` asks for (UserError with a sentence when it can't)."""
     wanted, _ = _parse(text)
     return await _listing(deps, team_id, text, wanted.page, None)
 
@@ -269,7 +264,7 @@ async def list_from_button(deps: Deps, *, team_id: str, value: str) -> ListingPa
     """The page a *‹ Prev* / *Next ›* button names."""
     state = ListingState.decode(value)
     if state is None:
-        raise BrowseError(
+        raise UserError(
             "That button is from an older version of this list. Run `/reviews list` again."
         )
     return await _listing(deps, team_id, state.filter_text, state.page, state)

@@ -1,20 +1,35 @@
-"""Review cards after they are posted: *Mark handled*."""
+"""Review cards after they are posted: *Mark handled* (``handlers/cards.py`` redraws the card)."""
 
 from __future__ import annotations
 
-import aiohttp
-from slack_sdk.errors import SlackClientError
+from dataclasses import dataclass
 
-from bot.blocks.card import build_handled_card
 from bot.deps import Deps
-from bot.log import get_logger
+from bot.domain import Review
 from bot.pipeline.records import CardNames, review_from_row
-from storage.models import Connection, Review
+from storage.models import Connection
+from storage.models import Review as ReviewRow
 from storage.repositories.deliveries import find_card, request_card_refresh, set_handled
 
-__all__ = ["mark_handled"]
+__all__ = ["HandledCard", "Marked", "mark_handled", "redraw_later"]
 
-log = get_logger(__name__)
+
+@dataclass(frozen=True)
+class HandledCard:
+    """What the card says once handled."""
+
+    review: Review
+    organization_name: str | None
+    location_name: str | None
+    mentions: list[str]
+
+
+@dataclass(frozen=True)
+class Marked:
+    """Whether the card was found, and the card to redraw (None: nothing changed)."""
+
+    found: bool
+    card: HandledCard | None = None
 
 
 async def mark_handled(
@@ -25,11 +40,11 @@ async def mark_handled(
     message_ts: str,
     delivery_id: int,
     user_id: str,
-) -> bool:
-    """Record who handled a card and edit it to say so; False when there is no such card.
+) -> Marked:
+    """Record who handled a card; the card to redraw, or not found.
 
     Only the card posted for that delivery in that team, channel and message qualifies. A
-    second click changes nothing. If Slack refuses the edit, the sender redraws it later.
+    second click changes nothing.
     """
     async with deps.sessions() as session, session.begin():
         delivery = await find_card(
@@ -40,39 +55,23 @@ async def mark_handled(
             message_ts=message_ts,
         )
         if delivery is None:
-            return False
+            return Marked(False)
         if not await set_handled(
             session, delivery_id=delivery.id, user_id=user_id, now=deps.clock()
         ):
-            return True  # already handled (maybe by someone else): nothing to change
-        row = await session.get(Review, delivery.review_id)
+            return Marked(True)  # already handled (maybe by someone else): nothing to change
+        row = await session.get(ReviewRow, delivery.review_id)
         connection = await session.get(Connection, row.connection_id) if row else None
         if row is None or connection is None:
-            return True
+            return Marked(True)
         review = review_from_row(row, connection.platform)
         organization, location = await CardNames(session).of(connection.id, review)
         mentions = list(delivery.mentions or ())
-    card = build_handled_card(
-        review,
-        handled_by=user_id,
-        organization_name=organization,
-        location_name=location,
-        mentions=mentions,
-        delivery_id=delivery_id,
-    )
-    try:
-        client = deps.slack_client(team_id)
-        await client.chat_update(
-            channel=channel_id,
-            ts=message_ts,
-            text=card["text"],
-            blocks=card["blocks"],
-            metadata=card.get("metadata"),
-        )
-    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError, LookupError) as exc:
-        # The click is recorded; the sender's update pass redraws the card.
-        log.warning("mark_handled_update_failed", delivery_id=delivery_id, error=type(exc).__name__)
-        async with deps.sessions() as session, session.begin():
-            await request_card_refresh(session, delivery_id=delivery_id, now=deps.clock())
-        deps.signals.outbound.set()
-    return True
+    return Marked(True, HandledCard(review, organization, location, mentions))
+
+
+async def redraw_later(deps: Deps, delivery_id: int) -> None:
+    """Slack refused the edit: the sender's update pass redraws the card."""
+    async with deps.sessions() as session, session.begin():
+        await request_card_refresh(session, delivery_id=delivery_id, now=deps.clock())
+    deps.signals.outbound.set()

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.errors import ReviewBotError
+from bot.errors import SlackRefused, UserError
 from bot.log import get_logger
+from bot.services.reads import SlackReads
 
-__all__ = ["ChannelAccess", "ChannelProblem", "check_channel", "ensure_channel"]
+__all__ = ["ChannelAccess", "check_channel", "ensure_channel"]
 
 log = get_logger(__name__)
 
 INVITE_HINT = "invite me with `/invite @Reviews` first, then run the command again"
-
-
-class ChannelProblem(ReviewBotError):
-    """The channel cannot receive cards; ``user_message`` says why and what to do."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,58 +40,58 @@ class ChannelAccess:
         return None
 
 
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or "unknown_error") if exc.response else "unknown_error"
+def _error(exc: SlackRefused) -> str:
+    return exc.error
 
 
-async def check_channel(client: AsyncWebClient, channel_id: str) -> ChannelAccess:
-    """What the bot can do in ``channel_id``; ChannelProblem for DMs, archived or hidden channels."""
+async def check_channel(client: SlackReads, channel_id: str) -> ChannelAccess:
+    """What the bot can do in ``channel_id``; UserError for DMs, archived or hidden channels."""
     if channel_id.startswith("D"):
-        raise ChannelProblem(
+        raise UserError(
             "Subscriptions post review cards to a channel, not a direct message. "
             "Run `/reviews subscribe` in the channel that should get them."
         )
     try:
         response = await client.conversations_info(channel=channel_id)
-    except SlackApiError as exc:
+    except SlackRefused as exc:
         error = _error(exc)
         if error == "channel_not_found":
             # Private channels the bot is not in do not exist for it.
-            raise ChannelProblem(
+            raise UserError(
                 f"This looks like a private channel I'm not in: {INVITE_HINT}."
             ) from None
         if error == "missing_scope":
-            raise ChannelProblem(
+            raise UserError(
                 "I can't look at this channel: the app lacks the channels:read/groups:read "
                 "scope. Reinstall it from manifest.yml."
             ) from None
         raise
     channel = response["channel"]
     if channel.get("is_im") or channel.get("is_mpim"):
-        raise ChannelProblem(
+        raise UserError(
             "Subscriptions post review cards to a channel, not a direct or group message. "
             "Run `/reviews subscribe` in the channel that should get them."
         )
     if channel.get("is_archived"):
-        raise ChannelProblem(
+        raise UserError(
             "This channel is archived, so nothing can be posted here. Unarchive it or "
             "subscribe another channel."
         )
     is_private = bool(channel.get("is_private"))
     is_member = bool(channel.get("is_member"))
     if is_private and not is_member:
-        raise ChannelProblem(f"I'm not in this private channel: {INVITE_HINT}.")
+        raise UserError(f"I'm not in this private channel: {INVITE_HINT}.")
     return ChannelAccess(channel_id=channel_id, is_private=is_private, is_member=is_member)
 
 
-async def ensure_channel(client: AsyncWebClient, channel_id: str) -> ChannelAccess:
+async def ensure_channel(client: SlackReads, channel_id: str) -> ChannelAccess:
     """Check the channel and join it when it is public and the bot is not in it yet."""
     access = await check_channel(client, channel_id)
     if access.is_member:
         return access
     try:
         await client.conversations_join(channel=channel_id)
-    except SlackApiError as exc:
+    except SlackRefused as exc:
         error = _error(exc)
         log.info("channel_join_failed", channel_id=channel_id, error=error)
         reason = "the app lacks the channels:join scope" if error == "missing_scope" else error

@@ -9,32 +9,23 @@ cheapest call that requires it. Tokens are stored only Fernet-encrypted and neve
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.connect_modal import (
     Connected,
     ConnectValues,
-    build_connect_modal,
-    build_connect_notice,
-    build_disconnect_prompt,
     platform_label,
     shown_name,
 )
 from bot.blocks.ids import BLOCK_CONNECT_CREDENTIAL, BLOCK_CONNECT_NAME
 from bot.crypto import new_webhook_key
 from bot.deps import Deps
-from bot.digest.schedule import schedules_changed
-from bot.errors import AuthError, ProviderError, ReviewBotError
+from bot.errors import AuthError, ProviderError, ReviewBotError, SlackRefused, UserError
 from bot.log import get_logger
 from bot.providers.protocol import TokenCheck
 from bot.providers.registry import platform_info, platform_infos
+from bot.services.actor import Actor
 from bot.services.connections import mask_key, webhook_url
-from bot.services.directory import Directory
 from bot.services.permissions import is_config_admin, refusal_text
 from storage.models import Connection
 from storage.repositories import list_connections, upsert_connection, upsert_organizations
@@ -42,35 +33,25 @@ from storage.repositories.workspace import (
     count_own_subscriptions,
     delete_connection,
     find_connection_named,
-    subscriptions_covering,
 )
 
 __all__ = [
     "ConnectContext",
-    "ConnectError",
     "ConnectOutcome",
+    "DisconnectPrompt",
     "TokenCheck",
     "TokenRefused",
     "check_token",
     "connect",
+    "connection_names",
     "disconnect",
-    "open_connect_form",
     "prepare_disconnect",
-    "subscription_counts",
-    "tell_privately",
+    "require_connect_admin",
 ]
 
 log = get_logger(__name__)
 
 CONNECT_WHAT = "connect or disconnect review accounts"
-
-
-class ConnectError(ReviewBotError):
-    """Something the admin can fix; ``user_message`` is a mrkdwn sentence saying what."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 class TokenRefused(ReviewBotError):
@@ -124,19 +105,16 @@ class ConnectOutcome:
     problem: str | None = None
 
 
-async def _admin(
-    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
-) -> None:
+async def require_connect_admin(deps: Deps, actor: Actor) -> None:
+    """UserError unless the actor may connect and disconnect accounts."""
     try:
-        allowed = await is_config_admin(
-            deps.settings, directory, client, team_id=team_id, user_id=user_id
-        )
-    except SlackApiError:
-        raise ConnectError(
+        allowed = await is_config_admin(deps.settings, actor)
+    except SlackRefused:
+        raise UserError(
             "I couldn't ask Slack whether you are an admin; try again in a minute."
         ) from None
     if not allowed:
-        raise ConnectError(refusal_text(deps.settings, CONNECT_WHAT))
+        raise UserError(refusal_text(deps.settings, CONNECT_WHAT))
 
 
 async def check_token(deps: Deps, platform: str, token: str) -> TokenCheck:
@@ -165,33 +143,66 @@ async def check_token(deps: Deps, platform: str, token: str) -> TokenCheck:
         await provider.aclose()
 
 
-async def connect(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    values: ConnectValues,
-) -> ConnectOutcome:
+async def connect(deps: Deps, actor: Actor, values: ConnectValues) -> ConnectOutcome:
     """Check the submitted token live and save the connection (or replace its token)."""
     assert values.platform is not None
     try:
-        await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
-    except ConnectError as exc:
-        return ConnectOutcome(problem=exc.user_message)
+        await require_connect_admin(deps, actor)
+    except UserError as exc:
+        return ConnectOutcome(problem=exc.user_message())
     if deps.cipher is None:
         return ConnectOutcome(
             problem="This app has no ENCRYPTION_KEY, so it cannot store tokens. Ask whoever "
             "runs it to set ENCRYPTION_KEY and restart it."
         )
-    clash = await _name_clash(deps, team_id, values)
+    clash = await _name_clash(deps, actor.team_id, values)
     if clash is not None:
         return ConnectOutcome(errors={BLOCK_CONNECT_NAME: clash})
     try:
         checked = await check_token(deps, values.platform, values.token)
     except TokenRefused as exc:
         return ConnectOutcome(errors={BLOCK_CONNECT_CREDENTIAL: exc.message})
+    saved = await _save(deps, actor.team_id, values, checked)
+    if isinstance(saved, ConnectOutcome):
+        return saved
+    connection, created = saved
+    info = platform_info(values.platform)
+    url = (
+        webhook_url(deps.settings.public_url, connection.platform, connection.webhook_key)
+        if info.has_webhooks and connection.webhook_key
+        else None
+    )
+    log.info(
+        "connection_connected",
+        team_id=actor.team_id,
+        connection=connection.name,
+        platform=connection.platform,
+        created=created,
+        by=actor.user_id,
+        organizations=len(checked.organizations),
+        missing_scopes=checked.missing,
+        webhook_key=mask_key(connection.webhook_key) if connection.webhook_key else None,
+    )
+    return ConnectOutcome(
+        connected=Connected(
+            name=connection.name,
+            info=info,
+            rotated=not created,
+            account=checked.account,
+            organizations=len(checked.organizations),
+            webhook_url=url,
+            poll_interval_seconds=deps.settings.poll_interval_seconds,
+            missing=[(scope, info.scopes[scope]) for scope in checked.missing],
+            unverified=checked.unverified,
+        )
+    )
+
+
+async def _save(
+    deps: Deps, team_id: str, values: ConnectValues, checked: TokenCheck
+) -> tuple[Connection, bool] | ConnectOutcome:
+    """Store the connection and its organizations: (row, created), or the name clash found."""
+    assert values.platform is not None and deps.cipher is not None
     now = deps.clock()
     async with deps.sessions() as session, session.begin():
         existing = await find_connection_named(session, team_id=team_id, name=values.name)
@@ -216,35 +227,7 @@ async def connect(
         await upsert_organizations(
             session, connection_id=connection.id, organizations=checked.organizations, now=now
         )
-    url = (
-        webhook_url(deps.settings.public_url, connection.platform, connection.webhook_key)
-        if info.has_webhooks and connection.webhook_key
-        else None
-    )
-    log.info(
-        "connection_connected",
-        team_id=team_id,
-        connection=connection.name,
-        platform=connection.platform,
-        created=created,
-        by=user_id,
-        organizations=len(checked.organizations),
-        missing_scopes=checked.missing,
-        webhook_key=mask_key(connection.webhook_key) if connection.webhook_key else None,
-    )
-    return ConnectOutcome(
-        connected=Connected(
-            name=connection.name,
-            info=info,
-            rotated=not created,
-            account=checked.account,
-            organizations=len(checked.organizations),
-            webhook_url=url,
-            poll_interval_seconds=deps.settings.poll_interval_seconds,
-            missing=[(scope, info.scopes[scope]) for scope in checked.missing],
-            unverified=checked.unverified,
-        )
-    )
+    return connection, created
 
 
 def _clash_text(existing: Connection) -> str:
@@ -263,73 +246,28 @@ async def _name_clash(deps: Deps, team_id: str, values: ConnectValues) -> str | 
     return None
 
 
-async def open_connect_form(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    trigger_id: str,
-    context: ConnectContext,
-) -> None:
-    """Open the modal at once (the trigger id lives 3 s), then show the form or a refusal."""
-    metadata = context.dump()
-    try:
-        opened = await client.views_open(
-            trigger_id=trigger_id,
-            view=build_connect_notice("Loading…", private_metadata=metadata),
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") if exc.response else "unknown_error")
-        log.warning("connect_modal_open_failed", error=error)
-        raise ConnectError(
-            f"Slack didn't let me open the form ({error}); run `/reviews connect` again."
-        ) from None
-    view_id = str(opened["view"]["id"])
-    try:
-        await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
-    except ConnectError as exc:
-        notice = build_connect_notice(exc.user_message, private_metadata=metadata)
-        await client.views_update(view_id=view_id, view=notice)
-        return
+async def connection_names(deps: Deps, actor: Actor) -> list[str]:
+    """The team's connection names, for the connect form (UserError for a non-admin)."""
+    await require_connect_admin(deps, actor)
     async with deps.sessions() as session:
-        existing = [c.name for c in await list_connections(session, team_id)]
-    form = build_connect_modal(
-        platforms=platform_infos(), private_metadata=metadata, existing=existing
-    )
-    await client.views_update(view_id=view_id, hash=opened["view"].get("hash"), view=form)
+        return [c.name for c in await list_connections(session, actor.team_id)]
 
 
-Respond = Callable[..., Awaitable[Any]]
+@dataclass(frozen=True)
+class DisconnectPrompt:
+    """What the disconnect confirmation names: the connection and what goes with it."""
+
+    connection_id: int
+    name: str
+    platform: str
+    own_subscriptions: int
+    has_webhook: bool
 
 
-async def tell_privately(
-    client: AsyncWebClient,
-    *,
-    user_id: str,
-    message: dict[str, Any],
-    respond: Respond | None = None,
-) -> None:
-    """An ephemeral answer through a response_url when there is one, else a direct message."""
-    if respond is not None:
-        await respond(**message, response_type="ephemeral", replace_original=False)
-        return
-    opened = await client.conversations_open(users=user_id)
-    await client.chat_postMessage(channel=opened["channel"]["id"], **message)
-
-
-async def prepare_disconnect(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    name: str,
-) -> dict[str, Any]:
-    """The confirmation message of ``/reviews disconnect <name>`` (ConnectError if none)."""
-    await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
+async def prepare_disconnect(deps: Deps, actor: Actor, name: str) -> DisconnectPrompt:
+    """The connection ``/reviews disconnect <name>`` names (UserError if none, or not an admin)."""
+    await require_connect_admin(deps, actor)
+    team_id = actor.team_id
     wanted = name.strip().strip('"“”')
     async with deps.sessions() as session:
         connections = await list_connections(session, team_id)
@@ -342,31 +280,23 @@ async def prepare_disconnect(
     names = ", ".join(f"`{shown_name(c.name)}`" for c in connections[:20])
     known = f"This workspace's connections: {names}." if names else "There are none."
     if not wanted:
-        raise ConnectError(f"Which connection? Use `/reviews disconnect <name>`. {known}")
+        raise UserError(f"Which connection? Use `/reviews disconnect <name>`. {known}")
     if found is None:
         shown = shown_name(wanted[:40])
-        raise ConnectError(f"There is no connection called `{shown}`. {known}")
-    return build_disconnect_prompt(
+        raise UserError(f"There is no connection called `{shown}`. {known}")
+    return DisconnectPrompt(
         connection_id=found.id,
         name=found.name,
         platform=found.platform,
-        platforms=platform_infos(),
         own_subscriptions=own,
         has_webhook=bool(found.webhook_key) and platform_info(found.platform).has_webhooks,
     )
 
 
-async def disconnect(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    connection_id: int,
-) -> str:
+async def disconnect(deps: Deps, actor: Actor, connection_id: int) -> str:
     """Remove the team's connection ``connection_id``; returns what to tell the admin."""
-    await _admin(deps, directory, client, team_id=team_id, user_id=user_id)
+    await require_connect_admin(deps, actor)
+    team_id, user_id = actor.team_id, actor.user_id
     async with deps.sessions() as session, session.begin():
         found = await session.get(Connection, connection_id, populate_existing=True)
         if found is None or found.team_id != team_id:
@@ -375,7 +305,7 @@ async def disconnect(
         await delete_connection(session, team_id=team_id, connection_id=connection_id)
     # Its cached client (and pacing) goes too; a running poll finds the row gone.
     deps.providers.forget(connection_id)
-    schedules_changed(deps)  # digest jobs of subscriptions that went with it
+    deps.signals.schedules_changed()  # digest jobs of subscriptions that went with it
     log.info(
         "connection_disconnected",
         team_id=team_id,
@@ -388,9 +318,3 @@ async def disconnect(
         f"({platform_label(platform, platform_infos())}). Its reviews no longer arrive"
         + (" and its webhook URL answers 404." if had_webhook else ".")
     )
-
-
-async def subscription_counts(deps: Deps, team_id: str) -> dict[int, int]:
-    """How many subscriptions cover each connection of the team."""
-    async with deps.sessions() as session:
-        return await subscriptions_covering(session, team_id=team_id)

@@ -70,7 +70,6 @@ async def bootstrap_env_connections(deps: Deps, team_id: str) -> list[EnvConnect
     A refused token is a warning and a connection marked unhealthy, never a crash; tokens are
     stored only encrypted, so a token without ENCRYPTION_KEY stops start-up.
     """
-    settings = deps.settings
     wanted = _env_tokens(deps)
     if not wanted:
         return []
@@ -81,74 +80,77 @@ async def bootstrap_env_connections(deps: Deps, team_id: str) -> list[EnvConnect
             f"Make a key with `{HOW_TO_MAKE_A_KEY}` and set ENCRYPTION_KEY"
         )
 
-    results: list[EnvConnection] = []
-    for info, token in wanted:
-        platform = name = info.name
-        provider = deps.providers.new_provider(platform, token)
-        try:
-            organizations, problem = await _check_token(provider)
-        finally:
-            await provider.aclose()
-        now = deps.clock()
-        async with deps.sessions() as session, session.begin():
-            existing = await session.scalar(
-                select(Connection).where(Connection.team_id == team_id, Connection.name == name)
-            )
-            webhook_key: str | None = None
-            if info.has_webhooks:
-                fixed = (
-                    getattr(settings, info.webhook_key_setting, None)
-                    if info.webhook_key_setting
-                    else None
-                )
-                if fixed is not None:
-                    webhook_key = fixed.get_secret_value()
-                elif existing is None or existing.webhook_key is None:
-                    webhook_key = new_webhook_key()
-            connection, created = await upsert_connection(
-                session,
-                team_id=team_id,
-                name=name,
-                platform=platform,
-                token_encrypted=deps.cipher.encrypt(token),
-                webhook_key=webhook_key,
-                now=now,
-            )
-            if problem is not None:
-                connection.healthy = False
-                connection.last_error = problem
-                connection.last_error_at = now
-            await upsert_organizations(
-                session,
-                connection_id=connection.id,
-                organizations=[_Named(org_id, org_name) for org_id, org_name in organizations],
-                now=now,
-            )
-        variable = info.env_variable
-        if problem is not None:
-            log.warning(
-                "connection_unhealthy",
-                connection=name,
-                platform=platform,
-                reason=f"{variable} was refused: {problem}",
-            )
-        else:
-            log.info(
-                "connection_ready",
-                connection=name,
-                platform=platform,
-                organizations=len(organizations),
-                created=created,
-                webhook=(
-                    webhook_url(settings.public_url, platform, mask_key(connection.webhook_key))
-                    if connection.webhook_key
-                    else None
-                ),
-            )
-        results.append(
-            EnvConnection(connection.id, platform, name, problem is None, created, problem)
+    return [await _bootstrap_one(deps, team_id, info, token) for info, token in wanted]
+
+
+def _env_webhook_key(deps: Deps, info: ProviderInfo, existing: Connection | None) -> str | None:
+    """The fixed key from the environment, a new one, or None to keep the stored one."""
+    if not info.has_webhooks:
+        return None
+    fixed = (
+        getattr(deps.settings, info.webhook_key_setting, None) if info.webhook_key_setting else None
+    )
+    if fixed is not None:
+        return str(fixed.get_secret_value())
+    if existing is None or existing.webhook_key is None:
+        return new_webhook_key()
+    return None
+
+
+async def _bootstrap_one(deps: Deps, team_id: str, info: ProviderInfo, token: str) -> EnvConnection:
+    """Check one platform variable's token and store its connection (unhealthy if refused)."""
+    assert deps.cipher is not None
+    platform = name = info.name
+    provider = deps.providers.new_provider(platform, token)
+    try:
+        organizations, problem = await _check_token(provider)
+    finally:
+        await provider.aclose()
+    now = deps.clock()
+    async with deps.sessions() as session, session.begin():
+        existing = await session.scalar(
+            select(Connection).where(Connection.team_id == team_id, Connection.name == name)
         )
-    return results
+        connection, created = await upsert_connection(
+            session,
+            team_id=team_id,
+            name=name,
+            platform=platform,
+            token_encrypted=deps.cipher.encrypt(token),
+            webhook_key=_env_webhook_key(deps, info, existing),
+            now=now,
+        )
+        if problem is not None:
+            connection.healthy = False
+            connection.last_error = problem
+            connection.last_error_at = now
+        await upsert_organizations(
+            session,
+            connection_id=connection.id,
+            organizations=[_Named(org_id, org_name) for org_id, org_name in organizations],
+            now=now,
+        )
+    if problem is not None:
+        log.warning(
+            "connection_unhealthy",
+            connection=name,
+            platform=platform,
+            reason=f"{info.env_variable} was refused: {problem}",
+        )
+    else:
+        log.info(
+            "connection_ready",
+            connection=name,
+            platform=platform,
+            organizations=len(organizations),
+            created=created,
+            webhook=(
+                webhook_url(deps.settings.public_url, platform, mask_key(connection.webhook_key))
+                if connection.webhook_key
+                else None
+            ),
+        )
+    return EnvConnection(connection.id, platform, name, problem is None, created, problem)
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.text import escape_mrkdwn
-from bot.errors import ReviewBotError
+from bot.errors import SlackRefused, UserError
 from bot.filters import Mention
+from bot.services.reads import SlackReads
 
 __all__ = ["Directory", "MentionError", "SlackUser", "UserGroup"]
 
@@ -29,7 +27,7 @@ MAX_ENTRIES = 2000
 USERS_PAGE = 200
 
 
-class MentionError(ReviewBotError):
+class MentionError(UserError):
     """A ``mention:`` that names nobody (or several people); ``user_message()`` says which."""
 
     def __init__(self, handle: str, reason: str) -> None:
@@ -141,15 +139,15 @@ class Directory:
         self._groups.clear()
         self._members.clear()
 
-    async def user(self, client: AsyncWebClient, team_id: str, user_id: str) -> SlackUser:
-        """``users.info`` of one person (SlackApiError when Slack refuses)."""
+    async def user(self, client: SlackReads, team_id: str, user_id: str) -> SlackUser:
+        """``users.info`` of one person (SlackRefused when Slack refuses)."""
         cached = self._users.get((team_id, user_id))
         if cached is not None:
             return cached
         response = await client.users_info(user=user_id)
         return self._users.put((team_id, user_id), SlackUser.from_api(response["user"]))
 
-    async def usergroups(self, client: AsyncWebClient, team_id: str) -> tuple[UserGroup, ...]:
+    async def usergroups(self, client: SlackReads, team_id: str) -> tuple[UserGroup, ...]:
         """The workspace's enabled user groups."""
         cached = self._groups.get((team_id,))
         if cached is not None:
@@ -162,7 +160,7 @@ class Directory:
         )
         return self._groups.put((team_id,), groups)
 
-    async def members(self, client: AsyncWebClient, team_id: str) -> tuple[SlackUser, ...]:
+    async def members(self, client: SlackReads, team_id: str) -> tuple[SlackUser, ...]:
         """Every person of the workspace (``users.list``, all pages)."""
         cached = self._members.get((team_id,))
         if cached is not None:
@@ -180,7 +178,7 @@ class Directory:
         return self._members.put((team_id,), tuple(people))
 
     async def resolve_mentions(
-        self, client: AsyncWebClient, team_id: str, mentions: Sequence[Mention]
+        self, client: SlackReads, team_id: str, mentions: Sequence[Mention]
     ) -> tuple[Mention, ...]:
         """Every mention as a user or group id; ``@handle`` looked up (groups first, then people).
 
@@ -201,7 +199,7 @@ class Directory:
                 unique.append(mention)
         return tuple(unique)
 
-    async def _labelled(self, client: AsyncWebClient, team_id: str, mention: Mention) -> Mention:
+    async def _labelled(self, client: SlackReads, team_id: str, mention: Mention) -> Mention:
         """The mention with its current name as label, so messages can name it without a ping."""
         try:
             if mention.kind == "user":
@@ -210,11 +208,11 @@ class Directory:
             for group in await self.usergroups(client, team_id):
                 if group.id == mention.value:
                     return Mention("group", mention.value, group.handle or None)
-        except SlackApiError:
+        except SlackRefused:
             pass  # the id still works; only its name is missing
         return mention
 
-    async def _resolve_handle(self, client: AsyncWebClient, team_id: str, handle: str) -> Mention:
+    async def _resolve_handle(self, client: SlackReads, team_id: str, handle: str) -> Mention:
         wanted = handle.lstrip("@").casefold()
         for group in await self.usergroups(client, team_id):
             if group.handle.casefold() == wanted:

@@ -1,10 +1,8 @@
-"""The App Home tab: gather what a viewer may see, publish it with ``views.publish``."""
+"""The App Home tab: gather what a viewer may see (``handlers/home.py`` publishes it)."""
 
 from __future__ import annotations
 
 import dataclasses
-
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import (
     MAX_SUBSCRIPTIONS,
@@ -13,11 +11,10 @@ from bot.blocks.home import (
     HomeInvite,
     HomeReport,
     HomeSubscription,
-    build_home,
 )
 from bot.deps import Deps
 from bot.providers.registry import platform_label
-from bot.services.directory import Directory
+from bot.services.actor import Actor
 from bot.services.permissions import shows_admin_controls
 from bot.services.status import connection_status
 from bot.services.subscriptions import load_catalog, stored_description
@@ -29,7 +26,7 @@ from storage.repositories.workspace import (
     team_subscriptions,
 )
 
-__all__ = ["gather_home", "publish_home"]
+__all__ = ["gather_home"]
 
 RECENT = 5
 
@@ -43,13 +40,10 @@ def _connection(
     return status if admin else dataclasses.replace(status, missing_scopes=())
 
 
-async def gather_home(
-    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
-) -> HomeReport:
-    """Everything ``user_id``'s Home tab shows (secrets and config buttons for admins only)."""
-    admin = await shows_admin_controls(
-        deps.settings, directory, client, team_id=team_id, user_id=user_id
-    )
+async def gather_home(deps: Deps, actor: Actor) -> HomeReport:
+    """Everything the actor's Home tab shows (secrets and config buttons for admins only)."""
+    team_id, user_id = actor.team_id, actor.user_id
+    admin = await shows_admin_controls(deps.settings, actor)
     catalog = await load_catalog(deps, team_id)
     async with deps.sessions() as session:
         covering = await subscriptions_covering(session, team_id=team_id)
@@ -102,11 +96,3 @@ async def gather_home(
         ],
         poll_interval_seconds=deps.settings.poll_interval_seconds,
     )
-
-
-async def publish_home(
-    deps: Deps, directory: Directory, client: AsyncWebClient, *, team_id: str, user_id: str
-) -> None:
-    """Build and publish ``user_id``'s Home tab."""
-    report = await gather_home(deps, directory, client, team_id=team_id, user_id=user_id)
-    await client.views_publish(user_id=user_id, view=build_home(report))

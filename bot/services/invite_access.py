@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.config import Settings
+from bot.errors import SlackRefused
 from bot.log import get_logger
+from bot.services.actor import Actor
+from bot.services.reads import SlackReads
 
 __all__ = ["InviteAccess", "refusal"]
 
@@ -36,32 +36,30 @@ class InviteAccess:
         self._members: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
 
     async def _group_members(
-        self, client: AsyncWebClient, team_id: str, group_id: str
+        self, client: SlackReads, team_id: str, group_id: str
     ) -> frozenset[str]:
         cached = self._members.get((team_id, group_id))
         if cached is not None and cached[0] > self._clock():
             return cached[1]
         try:
             response = await client.usergroups_users_list(usergroup=group_id)
-        except SlackApiError as exc:
+        except SlackRefused as exc:
             # A disabled or deleted group lets nobody in; say so in the log for the admin.
-            error = exc.response.get("error") if exc.response else None
+            error = exc.error
             log.warning("invite_group_members_unavailable", group_id=group_id, error=error)
             return frozenset()
         members = frozenset(str(user) for user in response.get("users") or ())
         self._members[(team_id, group_id)] = (self._clock() + self._ttl, members)
         return members
 
-    async def allows(
-        self, settings: Settings, client: AsyncWebClient, *, team_id: str, user_id: str
-    ) -> bool:
+    async def allows(self, settings: Settings, actor: Actor) -> bool:
         """True when INVITE_ALLOWED_USER_IDS is empty, names the person, or one of their groups."""
         allowed = settings.invite_allowed_user_ids
-        if not allowed or user_id in allowed:
+        if not allowed or actor.user_id in allowed:
             return True
         for entry in allowed:
-            if entry.startswith("S") and user_id in await self._group_members(
-                client, team_id, entry
+            if entry.startswith("S") and actor.user_id in await self._group_members(
+                actor.client, actor.team_id, entry
             ):
                 return True
         return False

@@ -13,25 +13,21 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.invite_modal import (
     InviteFormView,
     InviteValues,
     OrgChoice,
-    build_invite_modal,
-    build_invite_notice,
     campaign_option,
 )
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import Campaign
-from bot.errors import ConfigError, ProviderError, ScopeError
+from bot.errors import ConfigError, ProviderError, ScopeError, SlackRefused
 from bot.log import get_logger
 from bot.providers.patience import patiently
 from bot.providers.protocol import Provider
 from bot.providers.registry import PLATFORMS, platform_info
+from bot.services.actor import Actor
 from bot.services.contacts import region_from_locale
 from bot.services.invite_access import InviteAccess, refusal
 from bot.services.invite_context import InviteContext, Origin
@@ -39,12 +35,15 @@ from storage.models import Connection
 from storage.repositories import list_connections, organization_names, upsert_organizations
 
 __all__ = [
+    "NO_ORGANIZATIONS",
     "CampaignCache",
+    "InviteOpening",
     "campaign_options",
     "change_organization",
+    "fill_invite_form",
     "form_with_problem",
     "load_org_choices",
-    "open_invite_form",
+    "start_invite_form",
 ]
 
 log = get_logger(__name__)
@@ -156,10 +155,10 @@ def _pick(
     return choices[0] if choices else None
 
 
-async def _user_region(client: AsyncWebClient, user_id: str, default: str) -> str:
+async def _user_region(actor: Actor, default: str) -> str:
     try:
-        response = await client.users_info(user=user_id, include_locale=True)
-    except SlackApiError:
+        response = await actor.client.users_info(user=actor.user_id, include_locale=True)
+    except SlackRefused:
         return default
     return region_from_locale((response.get("user") or {}).get("locale")) or default
 
@@ -214,90 +213,94 @@ async def _fill(deps: Deps, cache: CampaignCache, selected: OrgChoice) -> _Fill:
         return _Fill(problem=escape_mrkdwn(str(exc)))
 
 
-async def _update(
-    client: AsyncWebClient, view_id: str, view_hash: str | None, view: dict[str, Any]
-) -> None:
-    try:
-        await client.views_update(view_id=view_id, hash=view_hash, view=view)
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response else None
-        if error != "hash_conflict":
-            raise
-        # The person changed the form meanwhile; that change redraws it with fresh data.
-        log.info("invite_form_update_skipped", reason=error)
+NO_ORGANIZATIONS = (
+    "No organization of a connected review account is known yet, so there is nothing "
+    "to invite to. An admin connects an account first (see `/reviews status`)."
+)
 
 
-async def open_invite_form(
+@dataclass(frozen=True)
+class InviteOpening:
+    """What the modal opens with at once: the cached organizations, the chosen one, the context."""
+
+    choices: list[OrgChoice]
+    selected: OrgChoice | None
+    """None: nothing to invite to (:data:`NO_ORGANIZATIONS`)."""
+    context: InviteContext
+
+    def loading(self) -> InviteFormView:
+        """The form while the platform is asked (only with ``selected``)."""
+        assert self.selected is not None
+        checking = f"Checking {platform_info(self.selected.platform).display_name}…"
+        return InviteFormView(
+            self.choices,
+            self.selected,
+            self.context.dump(),
+            note=checking,
+            region=self.context.region,
+        )
+
+
+async def start_invite_form(
     deps: Deps,
-    access: InviteAccess,
-    cache: CampaignCache,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    trigger_id: str,
-    channel_id: str | None,
+    actor: Actor,
     origin: Origin,
     prefill: tuple[str | None, str | None] = (None, None),
-) -> None:
-    """Open the modal with what is cached, then fill it from the platform (or refuse)."""
+) -> InviteOpening:
+    """The cached organizations (the prefilled one chosen) for opening the modal at once."""
     region = deps.settings.default_phone_region
-    choices = await load_org_choices(deps, team_id)
+    choices = await load_org_choices(deps, actor.team_id)
     selected = _pick(choices, *prefill)
-    context = InviteContext(channel_id, origin, region, selected.platform if selected else "")
-    if selected is None:
-        notice = build_invite_notice(
-            "No organization of a connected review account is known yet, so there is nothing "
-            "to invite to. An admin connects an account first (see `/reviews status`)."
-        )
-        await client.views_open(trigger_id=trigger_id, view=notice)
-        return
-    checking = f"Checking {platform_info(selected.platform).display_name}…"
-    form = InviteFormView(choices, selected, context.dump(), note=checking, region=region)
-    opened = await client.views_open(trigger_id=trigger_id, view=build_invite_modal(form))
-    view_id, view_hash = str(opened["view"]["id"]), opened["view"].get("hash")
-    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
-        await _update(client, view_id, view_hash, build_invite_notice(refusal(deps.settings, WHAT)))
-        return
-    region, filled = await asyncio.gather(
-        _user_region(client, user_id, region), _fill(deps, cache, selected)
+    platform = selected.platform if selected else ""
+    return InviteOpening(
+        choices, selected, InviteContext(actor.channel_id, origin, region, platform)
     )
-    context = replace(context, region=region)
-    form = InviteFormView(
-        choices,
-        selected,
+
+
+async def fill_invite_form(
+    deps: Deps, access: InviteAccess, cache: CampaignCache, actor: Actor, opening: InviteOpening
+) -> InviteFormView | str:
+    """The form filled from the platform, or the refusal for someone not allowed to invite."""
+    assert opening.selected is not None
+    if not await access.allows(deps.settings, actor):
+        return refusal(deps.settings, WHAT)
+    region, filled = await asyncio.gather(
+        _user_region(actor, opening.context.region), _fill(deps, cache, opening.selected)
+    )
+    context = replace(opening.context, region=region)
+    return InviteFormView(
+        opening.choices,
+        opening.selected,
         context.dump(),
         values=filled.values,
         note=filled.note,
         problem=filled.problem,
         region=region,
     )
-    await _update(client, view_id, view_hash, build_invite_modal(form))
 
 
 async def change_organization(
     deps: Deps,
     cache: CampaignCache,
-    client: AsyncWebClient,
     *,
     team_id: str,
-    view: dict[str, Any],
+    private_metadata: str | None,
     values: InviteValues,
-) -> None:
-    """Redraw the form for the organization just chosen (its platform's campaign field)."""
+) -> InviteFormView | None:
+    """The form redrawn for the organization just chosen (its platform's campaign field)."""
     context = InviteContext.load(
-        view.get("private_metadata"), default_region=deps.settings.default_phone_region
+        private_metadata, default_region=deps.settings.default_phone_region
     )
     choices = await load_org_choices(deps, team_id)
     selected = next((c for c in choices if c.value == values.organization), None)
     if selected is None:
-        return
+        return None
     filled = await _fill(deps, cache, selected)
     kept = replace(
         values, campaign_id=filled.values.campaign_id, campaign_label=filled.values.campaign_label
     )
     context = replace(context, platform=selected.platform)
-    form = InviteFormView(
+    return InviteFormView(
         choices,
         selected,
         context.dump(),
@@ -306,7 +309,6 @@ async def change_organization(
         problem=filled.problem,
         region=context.region,
     )
-    await _update(client, str(view["id"]), view.get("hash"), build_invite_modal(form))
 
 
 async def form_with_problem(
@@ -316,18 +318,17 @@ async def form_with_problem(
     context: InviteContext,
     values: InviteValues,
     problem: str,
-) -> dict[str, Any]:
-    """The form again, as submitted, with ``problem`` above the fields."""
+) -> InviteFormView | None:
+    """The form again, as submitted, with ``problem`` above the fields (None: no organization)."""
     choices = await load_org_choices(deps, team_id)
     selected = next((c for c in choices if c.value == values.organization), None)
     selected = selected or (choices[0] if choices else None)
     if selected is None:
-        return build_invite_notice(problem)
+        return None
     context = replace(context, platform=selected.platform)
-    form = InviteFormView(
+    return InviteFormView(
         choices, selected, context.dump(), values=values, problem=problem, region=context.region
     )
-    return build_invite_modal(form)
 
 
 def _info(text: str) -> dict[str, Any]:

@@ -11,14 +11,11 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.ids import BLOCK_INVITE_CAMPAIGN, BLOCK_INVITE_CAMPAIGN_ID, BLOCK_INVITE_ORG
-from bot.blocks.invite_messages import InviteReceipt, build_invite_confirmation
+from bot.blocks.invite_messages import InviteReceipt
 from bot.blocks.invite_modal import FIELD_BLOCKS, InviteValues
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
@@ -37,6 +34,7 @@ from bot.log import get_logger
 from bot.providers.patience import patiently
 from bot.providers.protocol import InviteRequest
 from bot.providers.registry import PLATFORMS, platform_info
+from bot.services.actor import Actor
 from bot.services.contacts import Contact, ContactFields, validate_contact
 from bot.services.invite_access import InviteAccess, refusal
 from bot.services.invite_context import InviteContext
@@ -48,7 +46,6 @@ __all__ = [
     "CheckedInvite",
     "Outcome",
     "check_invite_form",
-    "deliver_confirmation",
     "send_invite",
     "submission_key",
 ]
@@ -232,24 +229,89 @@ async def _call(deps: Deps, connection: Connection, invite: CheckedInvite) -> In
     )
 
 
+async def _claim(
+    deps: Deps,
+    actor: Actor,
+    connection: Connection,
+    key: str,
+    invite: CheckedInvite,
+    parts: list[str],
+    now: datetime,
+) -> tuple[int, str | None, datetime | None] | None:
+    """Record the submission before the platform call: (row id, earlier sender, when), or None
+    when this submission was already claimed (a double click, a retry)."""
+    async with deps.sessions() as session, session.begin():
+        claimed = await claim_invite(
+            session,
+            submission_key=key,
+            team_id=actor.team_id,
+            user_id=actor.user_id,
+            connection_id=connection.id,
+            campaign_id=invite.campaign_id,
+            organization_platform_id=invite.organization_id,
+            contact_hash=";".join(parts),
+            now=now,
+            stale_before=now - STALE_SENDING,
+        )
+        if claimed is None:
+            existing = await get_invite(session, submission_key=key)
+            log.info("invite_submission_repeated", status=existing.status if existing else None)
+            return None
+        earlier = await recent_invite_to(
+            session,
+            connection_id=connection.id,
+            campaign_id=invite.campaign_id,
+            contact_parts=parts,
+            since=now - DUPLICATE_WINDOW,
+            exclude_id=claimed.id,
+        )
+        earlier_by, earlier_at = (earlier.user_id, earlier.created_at) if earlier else (None, None)
+        return claimed.id, earlier_by, earlier_at
+
+
+def _receipt(
+    connection: Connection,
+    names: dict[str, str],
+    invite: CheckedInvite,
+    result: InviteResult,
+    accepted_at: datetime,
+    earlier: tuple[str | None, datetime | None],
+) -> InviteReceipt:
+    """What the confirmation tells the person who sent the invite."""
+    contact = invite.contact
+    info = platform_info(connection.platform)
+    return InviteReceipt(
+        form=info.invite,
+        platform_label=info.display_name,
+        organization_name=names.get(invite.organization_id),
+        campaign_label=invite.campaign_label,
+        contact=contact.masked(),
+        customer_name=" ".join(n for n in (contact.first_name, contact.last_name) if n) or None,
+        invite_id=result.id or None,
+        send_after_hours=contact.send_after_hours,
+        accepted_at=accepted_at,
+        earlier_by=earlier[0],
+        earlier_at=earlier[1],
+        sms_left=result.sms_limits_left,
+    )
+
+
 async def send_invite(
     deps: Deps,
     access: InviteAccess,
-    client: AsyncWebClient,
+    actor: Actor,
     *,
-    team_id: str,
-    user_id: str,
     view_id: str,
     context: InviteContext,
     invite: CheckedInvite,
 ) -> Outcome:
     """Claim the submission, send the invite once, record how it went."""
-    if not await access.allows(deps.settings, client, team_id=team_id, user_id=user_id):
+    if not await access.allows(deps.settings, actor):
         return Outcome("problem", problem=refusal(deps.settings, WHAT))
     now = deps.clock()
     async with deps.sessions() as session:
         connection = await session.get(Connection, invite.connection_id)
-        if connection is None or connection.team_id != team_id:
+        if connection is None or connection.team_id != actor.team_id:
             return Outcome(
                 "errors", errors={BLOCK_INVITE_ORG: "That connection is gone; choose again."}
             )
@@ -261,33 +323,10 @@ async def send_invite(
     except ConfigError as exc:
         return Outcome("problem", problem=escape_mrkdwn(str(exc)))
     key = submission_key(view_id, connection.platform, invite)
-    async with deps.sessions() as session, session.begin():
-        claimed = await claim_invite(
-            session,
-            submission_key=key,
-            team_id=team_id,
-            user_id=user_id,
-            connection_id=connection.id,
-            campaign_id=invite.campaign_id,
-            organization_platform_id=invite.organization_id,
-            contact_hash=";".join(parts),
-            now=now,
-            stale_before=now - STALE_SENDING,
-        )
-        if claimed is None:
-            existing = await get_invite(session, submission_key=key)
-            log.info("invite_submission_repeated", status=existing.status if existing else None)
-            return Outcome("already")
-        earlier = await recent_invite_to(
-            session,
-            connection_id=connection.id,
-            campaign_id=invite.campaign_id,
-            contact_parts=parts,
-            since=now - DUPLICATE_WINDOW,
-            exclude_id=claimed.id,
-        )
-        invite_row_id = claimed.id
-        earlier_by, earlier_at = (earlier.user_id, earlier.created_at) if earlier else (None, None)
+    claimed = await _claim(deps, actor, connection, key, invite, parts, now)
+    if claimed is None:
+        return Outcome("already")
+    invite_row_id, earlier_by, earlier_at = claimed
     try:
         result = await _call(deps, connection, invite)
     except (ProviderError, ConfigError) as exc:
@@ -303,36 +342,5 @@ async def send_invite(
         await finish_invite(
             session, invite_id=invite_row_id, status="sent", platform_invite_id=result.id or None
         )
-    contact = invite.contact
-    info = platform_info(connection.platform)
-    receipt = InviteReceipt(
-        form=info.invite,
-        platform_label=info.display_name,
-        organization_name=names.get(invite.organization_id),
-        campaign_label=invite.campaign_label,
-        contact=contact.masked(),
-        customer_name=" ".join(n for n in (contact.first_name, contact.last_name) if n) or None,
-        invite_id=result.id or None,
-        send_after_hours=contact.send_after_hours,
-        accepted_at=now,
-        earlier_by=earlier_by,
-        earlier_at=earlier_at,
-        sms_left=result.sms_limits_left,
-    )
+    receipt = _receipt(connection, names, invite, result, now, (earlier_by, earlier_at))
     return Outcome("sent", receipt=receipt)
-
-
-async def deliver_confirmation(
-    client: AsyncWebClient, context: InviteContext, user_id: str, receipt: InviteReceipt
-) -> None:
-    """Post the confirmation privately: in the channel it started from, else as a DM."""
-    message = build_invite_confirmation(receipt)
-    if context.channel_id:
-        try:
-            await client.chat_postEphemeral(channel=context.channel_id, user=user_id, **message)
-            return
-        except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response else None
-            log.info("invite_confirmation_dm_instead", error=error)
-    opened = await client.conversations_open(users=user_id)
-    await client.chat_postMessage(channel=opened["channel"]["id"], **message)

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.config import Settings
-from bot.services.directory import Directory
+from bot.errors import SlackRefused
+from bot.services.actor import Actor
 
 __all__ = ["is_config_admin", "refusal_text", "shows_admin_controls"]
 
 
-async def is_config_admin(
-    settings: Settings,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-) -> bool:
+async def is_config_admin(settings: Settings, actor: Actor) -> bool:
     """True for people in ADMIN_USER_IDS and Slack admins/owners (``users.info``, cached).
 
-    A failed ``users.info`` raises (SlackApiError): the caller says Slack could not be asked,
+    A failed ``users.info`` raises (SlackRefused): the caller says Slack could not be asked,
     rather than refusing someone who may well be an admin.
     """
-    if user_id in settings.admin_user_ids:
+    if actor.user_id in settings.admin_user_ids:
         return True
-    user = await directory.user(client, team_id, user_id)
+    user = await actor.directory.user(actor.client, actor.team_id, actor.user_id)
     return user.is_workspace_admin and not user.deleted
 
 
@@ -40,16 +31,9 @@ def refusal_text(settings: Settings, what: str) -> str:
     )
 
 
-async def shows_admin_controls(
-    settings: Settings,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-) -> bool:
+async def shows_admin_controls(settings: Settings, actor: Actor) -> bool:
     """Whether to show admin-only controls and secrets (False when Slack cannot say)."""
     try:
-        return await is_config_admin(settings, directory, client, team_id=team_id, user_id=user_id)
-    except SlackApiError:
+        return await is_config_admin(settings, actor)
+    except SlackRefused:
         return False

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.providers.registry import PLATFORMS, platform_info, platform_label
+from bot.services.actor import Actor
 from bot.services.connections import webhook_url
-from bot.services.directory import Directory
 from bot.services.permissions import refusal_text, shows_admin_controls
 from storage.models import Connection
 from storage.repositories import list_connections, list_failed_deliveries
@@ -69,22 +67,13 @@ def connection_status(
     )
 
 
-async def gather_status(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-) -> StatusReport:
+async def gather_status(deps: Deps, actor: Actor) -> StatusReport:
     """Connections, subscription counts and the last failed deliveries of the team.
 
     The webhook URL is a secret (whoever has it can post reviews): admins only.
     """
-    viewer_is_admin = await shows_admin_controls(
-        deps.settings, directory, client, team_id=team_id, user_id=user_id
-    )
+    team_id, channel_id = actor.team_id, actor.channel_id or ""
+    viewer_is_admin = await shows_admin_controls(deps.settings, actor)
     async with deps.sessions() as session:
         connections = await list_connections(session, team_id)
         in_channel = await count_subscriptions(session, team_id=team_id, channel_id=channel_id)
@@ -120,20 +109,11 @@ async def gather_status(
     )
 
 
-async def retry_delivery(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    delivery_id: int,
-) -> str:
+async def retry_delivery(deps: Deps, actor: Actor, delivery_id: int) -> str:
     """Re-queue a failed delivery of the team (admins); returns a sentence saying what happened."""
-    if not await shows_admin_controls(
-        deps.settings, directory, client, team_id=team_id, user_id=user_id
-    ):
+    if not await shows_admin_controls(deps.settings, actor):
         return refusal_text(deps.settings, "retry failed deliveries")
+    team_id = actor.team_id
     async with deps.sessions() as session, session.begin():
         queued = await requeue_failed_delivery(
             session, team_id=team_id, delivery_id=delivery_id, now=deps.clock()
@@ -141,5 +121,5 @@ async def retry_delivery(
     if not queued:
         return "That delivery is not failed any more (it was retried or removed)."
     deps.signals.outbound.set()
-    log.info("delivery_retry_requested", team_id=team_id, delivery_id=delivery_id, by=user_id)
+    log.info("delivery_retry_requested", team_id=team_id, delivery_id=delivery_id, by=actor.user_id)
     return ":repeat: Queued again: the card is posted in a moment, or shows here again if it fails."

@@ -1,53 +1,23 @@
-"""The ``/reviews subscribe`` modal's round trip: open it at once, fill it, act on the submission.
+"""What the ``/reviews subscribe`` modal offers, and the context it carries.
 
-The trigger id dies 3 s after the command, so the modal opens first with a loading notice;
-the admin check, the channel check and the cached names follow, then ``views.update`` shows
-the form (or why there is none).
+The handler (``handlers/subscriptions.py``) opens the modal at once with a loading notice (the
+trigger id dies 3 s after the command), asks :func:`subscribe_form_data` and shows the form, or
+the UserError's sentence saying why there is none.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.blocks.subscribe_modal import (
-    CatalogOption,
-    build_subscribe_modal,
-    build_subscribe_notice,
-)
-from bot.blocks.subscribe_state import SubscribeChoice
-from bot.blocks.subscriptions import build_notes, build_subscribed
 from bot.deps import Deps
-from bot.log import get_logger
-from bot.services.channels import ChannelProblem, check_channel
-from bot.services.directory import Directory
-from bot.services.subscriptions import (
-    SubscriptionError,
-    known_source_names,
-    load_catalog,
-    require_admin,
-    subscribe,
-)
+from bot.errors import SlackRefused
+from bot.services.actor import Actor
+from bot.services.channels import check_channel
+from bot.services.subscriptions import Catalog, known_source_names, load_catalog, require_admin
 
-__all__ = [
-    "FormContext",
-    "Respond",
-    "fill_subscribe_form",
-    "open_subscribe_form",
-    "read_form_context",
-    "submit_subscribe_form",
-]
-
-log = get_logger(__name__)
-
-Respond = Callable[..., Awaitable[Any]]
-"""Bolt's ``respond`` (posts to a response_url)."""
+__all__ = ["FormContext", "SubscribeFormData", "read_form_context", "subscribe_form_data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,169 +47,21 @@ def read_form_context(private_metadata: str | None) -> FormContext | None:
     return FormContext(data["channel_id"], url if isinstance(url, str) else None)
 
 
-def _options(entries: Any) -> list[CatalogOption]:
-    return [
-        CatalogOption(
-            e.connection_id, e.connection_name, e.platform_id, e.name, e.organization_platform_id
-        )
-        for e in entries
-    ]
+@dataclass(frozen=True)
+class SubscribeFormData:
+    """The choices the form offers: cached organizations and locations, known review sites."""
+
+    catalog: Catalog
+    sources: list[str]
 
 
-async def open_subscribe_form(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
-    response_url: str | None,
-) -> None:
-    """Open the modal (loading), then show the form, a refusal or the channel problem."""
-    context = FormContext(channel_id, response_url)
-    metadata = context.dump()
-    try:
-        opened = await client.views_open(
-            trigger_id=trigger_id,
-            view=build_subscribe_notice("Loading organizations…", private_metadata=metadata),
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") if exc.response else "unknown_error")
-        log.warning("subscribe_modal_open_failed", error=error)
-        raise SubscriptionError(
-            f"Slack didn't let me open the form ({error}); run `/reviews subscribe` again, "
-            "or subscribe with words such as `/reviews subscribe all`."
-        ) from None
-    await fill_subscribe_form(
-        deps,
-        directory,
-        client,
-        team_id=team_id,
-        user_id=user_id,
-        view_id=str(opened["view"]["id"]),
-        view_hash=opened["view"].get("hash"),
-        context=context,
-    )
-
-
-async def fill_subscribe_form(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    view_id: str,
-    view_hash: str | None,
-    context: FormContext,
-) -> None:
-    """Replace the open modal ``view_id`` (a loading notice) with the form, or why there is none."""
-    channel_id = context.channel_id
-    metadata = context.dump()
-    try:
-        await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
-        try:
-            await check_channel(client, channel_id)
-        except ChannelProblem as exc:
-            raise SubscriptionError(exc.user_message) from None
-        catalog = await load_catalog(deps, team_id)
-    except SubscriptionError as exc:
-        notice = build_subscribe_notice(exc.user_message, private_metadata=metadata)
-        await client.views_update(view_id=view_id, view=notice)
-        return
-    with contextlib.suppress(SlackApiError):
+async def subscribe_form_data(deps: Deps, actor: Actor) -> SubscribeFormData:
+    """What the form for ``actor.channel_id`` offers; UserError says why there is no form."""
+    assert actor.channel_id is not None
+    await require_admin(deps, actor)
+    await check_channel(actor.client, actor.channel_id)
+    catalog = await load_catalog(deps, actor.team_id)
+    with contextlib.suppress(SlackRefused):
         # Warm the cache, so handles typed in the form resolve quickly on submit.
-        await directory.usergroups(client, team_id)
-    view = build_subscribe_modal(
-        channel_id=channel_id,
-        organizations=_options(catalog.organizations),
-        locations=_options(catalog.locations),
-        sources=await known_source_names(deps, catalog.connections),
-        private_metadata=metadata,
-    )
-    await client.views_update(view_id=view_id, hash=view_hash, view=view)
-
-
-async def _tell(
-    client: AsyncWebClient,
-    respond: Respond | None,
-    *,
-    channel_id: str,
-    user_id: str,
-    message: dict[str, Any],
-    in_channel: bool,
-) -> None:
-    """Post through the command's response_url when there is one, else through the Web API."""
-    if respond is not None:
-        await respond(
-            **message,
-            response_type="in_channel" if in_channel else "ephemeral",
-            replace_original=False,
-        )
-    elif in_channel:
-        await client.chat_postMessage(channel=channel_id, **message)
-    else:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
-
-
-async def submit_subscribe_form(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    context: FormContext,
-    choice: SubscribeChoice,
-    respond: Respond | None,
-) -> None:
-    """Create the subscription a valid submission asks for and announce it in the channel."""
-    channel_id = context.channel_id
-    try:
-        await require_admin(deps, directory, client, team_id=team_id, user_id=user_id)
-        result = await subscribe(
-            deps,
-            directory,
-            client,
-            team_id=team_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            chosen=choice.filter,
-            connection_id=choice.connection_id,
-        )
-    except SubscriptionError as exc:
-        await _tell(
-            client,
-            respond,
-            channel_id=channel_id,
-            user_id=user_id,
-            message=build_notes([exc.user_message]),
-            in_channel=False,
-        )
-        return
-    if result.created:
-        message = build_subscribed(
-            channel_id=channel_id,
-            user_id=user_id,
-            subscription_id=result.subscription_id,
-            description=result.description,
-        )
-        await _tell(
-            client,
-            respond,
-            channel_id=channel_id,
-            user_id=user_id,
-            message=message,
-            in_channel=True,
-        )
-    if result.notes:
-        await _tell(
-            client,
-            respond,
-            channel_id=channel_id,
-            user_id=user_id,
-            message=build_notes(result.notes),
-            in_channel=False,
-        )
+        await actor.directory.usergroups(actor.client, actor.team_id)
+    return SubscribeFormData(catalog, await known_source_names(deps, catalog.connections))

@@ -8,18 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.blocks.subscriptions import SubscriptionLine
 from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import source_key
-from bot.errors import ConfigError, ProviderError, ReviewBotError
+from bot.errors import ConfigError, ProviderError, SlackRefused, UserError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
-from bot.services.channels import ChannelProblem, ensure_channel
-from bot.services.directory import Directory, MentionError
+from bot.services.actor import Actor
+from bot.services.channels import ensure_channel
 from bot.services.permissions import is_config_admin, refusal_text
 from storage.models import Connection, Subscription
 from storage.repositories import list_connections
@@ -36,8 +33,8 @@ from storage.repositories.subscriptions import (
 
 __all__ = [
     "Catalog",
+    "CatalogEntry",
     "Subscribed",
-    "SubscriptionError",
     "describe_subscription",
     "known_source_names",
     "list_channel_subscriptions",
@@ -53,14 +50,6 @@ log = get_logger(__name__)
 SOURCES_WAIT = 3.0
 
 CHANGE_WHAT = "change this channel's subscriptions"
-
-
-class SubscriptionError(ReviewBotError):
-    """Something the user can fix; ``user_message`` is a mrkdwn sentence saying what."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True)
@@ -93,27 +82,17 @@ async def load_catalog(deps: Deps, team_id: str) -> Catalog:
     return Catalog(tuple(connections), tuple(organizations), tuple(locations))
 
 
-async def require_admin(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    what: str = CHANGE_WHAT,
-) -> None:
-    """SubscriptionError with who may ``what``, unless the user may change subscriptions."""
+async def require_admin(deps: Deps, actor: Actor, *, what: str = CHANGE_WHAT) -> None:
+    """UserError with who may ``what``, unless the actor may change subscriptions."""
     try:
-        allowed = await is_config_admin(
-            deps.settings, directory, client, team_id=team_id, user_id=user_id
-        )
-    except SlackApiError as exc:
-        log.warning("admin_check_failed", error=_slack_error(exc))
-        raise SubscriptionError(
+        allowed = await is_config_admin(deps.settings, actor)
+    except SlackRefused as exc:
+        log.warning("admin_check_failed", error=exc.error)
+        raise UserError(
             "I couldn't ask Slack whether you are an admin; try again in a minute."
         ) from None
     if not allowed:
-        raise SubscriptionError(refusal_text(deps.settings, what))
+        raise UserError(refusal_text(deps.settings, what))
 
 
 def parse_subscribe_text(text: str) -> Filter:
@@ -136,10 +115,6 @@ def parse_subscribe_text(text: str) -> Filter:
     return chosen
 
 
-def _slack_error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or "unknown_error") if exc.response else "unknown_error"
-
-
 def _find_connection(connections: Sequence[Connection], wanted: str) -> Connection | None:
     wanted_key = wanted.strip().casefold()
     for connection in connections:
@@ -154,7 +129,7 @@ def _resolve_connection(
     if connection_id is not None:
         connection = next((c for c in catalog.connections if c.id == connection_id), None)
         if connection is None:
-            raise SubscriptionError("That connection no longer exists; open the form again.")
+            raise UserError("That connection no longer exists; open the form again.")
         return dataclasses.replace(chosen, connection=connection.name), connection.id
     if chosen.connection is None:
         return chosen, None
@@ -162,7 +137,7 @@ def _resolve_connection(
     if connection is None:
         names = ", ".join(f"`{escape_mrkdwn(c.name)}`" for c in catalog.connections)
         known = f"This workspace's connections: {names}." if names else "There are none yet."
-        raise SubscriptionError(
+        raise UserError(
             f"There is no connection called `{escape_mrkdwn(chosen.connection)}`. {known}"
         )
     return dataclasses.replace(chosen, connection=connection.name), connection.id
@@ -258,13 +233,11 @@ def describe_subscription(catalog: Catalog, chosen: Filter, connection_id: int |
     return dataclasses.replace(shown, mentions=quiet).describe(mrkdwn=True)
 
 
-async def _digest_timezone(
-    directory: Directory, client: AsyncWebClient, team_id: str, user_id: str
-) -> str:
+async def _digest_timezone(actor: Actor) -> str:
     """The admin's own IANA timezone (digests default to it), else UTC."""
     try:
-        tz = (await directory.user(client, team_id, user_id)).tz
-    except SlackApiError:
+        tz = (await actor.directory.user(actor.client, actor.team_id, actor.user_id)).tz
+    except SlackRefused:
         return "UTC"
     if not tz:
         return "UTC"
@@ -275,21 +248,30 @@ async def _digest_timezone(
     return tz
 
 
+async def _resolve_mentions(actor: Actor, chosen: Filter) -> Filter:
+    try:
+        mentions = await actor.directory.resolve_mentions(
+            actor.client, actor.team_id, chosen.mentions
+        )
+    except SlackRefused as exc:
+        if exc.error == "missing_scope":
+            raise UserError(
+                "I can't look up @handles: the app lacks the usergroups:read or users:read "
+                "scope. Reinstall it from manifest.yml, or pick people from Slack's @ list."
+            ) from None
+        raise
+    return dataclasses.replace(chosen, mentions=mentions)
+
+
 async def subscribe(
-    deps: Deps,
-    directory: Directory,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    chosen: Filter,
-    connection_id: int | None = None,
+    deps: Deps, actor: Actor, *, chosen: Filter, connection_id: int | None = None
 ) -> Subscribed:
     """Resolve connection and mentions, make sure cards can reach the channel, and store it.
 
-    SubscriptionError says what to fix (unknown connection or handle, unusable channel).
+    UserError says what to fix (unknown connection or handle, unusable channel).
     """
+    assert actor.channel_id is not None
+    team_id, channel_id = actor.team_id, actor.channel_id
     catalog = await load_catalog(deps, team_id)
     chosen, connection_id = _resolve_connection(catalog, chosen, connection_id)
     chosen = dataclasses.replace(chosen, page=None)
@@ -297,29 +279,13 @@ async def subscribe(
     if chosen.sources:
         known = await known_source_names(deps, catalog.connections)
         chosen, source_notes = _resolve_sources(chosen, known)
-    try:
-        mentions = await directory.resolve_mentions(client, team_id, chosen.mentions)
-    except MentionError as exc:
-        raise SubscriptionError(exc.user_message()) from None
-    except SlackApiError as exc:
-        error = _slack_error(exc)
-        if error == "missing_scope":
-            raise SubscriptionError(
-                "I can't look up @handles: the app lacks the usergroups:read or users:read "
-                "scope. Reinstall it from manifest.yml, or pick people from Slack's @ list."
-            ) from None
-        raise
-    chosen = dataclasses.replace(chosen, mentions=mentions)
-    try:
-        access = await ensure_channel(client, channel_id)
-    except ChannelProblem as exc:
-        raise SubscriptionError(exc.user_message) from None
-
+    chosen = await _resolve_mentions(actor, chosen)
+    access = await ensure_channel(actor.client, channel_id)
     notes = [note for note in (access.note(),) if note]
     notes += _unknown_name_notes(catalog, chosen, connection_id) + source_notes
     description = describe_subscription(catalog, chosen, connection_id)
     filter_text = chosen.canonical_text()
-    timezone = await _digest_timezone(directory, client, team_id, user_id)
+    timezone = await _digest_timezone(actor)
     async with deps.sessions() as session, session.begin():
         existing = await find_same_subscription(
             session,
@@ -340,9 +306,9 @@ async def subscribe(
             connection_id=connection_id,
             filter_text=filter_text,
             filter_json=chosen.to_json(),
-            mentions=[m.value for m in mentions],
+            mentions=[m.value for m in chosen.mentions],
             alert_threshold=chosen.alert_threshold,
-            created_by=user_id,
+            created_by=actor.user_id,
             digest_timezone=timezone,
             now=deps.clock(),
         )
@@ -384,7 +350,7 @@ async def unsubscribe(
 ) -> list[tuple[int, str]]:
     """Remove subscription ``target`` (an id, ``#id``, or ``all``) of this channel.
 
-    Returns (id, description) of each removed; SubscriptionError for an id of another
+    Returns (id, description) of each removed; UserError for an id of another
     channel or none at all.
     """
     removed = await _remove(deps, team_id=team_id, channel_id=channel_id, target=target)
@@ -398,22 +364,22 @@ async def _remove(
     wanted = target.strip().removeprefix("#")
     usage = "Use `/reviews unsubscribe <id>` or `/reviews unsubscribe all`; `/reviews subscriptions` lists the ids."
     if not wanted:
-        raise SubscriptionError(f"Which subscription? {usage}")
+        raise UserError(f"Which subscription? {usage}")
     catalog = await load_catalog(deps, team_id)
     async with deps.sessions() as session, session.begin():
         if wanted.casefold() == "all":
             rows = await channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
             if not rows:
-                raise SubscriptionError(f"<#{channel_id}> has no subscriptions to remove.")
+                raise UserError(f"<#{channel_id}> has no subscriptions to remove.")
             removed = [(row.id, stored_description(catalog, row)) for row in rows]
             await delete_channel_subscriptions(session, team_id=team_id, channel_id=channel_id)
             return removed
         if not wanted.isdecimal() or len(wanted) > 12:
             shown = escape_mrkdwn(wanted[:40].replace("`", ""))
-            raise SubscriptionError(f"`{shown}` is not a subscription id. {usage}")
+            raise UserError(f"`{shown}` is not a subscription id. {usage}")
         row = await delete_subscription(
             session, team_id=team_id, channel_id=channel_id, subscription_id=int(wanted)
         )
         if row is None:
-            raise SubscriptionError(f"<#{channel_id}> has no subscription #{int(wanted)}. {usage}")
+            raise UserError(f"<#{channel_id}> has no subscription #{int(wanted)}. {usage}")
         return [(row.id, stored_description(catalog, row))]

@@ -7,13 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.blocks.help import (
-    COMMANDS,
-    LATER_COMMANDS,
-    build_help,
-    build_not_available,
-    build_unknown_subcommand,
-)
+from bot.blocks.help import build_help, build_unknown_subcommand
 from bot.blocks.ids import ACTION_REMOVE_SUBSCRIPTION
 from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport, build_status
 from bot.blocks.subscriptions import (
@@ -26,6 +20,7 @@ from bot.blocks.subscriptions import (
     subscription_id_of_action,
 )
 from bot.providers.registry import platform_info
+from handlers.subcommands import help_lines
 
 from .limits import assert_message_within_limits, iter_text_objects
 
@@ -40,10 +35,11 @@ def _texts(message: dict) -> str:
 
 @pytest.mark.parametrize("seconds", [60, 90, 3600])
 def test_help(seconds: int) -> None:
-    message = build_help(poll_interval_seconds=seconds)
+    commands = help_lines()
+    message = build_help(commands, poll_interval_seconds=seconds)
     assert_message_within_limits(message)
     shown = _texts(message)
-    assert [c.name for c in COMMANDS] == [
+    assert [name for name, _, _ in commands] == [
         "help",
         "list",
         "invite",
@@ -55,16 +51,14 @@ def test_help(seconds: int) -> None:
         "disconnect",
         "status",
     ]
-    for command in COMMANDS:
-        assert f"`{command.example}`" in shown
+    for _, _, example in commands:
+        assert f"`{example}`" in shown
     expected = {60: "every minute", 90: "every 90 seconds", 3600: "every 60 minutes"}[seconds]
     assert f"Cloutly accounts are polled {expected}" in shown
     assert "no webhooks" in shown
 
 
 def test_router_answers() -> None:
-    for name in LATER_COMMANDS:
-        assert_message_within_limits(build_not_available(name))
     unknown = build_unknown_subcommand(HOSTILE + "x" * 100, None)
     assert_message_within_limits(unknown)
     assert not LIVE_ENTITY.search(unknown["text"])

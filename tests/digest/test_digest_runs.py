@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.digest.schedule import DIGESTS_KEY, DigestScheduler, schedules_changed
+from bot.digest.schedule import DIGESTS_KEY, DigestScheduler
 from fakes.slack import running_fake_slack
 from harness import Service, running_service, wait_for
 from sandbox.runner import RunningSandboxes, start_sandboxes
@@ -234,7 +234,7 @@ async def test_jobs_follow_the_database(database_url: str) -> None:
             row = await session.get(Subscription, subscription_id)
             assert row is not None
             row.digest_day, row.digest_hour, row.digest_timezone = 4, 17, "Asia/Tokyo"
-        schedules_changed(service.deps)
+        service.deps.signals.schedules_changed()
 
         def moved() -> bool:
             run = scheduler.jobs().get(subscription_id)
@@ -246,7 +246,7 @@ async def test_jobs_follow_the_database(database_url: str) -> None:
             row = await session.get(Subscription, subscription_id)
             assert row is not None
             row.digest_enabled = False
-        schedules_changed(service.deps)
+        service.deps.signals.schedules_changed()
         await wait_for(lambda: subscription_id not in scheduler.jobs(), what="the job removed")
 
 

@@ -1,6 +1,6 @@
 """``/reviews digest settings``: the schedule modal opened, searched and submitted over real HTTP.
 
-The command route belongs to ``handlers/digest.py``; these tests open the modal by calling
+The command route and the opener belong to ``handlers/digests.py``; these tests open the modal by calling
 :func:`open_digest_settings` with the running service's deps and its fake Slack client, then
 talk to the app as Slack does (signed block_suggestion and view_submission requests).
 """
@@ -8,7 +8,6 @@ talk to the app as Slack does (signed block_suggestion and view_submission reque
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ import pytest
 from blocks.limits import assert_message_within_limits, assert_view_within_limits
 from sqlalchemy import select
 
-import bot.digest.settings_form as settings_form
 from bot.blocks.ids import (
     ACTION_DIGEST_DAY,
     ACTION_DIGEST_HOUR,
@@ -28,10 +26,13 @@ from bot.blocks.ids import (
     CALLBACK_DIGEST_SETTINGS,
     CALLBACK_DIGEST_SETTINGS_NOTICE,
 )
-from bot.deps import Deps
-from bot.digest.settings_form import NO_SUBSCRIPTIONS, open_digest_settings
+from bot.deps import Signals
+from bot.digest.settings_form import NO_SUBSCRIPTIONS
+from bot.errors import UserError
+from bot.services.actor import Actor
 from bot.services.directory import Directory
-from bot.services.subscriptions import SubscriptionError
+from bot.slack_reads import SlackReader
+from handlers.digests import open_digest_settings
 from harness import SIGNING_SECRET, Service, running_service
 from sandbox.signing import (
     CHANNEL_ID,
@@ -93,15 +94,9 @@ async def _add_row(service: Service, *, team_id: str, channel_id: str) -> int:
 
 
 async def _open(service: Service, *, user_id: str = USER_ID, channel_id: str = CHANNEL_ID) -> JSON:
-    await open_digest_settings(
-        service.deps,
-        Directory(),
-        service.deps.slack_client(TEAM_ID),
-        team_id=TEAM_ID,
-        channel_id=channel_id,
-        user_id=user_id,
-        trigger_id=service.slack.issue_trigger_id(),
-    )
+    client = service.deps.slack_client(TEAM_ID)
+    actor = Actor(TEAM_ID, user_id, channel_id, SlackReader(client), Directory())
+    await open_digest_settings(service.deps, actor, client, service.slack.issue_trigger_id())
     [view] = [
         v for v in service.slack.views.values() if v["callback_id"] == CALLBACK_DIGEST_SETTINGS
     ]
@@ -126,19 +121,19 @@ def _schedule(sid: int, day: str, hour: str, zone: str) -> JSON:
 
 
 @pytest.fixture
-def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[Deps]:
-    """Every ``schedules_changed`` call of the form (the real one still runs).
+def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[Signals]:
+    """Every ``schedules_changed`` signal (the real one still runs); tests clear it before the form.
 
     The scheduler consumes its signal at once, so the call itself is what is observed.
     """
-    calls: list[Deps] = []
-    real: Callable[[Deps], None] = settings_form.schedules_changed
+    calls: list[Signals] = []
+    real = Signals.schedules_changed
 
-    def spy(deps: Deps) -> None:
-        calls.append(deps)
-        real(deps)
+    def spy(signals: Signals) -> None:
+        calls.append(signals)
+        real(signals)
 
-    monkeypatch.setattr(settings_form, "schedules_changed", spy)
+    monkeypatch.setattr(Signals, "schedules_changed", spy)
     return calls
 
 
@@ -204,19 +199,19 @@ async def test_descriptions_match_the_subscriptions_listing(database_url: str) -
 async def test_only_admins_may_open_it(database_url: str) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
-        with pytest.raises(SubscriptionError) as refused:
+        with pytest.raises(UserError) as refused:
             await _open(service, user_id="U0GUEST")
-        assert "Only workspace admins and owners" in refused.value.user_message
-        assert "digest schedules" in refused.value.user_message
+        assert "Only workspace admins and owners" in refused.value.user_message()
+        assert "digest schedules" in refused.value.user_message()
         assert service.slack.calls_to("views.open") == []
 
 
 async def test_a_channel_without_subscriptions_is_told_to_subscribe(database_url: str) -> None:
     async with running_service(database_url) as service:
         await _add_row(service, team_id=TEAM_ID, channel_id="C0OTHER")
-        with pytest.raises(SubscriptionError) as refused:
+        with pytest.raises(UserError) as refused:
             await _open(service)
-        assert refused.value.user_message == NO_SUBSCRIPTIONS
+        assert refused.value.user_message() == NO_SUBSCRIPTIONS
         assert "/reviews subscribe first" in NO_SUBSCRIPTIONS
         assert service.slack.calls_to("views.open") == []
 
@@ -224,18 +219,13 @@ async def test_a_channel_without_subscriptions_is_told_to_subscribe(database_url
 async def test_an_expired_trigger_id_is_a_user_facing_error(database_url: str) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
-        with pytest.raises(SubscriptionError) as failed:
-            await open_digest_settings(
-                service.deps,
-                Directory(),
-                service.deps.slack_client(TEAM_ID),
-                team_id=TEAM_ID,
-                channel_id=CHANNEL_ID,
-                user_id=USER_ID,
-                trigger_id=service.slack.issue_trigger_id(issued_at=0),
-            )
-        assert "expired_trigger_id" in failed.value.user_message
-        assert "/reviews digest settings" in failed.value.user_message
+        with pytest.raises(UserError) as failed:
+            client = service.deps.slack_client(TEAM_ID)
+            actor = Actor(TEAM_ID, USER_ID, CHANNEL_ID, SlackReader(client), Directory())
+            trigger_id = service.slack.issue_trigger_id(issued_at=0)
+            await open_digest_settings(service.deps, actor, client, trigger_id)
+        assert "expired_trigger_id" in failed.value.user_message()
+        assert "/reviews digest settings" in failed.value.user_message()
 
 
 async def test_the_timezone_typeahead_searches_iana_zones(database_url: str) -> None:
@@ -268,13 +258,14 @@ async def test_the_timezone_typeahead_searches_iana_zones(database_url: str) -> 
 
 
 async def test_a_valid_submission_saves_rebuilds_and_confirms(
-    database_url: str, rebuilds: list[Deps]
+    database_url: str, rebuilds: list[Signals]
 ) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
         await _subscribe(service, "rating:<=2")
         first, second = list(await _rows(service))
         view = await _open(service)
+        rebuilds.clear()  # the subscribe commands' own signals
         values = {
             **_schedule(first, "2", "7", "Asia/Tokyo"),
             **_schedule(second, "off", "9", "America/New_York"),
@@ -288,7 +279,7 @@ async def test_a_valid_submission_saves_rebuilds_and_confirms(
         assert tokyo.digest_timezone == "Asia/Tokyo"
         # "Off" turns digests off and keeps the day for when they are turned on again.
         assert (off.digest_enabled, off.digest_day, off.digest_hour) == (False, 0, 9)
-        assert rebuilds == [service.deps]
+        assert rebuilds == [service.deps.signals]
 
         [confirmation] = service.slack.ephemeral(CHANNEL_ID, USER_ID)[-1:]
         assert_message_within_limits(confirmation)
@@ -300,12 +291,13 @@ async def test_a_valid_submission_saves_rebuilds_and_confirms(
 
 
 async def test_an_unknown_timezone_is_an_error_on_its_field(
-    database_url: str, rebuilds: list[Deps]
+    database_url: str, rebuilds: list[Signals]
 ) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
         [sid] = list(await _rows(service))
         view = await _open(service)
+        rebuilds.clear()  # the subscribe commands' own signals
         values = _schedule(sid, "1", "8", "Mars/Olympus_Mons")
         ack = await _interact(service, view_submission_payload(view, values))
         assert ack is not None and ack["response_action"] == "errors"
@@ -326,7 +318,7 @@ async def test_an_unknown_timezone_is_an_error_on_its_field(
 
 
 async def test_ids_of_other_channels_and_teams_are_left_alone(
-    database_url: str, rebuilds: list[Deps]
+    database_url: str, rebuilds: list[Signals]
 ) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
@@ -334,6 +326,7 @@ async def test_ids_of_other_channels_and_teams_are_left_alone(
         elsewhere = await _add_row(service, team_id=TEAM_ID, channel_id="C0OTHER")
         other_team = await _add_row(service, team_id="T0OTHER", channel_id=CHANNEL_ID)
         view = await _open(service)
+        rebuilds.clear()  # the subscribe commands' own signals
         # A forged submission: blocks for subscriptions the form never showed.
         values = {
             **_schedule(mine, "4", "18", "Europe/Paris"),
@@ -357,12 +350,13 @@ async def test_ids_of_other_channels_and_teams_are_left_alone(
 
 
 async def test_a_non_admin_submission_changes_nothing(
-    database_url: str, rebuilds: list[Deps]
+    database_url: str, rebuilds: list[Signals]
 ) -> None:
     async with running_service(database_url) as service:
         await _subscribe(service, "all")
         [sid] = list(await _rows(service))
         view = await _open(service)
+        rebuilds.clear()  # the subscribe commands' own signals
         values = _schedule(sid, "off", "9", "UTC")
         # A member of the channel hears it there; a guest outside it, in a DM.
         for user_id in ("U0FRONT", "U0GUEST"):

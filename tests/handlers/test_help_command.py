@@ -1,10 +1,11 @@
-"""``/reviews`` routing: help, subcommands of later releases, unknown words."""
+"""``/reviews`` routing: help and unknown words."""
 
 from __future__ import annotations
 
+import pytest
 from surface_helpers import all_text, run_slash
 
-from bot.blocks.help import COMMANDS, LATER_COMMANDS
+from handlers.subcommands import subcommands
 from harness import running_service
 
 
@@ -29,21 +30,11 @@ async def test_help_lists_every_subcommand_with_an_example(database_url: str) ->
                 "status",
             ):
                 assert f"`{name}`" in shown, name
-                example = next(c.example for c in COMMANDS if c.name == name)
+                example = next(c.example for c in subcommands() if c.name == name)
                 assert f"`{example}`" in shown
             # The harness polls every 3600 s; Cloutly has no webhooks and help says so.
             assert "Cloutly has no webhooks" in shown
             assert "every 60 minutes" in shown
-
-
-async def test_later_subcommands_say_not_yet(database_url: str) -> None:
-    async with running_service(database_url) as service:
-        for name in sorted(LATER_COMMANDS):
-            ack, posts = await run_slash(service, f"{name} something")
-            assert posts == []
-            assert ack is not None and ack["response_type"] == "ephemeral"
-            assert f"/reviews {name}" in ack["text"]
-            assert "not available in this version yet" in ack["text"]
 
 
 async def test_unknown_subcommand_suggests_and_points_to_help(database_url: str) -> None:
@@ -61,3 +52,15 @@ async def test_unknown_subcommand_suggests_and_points_to_help(database_url: str)
 
         ack, _ = await run_slash(service, "stauts")
         assert ack is not None and "`/reviews status`" in ack["text"]
+
+
+def test_every_subcommand_is_registered_once_in_help_order() -> None:
+    from handlers.subcommands import HELP_ORDER, subcommand
+
+    assert [c.name for c in subcommands()] == list(HELP_ORDER)
+    with pytest.raises(ValueError, match="registered twice"):
+        subcommand("status", "again", "/reviews status")(_noop)
+
+
+async def _noop(request: object) -> None:
+    return None

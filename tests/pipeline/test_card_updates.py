@@ -14,7 +14,7 @@ from pipeline_helpers import (
 )
 
 from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE
-from bot.services.cards import mark_handled
+from handlers.cards import mark_card_handled as mark_handled
 from harness import running_service
 
 

@@ -6,8 +6,10 @@ import pytest
 
 from bot.config import load_settings
 from bot.filters import Mention
+from bot.services.actor import Actor
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import is_config_admin, refusal_text, shows_admin_controls
+from bot.slack_reads import SlackReader
 from fakes.slack import running_fake_slack, web_client
 
 
@@ -23,7 +25,7 @@ class Ticker:
 
 async def test_handles_resolve_to_groups_then_people() -> None:
     async with running_fake_slack() as slack:
-        client = web_client(slack)
+        client = SlackReader(web_client(slack))
         directory = Directory()
         resolved = await directory.resolve_mentions(
             client,
@@ -47,7 +49,7 @@ async def test_handles_resolve_to_groups_then_people() -> None:
 
 async def test_unknown_disabled_and_ambiguous_handles() -> None:
     async with running_fake_slack() as slack:
-        client = web_client(slack)
+        client = SlackReader(web_client(slack))
         directory = Directory()
         with pytest.raises(MentionError) as unknown:
             await directory.resolve_mentions(client, "T0DEMO", [Mention("handle", "nobody")])
@@ -67,19 +69,17 @@ async def test_unknown_disabled_and_ambiguous_handles() -> None:
 
 async def test_cache_expires_and_admin_flags() -> None:
     async with running_fake_slack() as slack:
-        client = web_client(slack)
+        client = SlackReader(web_client(slack))
         ticker = Ticker()
         directory = Directory(ttl_seconds=60, clock=ticker)
         settings = load_settings({"ADMIN_USER_IDS": "U0FRONT"})
-        assert await is_config_admin(
-            settings, directory, client, team_id="T0DEMO", user_id="U0FRONT"
-        )
+        assert await is_config_admin(settings, Actor("T0DEMO", "U0FRONT", None, client, directory))
         assert slack.calls_to("users.info") == []  # ADMIN_USER_IDS needs no call
         assert await is_config_admin(
-            settings, directory, client, team_id="T0DEMO", user_id="U0MANAGER"
+            settings, Actor("T0DEMO", "U0MANAGER", None, client, directory)
         )
         assert not await is_config_admin(
-            settings, directory, client, team_id="T0DEMO", user_id="U0GUEST"
+            settings, Actor("T0DEMO", "U0GUEST", None, client, directory)
         )
         assert len(slack.calls_to("users.info")) == 2
         await directory.user(client, "T0DEMO", "U0MANAGER")
@@ -90,7 +90,7 @@ async def test_cache_expires_and_admin_flags() -> None:
 
         slack.fail_next("users.info", error="fatal_error")
         assert not await shows_admin_controls(
-            settings, directory, client, team_id="T0DEMO", user_id="U0ADMIN"
+            settings, Actor("T0DEMO", "U0ADMIN", None, client, directory)
         )
         assert "<@U0FRONT>" in refusal_text(settings, "do that")
         assert "ADMIN_USER_IDS" in refusal_text(load_settings({}), "do that")

@@ -1,4 +1,4 @@
-"""Events API listeners: App Home opened, app uninstalled, tokens revoked."""
+"""Workspace events: the app uninstalled or its tokens revoked (Bolt acknowledges events)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.deps import Deps
-from bot.digest.schedule import schedules_changed
 from bot.installations import forget_workspace
 from bot.log import get_logger
 from bot.services.directory import Directory
-from handlers.home import app_home_opened
 
 __all__ = ["register"]
 
@@ -40,7 +38,7 @@ async def app_removed(
         await forget_workspace(
             deps.installations, deps.sessions, enterprise_id=enterprise_id, team_id=team_id
         )
-        schedules_changed(deps)  # the workspace's digest jobs
+        deps.signals.schedules_changed()  # the workspace's digest jobs
         return
     tokens = event.get("tokens") or {}
     await deps.installations.revoke(
@@ -51,8 +49,7 @@ async def app_removed(
     )
 
 
-def register(app: AsyncApp) -> None:
-    """Attach the event listeners (Bolt acknowledges events itself)."""
-    app.event("app_home_opened")(app_home_opened)
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the workspace event listeners."""
     app.event("app_uninstalled")(app_removed)
     app.event("tokens_revoked")(app_removed)
