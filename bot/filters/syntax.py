@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.blocks.text import escape_mrkdwn
-from bot.errors import ReviewBotError
+from bot.errors import UserError
 
 __all__ = ["MAX_WORD_ECHO", "FilterSyntaxError", "Token", "clean", "quote", "tokenize"]
 
@@ -26,7 +26,7 @@ _NEEDS_QUOTES = re.compile(r"[\s\"“”„'‘’:,<>]")
 _MISREAD_ENTITY = re.compile(r"&(?=(?:amp|lt|gt);)")
 
 
-class FilterSyntaxError(ReviewBotError):
+class FilterSyntaxError(UserError):
     """A filter the user typed could not be understood; ``user_message()`` says which and why."""
 
     def __init__(self, word: str, reason: str, example: str) -> None:
