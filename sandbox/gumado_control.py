@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.gumado_models import SandboxInvalid
-from sandbox.gumado_routes import json_object
+from sandbox.gumado_models import SandboxInvalid, json_object
 
 if TYPE_CHECKING:
     from sandbox.gumado import GumadoSandbox

@@ -6,10 +6,13 @@ payloads use ISO 8601 with an offset (``2025-12-15T10:30:00+00:00``), as the doc
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from aiohttp import web
 
 
 def api_time(moment: datetime | None) -> str | None:
@@ -33,6 +36,24 @@ def parse_int(text: str) -> int | None:
     """A plain ASCII integer (at most 15 digits) from ``text``, else ``None``."""
     text = text.strip()
     return int(text) if _INTEGER.match(text) else None
+
+
+class BadRequest(Exception):
+    """A body that is not JSON (or not an object): 400 ``{"message": …}``."""
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is ``{}`` (validation then speaks)."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
 
 
 class SandboxInvalid(ValueError):

@@ -8,7 +8,6 @@ Bad input gets a 4xx in that shape, never a traceback.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import math
 import uuid
@@ -17,7 +16,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from sandbox.gumado_models import SandboxInvalid, SandboxNotFound, parse_int
+from sandbox.gumado_control import control_routes
+from sandbox.gumado_models import (
+    BadRequest,
+    SandboxInvalid,
+    SandboxNotFound,
+    json_object,
+    parse_int,
+)
 
 if TYPE_CHECKING:
     from sandbox.gumado import GumadoSandbox
@@ -28,26 +34,8 @@ PER_PAGE: Final = 10  # "List endpoints return paginated results with 10 items p
 API_PREFIX: Final = "/api/v1"
 
 
-class BadRequest(Exception):
-    """A body that is not JSON (or not an object): 400 ``{"message": …}``."""
-
-
 def _message(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"message": message}, status=status, headers=headers)
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object; an empty body is ``{}`` (validation then speaks)."""
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return body
 
 
 def _integer_filter(request: web.Request, name: str) -> int | None:
@@ -296,8 +284,6 @@ def _fault_response(
 
 def build_app(sandbox: GumadoSandbox) -> web.Application:
     """The sandbox's aiohttp application."""
-    from sandbox.gumado_control import control_routes
-
     api = Api(sandbox)
 
     @web.middleware
