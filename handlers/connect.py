@@ -12,21 +12,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.connect_modal import (
-    ConnectValues,
     build_connect_modal,
     build_connect_notice,
     build_connected_message,
     build_connected_notice,
     build_disconnect_prompt,
     build_disconnect_result,
+    connect_block_errors,
     read_connect_values,
 )
 from bot.blocks.subscriptions import build_notes
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.log import get_logger
 from bot.providers.registry import platform_infos, platform_label
+from bot.results import ConnectValues
 from bot.services.actor import Actor
 from bot.services.connect_form import (
     ConnectContext,
@@ -37,6 +37,7 @@ from bot.services.connect_form import (
     prepare_disconnect,
 )
 from bot.services.directory import Directory
+from bot.text import escape_mrkdwn
 from handlers.acks import ack_within
 from handlers.actors import actor_of
 from handlers.errors import sorry_for_request, spawn_reported
@@ -243,7 +244,7 @@ async def connect_submitted(
         return
     outcome = race.result()
     if outcome.errors:
-        await ack(response_action="errors", errors=outcome.errors)
+        await ack(response_action="errors", errors=connect_block_errors(outcome.errors))
     elif outcome.connected is not None:
         await ack(response_action="update", view=build_connected_notice(outcome.connected))
         work2 = _announce(deps, actor, client, outcome, context)

@@ -14,15 +14,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.invite_messages import InviteReceipt, build_invite_confirmation, receipt_lines
+from bot.blocks.invite_messages import build_invite_confirmation, receipt_lines
 from bot.blocks.invite_modal import (
-    InviteValues,
     build_invite_modal,
     build_invite_notice,
+    campaign_option,
+    invite_block_errors,
     read_invite_values,
 )
 from bot.deps import Deps
 from bot.log import get_logger
+from bot.results import InviteReceipt, InviteValues
 from bot.services.actor import Actor
 from bot.services.directory import Directory
 from bot.services.invite_access import InviteAccess
@@ -224,14 +226,14 @@ async def campaign_typeahead(
     ack: AsyncAck, body: dict[str, Any], deps: Deps, campaign_cache: CampaignCache
 ) -> None:
     """Gumado campaigns matching what was typed (the options are the ack: at most ~2 s)."""
-    options = await campaign_options(
+    lines = await campaign_options(
         deps,
         campaign_cache,
         team_id=_team(body),
         organization=_chosen_organization(body.get("view") or {}),
         query=str(body.get("value") or ""),
     )
-    await ack(options=options)
+    await ack(options=[campaign_option(line.value, line.label) for line in lines])
 
 
 async def _prepared(
@@ -307,7 +309,7 @@ async def invite_submitted(
     values = read_invite_values((view.get("state") or {}).get("values") or {})
     _, errors = check_invite_form(values, context)
     if errors:
-        await ack(response_action="errors", errors=errors)
+        await ack(response_action="errors", errors=invite_block_errors(errors))
         return
     user_id = str(body["user"]["id"])
     actor = actor_of(body, client, directory, team_id=_team(body))
@@ -327,7 +329,7 @@ async def invite_submitted(
         return
     outcome, form = race.result()
     if outcome.kind == "errors":
-        await ack(response_action="errors", errors=outcome.errors)
+        await ack(response_action="errors", errors=invite_block_errors(outcome.errors))
     elif outcome.kind == "problem" and form is not None:
         await ack(response_action="update", view=form)
     else:

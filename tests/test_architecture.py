@@ -68,3 +68,25 @@ def test_storage_importing_the_app_breaks_storage_below(tree: Path) -> None:
     assert result.returncode != 0
     assert "storage is below everything but bot.domain BROKEN" in result.stdout
     assert "storage.models -> bot.app" in result.stdout
+
+
+def test_a_service_importing_a_block_builder_breaks_services_speak_no_slack(tree: Path) -> None:
+    _plant(tree / "bot" / "services" / "status.py", "import bot.blocks.status")
+    result = _lint_imports(tree)
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout
+    assert "bot.services.status -> bot.blocks.status" in result.stdout
+
+
+def test_a_service_importing_slack_sdk_breaks_services_speak_no_slack(tree: Path) -> None:
+    _plant(tree / "bot" / "services" / "browse.py", "import slack_sdk")
+    result = _lint_imports(tree)
+    assert result.returncode != 0
+    assert "bot.services.browse -> slack_sdk" in result.stdout
+
+
+def test_a_result_importing_a_builder_breaks_the_leaves(tree: Path) -> None:
+    _plant(tree / "bot" / "results.py", "import bot.blocks.text")
+    result = _lint_imports(tree)
+    assert result.returncode != 0
+    assert "bot.results -> bot.blocks.text" in result.stdout

@@ -9,19 +9,9 @@ from typing import Any
 
 from bot.blocks.images import slack_image_url
 from bot.blocks.limits import HEADER_TEXT
-from bot.blocks.text import (
-    mrkdwn,
-    mrkdwn_link,
-    plain,
-    plain_date,
-    plain_text,
-    safe_mrkdwn,
-    safe_url,
-    slack_date,
-    stars,
-    truncate,
-)
+from bot.blocks.text import mrkdwn, mrkdwn_link, plain_date, plain_text, safe_url, slack_date, stars
 from bot.domain import Review
+from bot.text import plain, safe_mrkdwn, truncate
 
 __all__ = [
     "ACTION_MARK_HANDLED",

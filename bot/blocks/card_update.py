@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import mrkdwn, plain, safe_mrkdwn
+from bot.blocks.text import mrkdwn
 from bot.domain import Review
+from bot.text import plain, safe_mrkdwn
 
 __all__ = ["EVENT_TYPE_UPDATE_NOTE", "build_update_note", "build_update_reply"]
 

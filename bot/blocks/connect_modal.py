@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks.ids import (
@@ -28,22 +27,22 @@ from bot.blocks.ids import (
     CALLBACK_CONNECT_NOTICE,
 )
 from bot.blocks.limits import SECTION_TEXT_BUDGET
-from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, plain_text, truncate
+from bot.blocks.text import mrkdwn, plain_text
 from bot.domain import PlatformInfo
+from bot.results import Connected, ConnectValues
+from bot.text import escape_mrkdwn, plain, platform_label, shown_name, truncate
 
 __all__ = [
     "NAME_RULES",
-    "ConnectValues",
-    "Connected",
     "build_connect_modal",
     "build_connect_notice",
     "build_connected_message",
     "build_connected_notice",
     "build_disconnect_prompt",
     "build_disconnect_result",
+    "connect_block_errors",
     "name_problem",
     "read_connect_values",
-    "shown_name",
 ]
 
 TITLE = "Connect reviews"
@@ -55,6 +54,17 @@ NAME_RULES = (
     f"Up to {NAME_MAX} letters, digits, dots, dashes or underscores, starting with a letter"
 )
 TOKEN_MAX = 500
+FIELD_BLOCKS: dict[str, str] = {
+    "platform": BLOCK_CONNECT_PLATFORM,
+    "token": BLOCK_CONNECT_CREDENTIAL,
+    "name": BLOCK_CONNECT_NAME,
+}
+"""The fields of ``ConnectValues`` (the keys of ``ConnectOutcome.errors``) → input block ids."""
+
+
+def connect_block_errors(errors: Mapping[str, str]) -> dict[str, str]:
+    """Inline errors by field (``bot.services.connect_form``) → by input block (``response_action``)."""
+    return {FIELD_BLOCKS[name]: text for name, text in errors.items()}
 
 
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
@@ -64,19 +74,8 @@ def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
     return block
 
 
-def shown_name(name: str) -> str:
-    """A connection name for mrkdwn: cleaned, cut and escaped (names may predate the rules)."""
-    return escape_mrkdwn(plain(name, 80).replace("`", "'")) or "(unnamed)"
-
-
 def _known(platform: str | None, platforms: Sequence[PlatformInfo]) -> PlatformInfo | None:
     return next((info for info in platforms if info.name == platform), None)
-
-
-def platform_label(platform: str, platforms: Sequence[PlatformInfo]) -> str:
-    """A platform's display name among ``platforms`` (the registry's, in form order)."""
-    info = _known(platform, platforms)
-    return info.display_name if info is not None else escape_mrkdwn(plain(platform, 20))
 
 
 def name_problem(name: str) -> str | None:
@@ -86,15 +85,6 @@ def name_problem(name: str) -> str | None:
     if _NAME.fullmatch(name) is None:
         return NAME_RULES + "."
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectValues:
-    """What the connect form was submitted with (the token stays out of ``repr``)."""
-
-    platform: str | None
-    name: str
-    token: str = field(repr=False)
 
 
 def read_connect_values(
@@ -241,24 +231,6 @@ def build_connect_notice(
         "private_metadata": private_metadata,
         "blocks": [_section(message_mrkdwn, BLOCK_CONNECT_INTRO)],
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Connected:
-    """What a successful connect tells the admin (never the token)."""
-
-    name: str
-    info: PlatformInfo
-    """The platform connected to."""
-    rotated: bool
-    account: str | None
-    organizations: int
-    webhook_url: str | None
-    poll_interval_seconds: int
-    missing: Sequence[tuple[str, str]] = ()
-    """(scope, what will not work without it)."""
-    unverified: Sequence[str] = ()
-    """Scopes the check could not confirm either way."""
 
 
 def _every(seconds: int) -> str:

@@ -5,18 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.limits import HEADER_TEXT
-from bot.blocks.text import (
-    mrkdwn,
-    mrkdwn_link,
-    plain,
-    plain_text,
-    safe_mrkdwn,
-    safe_url,
-    sparkline,
-    stars,
-    truncate,
-)
+from bot.blocks.text import mrkdwn, mrkdwn_link, plain_text, safe_url, sparkline, stars
 from bot.domain import LOW_RATING, DigestReview, DigestStats
+from bot.text import plain, safe_mrkdwn, truncate
 
 __all__ = [
     "EVENT_TYPE_DIGEST",

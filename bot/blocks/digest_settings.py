@@ -33,7 +33,8 @@ from bot.blocks.limits import (
     SECTION_TEXT_BUDGET,
     VIEW_BLOCKS,
 )
-from bot.blocks.text import mrkdwn, plain_text, truncate
+from bot.blocks.text import mrkdwn, plain_text
+from bot.text import truncate
 
 __all__ = [
     "DAY_NAMES",

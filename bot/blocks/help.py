@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from bot.blocks.ids import BLOCK_HELP
-from bot.blocks.text import escape_mrkdwn, truncate
+from bot.text import escape_mrkdwn, truncate
 
 __all__ = ["Command", "build_help", "build_unknown_subcommand"]
 

@@ -7,8 +7,6 @@ lists are grouped into sections of a few lines and cut with "…and N more".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,18 +27,18 @@ from bot.blocks.ids import (
     CALLBACK_HOME_NOTICE,
 )
 from bot.blocks.limits import CONTEXT_TEXT, SECTION_TEXT_BUDGET, VIEW_TITLE
-from bot.blocks.status import ConnectionStatus
-from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, plain_text, slack_date, stars, truncate
+from bot.blocks.text import mrkdwn, plain_text, slack_date, stars
+from bot.results import (
+    HOME_SUBSCRIPTIONS_SHOWN,
+    HomeConnection,
+    HomeReport,
+    HomeSubscription,
+)
+from bot.text import escape_mrkdwn, plain, truncate
 
 __all__ = [
     "DAY_NAMES",
     "MAX_CONNECTIONS",
-    "MAX_SUBSCRIPTIONS",
-    "HomeCard",
-    "HomeConnection",
-    "HomeInvite",
-    "HomeReport",
-    "HomeSubscription",
     "build_channel_picker",
     "build_home",
     "build_home_notice",
@@ -48,62 +46,8 @@ __all__ = [
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_CONNECTIONS = 15
-MAX_SUBSCRIPTIONS = 60
 SUBSCRIPTIONS_PER_SECTION = 10
 LINE_LIMIT = 280  # ten lines must fit one section (3000 characters)
-
-
-# One connection as the Home tab shows it: the same figures as /reviews status.
-HomeConnection = ConnectionStatus
-
-
-@dataclass(frozen=True, slots=True)
-class HomeSubscription:
-    """One subscription of the workspace; ``description`` is mrkdwn made safe by its maker."""
-
-    id: int
-    channel_id: str
-    description: str
-    digest_enabled: bool
-    digest_day: int
-    digest_hour: int
-    digest_timezone: str
-
-
-@dataclass(frozen=True, slots=True)
-class HomeCard:
-    """A review card the app posted."""
-
-    channel_id: str
-    rating: int | None
-    source: str
-    author: str | None
-    sent_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class HomeInvite:
-    """A review invite the viewer sent."""
-
-    created_at: datetime
-    status: str
-    platform_label: str | None
-    """The platform's display name; None when the invite's connection is gone."""
-    invite_id: str | None
-
-
-@dataclass(frozen=True)
-class HomeReport:
-    """Everything the Home tab shows, for one viewer."""
-
-    viewer_is_admin: bool
-    connections: Sequence[HomeConnection]
-    subscriptions: Sequence[HomeSubscription]
-    subscriptions_total: int
-    cards: Sequence[HomeCard] = ()
-    invites: Sequence[HomeInvite] = ()
-    poll_interval_seconds: int = 300
-    notes: Sequence[str] = field(default_factory=tuple)
 
 
 def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
@@ -238,7 +182,7 @@ def build_home(report: HomeReport) -> dict[str, Any]:
         more = len(connections) - MAX_CONNECTIONS
         blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more connections")]})
     blocks.append({"type": "divider"})
-    shown = list(report.subscriptions)[:MAX_SUBSCRIPTIONS]
+    shown = list(report.subscriptions)[:HOME_SUBSCRIPTIONS_SHOWN]
     total = max(report.subscriptions_total, len(shown))
     blocks.append(
         _section(

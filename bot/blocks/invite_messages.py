@@ -7,38 +7,16 @@ by default 14 days, or an unsubscribed contact: accepted with the same 202, noth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, safe_mrkdwn, slack_date, truncate
-from bot.domain import InviteFormInfo
+from bot.blocks.text import mrkdwn, slack_date
+from bot.results import InviteReceipt
+from bot.text import escape_mrkdwn, plain, safe_mrkdwn, truncate
 
-__all__ = ["InviteReceipt", "build_invite_confirmation", "receipt_lines"]
+__all__ = ["build_invite_confirmation", "receipt_lines"]
 
 NAME = 120
-
-
-@dataclass(frozen=True, slots=True)
-class InviteReceipt:
-    """An accepted invite, in words people may see."""
-
-    form: InviteFormInfo
-    """The platform's invite facts (what its id is, its duplicate and opt-out rules)."""
-    platform_label: str
-    """E.g. ``Gumado``."""
-    organization_name: str | None
-    campaign_label: str
-    contact: str
-    """Already masked, e.g. ``s•••@e•••.com · +1 •••••••23``."""
-    customer_name: str | None
-    invite_id: str | None
-    send_after_hours: int | None
-    accepted_at: datetime
-    earlier_by: str | None = None
-    """Slack user id of whoever invited the same contact to this campaign recently."""
-    earlier_at: datetime | None = None
-    sms_left: int | None = None
 
 
 def _when(receipt: InviteReceipt) -> str:

@@ -7,8 +7,7 @@ types; Cloutly has no campaign list, so its campaign id is typed. Changing the o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from bot.blocks.ids import (
@@ -41,25 +40,24 @@ from bot.blocks.limits import (
     SECTION_TEXT_BUDGET,
     VIEW_TITLE,
 )
-from bot.blocks.text import mrkdwn, plain, plain_text, truncate
+from bot.blocks.text import mrkdwn, plain_text
 from bot.domain import InviteFormInfo
+from bot.results import InviteFormView, InviteValues
+from bot.text import plain, truncate
 
 __all__ = [
     "FIELD_BLOCKS",
     "TITLE",
-    "InviteFormView",
-    "InviteValues",
-    "OrgChoice",
     "build_invite_modal",
     "build_invite_notice",
     "campaign_option",
+    "invite_block_errors",
     "read_invite_values",
 ]
 
 TITLE = "Request a review"
 FIELD_BLOCKS: dict[str, str] = {
     "organization": BLOCK_INVITE_ORG,
-    "business_id": BLOCK_INVITE_ORG,
     "campaign": BLOCK_INVITE_CAMPAIGN,
     "campaign_id": BLOCK_INVITE_CAMPAIGN_ID,
     "email": BLOCK_INVITE_EMAIL,
@@ -68,54 +66,12 @@ FIELD_BLOCKS: dict[str, str] = {
     "last_name": BLOCK_INVITE_LAST_NAME,
     "send_after_hours": BLOCK_INVITE_HOURS,
 }
-"""Our field names (also those of ``Invalid.field_errors``) → the modal's input block ids."""
+"""The form's fields (the keys of the services' inline errors) → the modal's input block ids."""
 
 
-@dataclass(frozen=True, slots=True)
-class OrgChoice:
-    """An organization (a Cloutly business) someone can invite to, with its connection."""
-
-    connection_id: int
-    connection_label: str
-    platform: str
-    platform_id: str
-    name: str
-    form: InviteFormInfo
-    """How the platform of this organization takes invites (campaign list or typed id …)."""
-
-    @property
-    def value(self) -> str:
-        """The option value: ``<connection id>:<platform id>``."""
-        return f"{self.connection_id}:{self.platform_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class InviteValues:
-    """What the form holds (typed or chosen), as Slack reports it in ``view.state``."""
-
-    organization: str | None = None
-    campaign_id: str | None = None
-    campaign_label: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    send_after_hours: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InviteFormView:
-    """Everything the modal shows."""
-
-    organizations: Sequence[OrgChoice]
-    selected: OrgChoice | None
-    private_metadata: str
-    values: InviteValues = field(default_factory=InviteValues)
-    note: str | None = None
-    """A context line under the intro (mrkdwn, escaped): what was found, what is loading."""
-    problem: str | None = None
-    """A warning above the fields (mrkdwn, escaped): why the last try did not go through."""
-    region: str = "US"
+def invite_block_errors(errors: Mapping[str, str]) -> dict[str, str]:
+    """Inline errors by form field (``bot.services.invites``) → by input block (``response_action``)."""
+    return {FIELD_BLOCKS[name]: text for name, text in errors.items()}
 
 
 def _option(text: str, value: str) -> dict[str, Any]:

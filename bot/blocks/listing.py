@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks.ids import (
@@ -14,53 +12,15 @@ from bot.blocks.ids import (
     BLOCK_LIST_REVIEW_PREFIX,
 )
 from bot.blocks.limits import CONTEXT_ELEMENTS, SECTION_TEXT_BUDGET
-from bot.blocks.text import (
-    mrkdwn,
-    mrkdwn_link,
-    plain,
-    plain_text,
-    safe_mrkdwn,
-    safe_url,
-    slack_date,
-    stars,
-    truncate,
-)
-from bot.domain import Review
+from bot.blocks.text import mrkdwn, mrkdwn_link, plain_text, safe_url, slack_date, stars
+from bot.results import ListedReview, ListingPage
+from bot.text import plain, safe_mrkdwn, truncate
 
-__all__ = ["ListedReview", "ListingPage", "build_list_problem", "build_listing"]
+__all__ = ["build_list_problem", "build_listing"]
 
 EXCERPT = 280
 NAME = 120
 NOTE = 600
-
-
-@dataclass(frozen=True, slots=True)
-class ListedReview:
-    """A review with the cached names of its organization and location."""
-
-    review: Review
-    organization_name: str | None = None
-    location_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ListingPage:
-    """Everything one page of a listing shows; button values are ready-made state."""
-
-    platform_label: str
-    """E.g. ``Gumado (gumado)``: the platform and the connection's name."""
-    description: str
-    """The filter in words, already escaped mrkdwn (``Filter.describe(mrkdwn=True)``)."""
-    reviews: Sequence[ListedReview]
-    page: int
-    page_count: int
-    total: int
-    prev_value: str | None = None
-    next_value: str | None = None
-    notes: Sequence[str] = field(default_factory=tuple)
-    """Extra mrkdwn lines (other connections, a page past the end…)."""
-    narrowed: bool = True
-    """False when the filter covers every review (the empty message then says so)."""
 
 
 def _count(total: int) -> str:

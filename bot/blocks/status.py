@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +16,11 @@ from bot.blocks.ids import (
     BLOCK_STATUS_SUBSCRIPTIONS,
 )
 from bot.blocks.limits import SECTION_TEXT_BUDGET
-from bot.blocks.text import escape_mrkdwn, mrkdwn, plain, plain_text, slack_date, truncate
+from bot.blocks.text import mrkdwn, plain_text, slack_date
+from bot.results import ConnectionStatus, FailedDelivery, StatusReport
+from bot.text import escape_mrkdwn, plain, truncate
 
 __all__ = [
-    "ConnectionStatus",
-    "FailedDelivery",
-    "StatusReport",
     "build_status",
     "retry_delivery_id",
 ]
@@ -34,55 +32,6 @@ MAX_FAILED = 10
 ERROR_LIMIT = 300
 FAILED_REASON_LIMIT = 150  # ten lines must fit one section (3000 characters)
 NAME_LIMIT = 80
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStatus:
-    """One connection as status shows it; ``webhook_url`` only when the viewer is an admin."""
-
-    name: str
-    platform: str
-    platform_label: str
-    """The platform's display name (``bot.providers.registry.platform_label``)."""
-    healthy: bool
-    last_webhook_at: datetime | None
-    last_poll_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    webhook_url: str | None = None
-    has_webhook: bool = False
-    subscriptions: int | None = None
-    """Subscriptions covering it (its own and the workspace-wide ones)."""
-    headroom: tuple[int, int] | None = None
-    """(requests left, per minute) of our pacing, once the app has called the platform."""
-    missing_scopes: Sequence[str] = ()
-    skipped_reviews: int = 0
-    """Reviews the last poll could not read (skipped; the log names their ids)."""
-    webhook_hint: str | None = None
-    """Where the webhook URL goes in the platform, in one line (``PlatformInfo.webhook_hint``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FailedDelivery:
-    """A review card that could not be posted."""
-
-    channel_id: str
-    reason: str
-    when: datetime
-    delivery_id: int | None = None
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    """Everything ``/reviews status`` shows, as plain values."""
-
-    channel_id: str
-    connections: Sequence[ConnectionStatus]
-    channel_subscriptions: int
-    workspace_subscriptions: int
-    failed: Sequence[FailedDelivery]
-    poll_interval_seconds: int
-    viewer_is_admin: bool
 
 
 def _when(moment: datetime | None, never: str = "never") -> str:

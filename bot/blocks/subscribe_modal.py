@@ -34,8 +34,9 @@ from bot.blocks.ids import (
     CALLBACK_SUBSCRIBE_NOTICE,
 )
 from bot.blocks.limits import OPTION_TEXT, OPTION_VALUE, OPTIONS, SECTION_TEXT
-from bot.blocks.text import mrkdwn, plain, plain_text, truncate
+from bot.blocks.text import mrkdwn, plain_text
 from bot.filters import DEFAULT_ALERT_THRESHOLD
+from bot.text import plain, truncate
 
 __all__ = [
     "RATING_CHOICES",

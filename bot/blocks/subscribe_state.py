@@ -26,8 +26,8 @@ from bot.blocks.ids import (
     BLOCK_SUB_USERS,
 )
 from bot.blocks.subscribe_modal import RATING_CHOICES
-from bot.blocks.text import truncate
 from bot.filters import DEFAULT_ALERT_THRESHOLD, Filter, FilterSyntaxError, Mention, parse
+from bot.text import truncate
 
 __all__ = ["SubscribeChoice", "parse_subscribe_state"]
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot.blocks.ids import ACTION_REMOVE_SUBSCRIPTION, BLOCK_SUBSCRIPTION_PREFIX
 from bot.blocks.limits import SECTION_TEXT_BUDGET
-from bot.blocks.text import mrkdwn, plain_text, slack_date, truncate
+from bot.blocks.text import mrkdwn, plain_text, slack_date
+from bot.results import SubscriptionLine
+from bot.text import truncate
 
 __all__ = [
-    "SubscriptionLine",
     "build_notes",
     "build_subscribed",
     "build_subscription_list",
@@ -25,16 +24,6 @@ __all__ = [
 # Slack rejects messages whose blocks total roughly 12–13k characters (SLACK_FACTS §4).
 BLOCKS_JSON_BUDGET = 10_500
 DESCRIPTION_LIMIT = 1500
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionLine:
-    """One subscription as people read it; ``description`` is mrkdwn that is already safe."""
-
-    id: int
-    description: str
-    created_by: str
-    created_at: datetime
 
 
 def remove_action_id(subscription_id: int) -> str:

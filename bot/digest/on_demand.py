@@ -11,13 +11,13 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.digest.schedule import zone_of
 from bot.digest.targets import DigestTarget, organizations_of_team, subscription_targets
 from bot.errors import UserError
 from bot.services.actor import Actor
 from bot.services.permissions import shows_admin_controls
+from bot.text import escape_mrkdwn
 from storage.repositories.subscriptions import channel_subscriptions
 
 __all__ = ["MAX_AT_ONCE", "NowPlan", "plan_digest_now"]

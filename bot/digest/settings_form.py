@@ -26,7 +26,6 @@ from bot.blocks.ids import (
     BLOCK_DIGEST_HOUR_PREFIX,
     BLOCK_DIGEST_TIMEZONE_PREFIX,
 )
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.log import get_logger
@@ -35,6 +34,7 @@ from bot.services.subscriptions import (
     list_channel_subscriptions,
     require_admin,
 )
+from bot.text import escape_mrkdwn
 from storage.models import Subscription
 from storage.repositories.subscriptions import channel_subscriptions
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.blocks.text import escape_mrkdwn
 from bot.domain import Review, source_key
 from bot.filters.syntax import quote as _quote
+from bot.text import escape_mrkdwn
 
 __all__ = ["DEFAULT_ALERT_THRESHOLD", "Filter", "Mention"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.blocks.text import escape_mrkdwn
 from bot.errors import UserError
+from bot.text import escape_mrkdwn
 
 __all__ = ["MAX_WORD_ECHO", "FilterSyntaxError", "Token", "clean", "quote", "tokenize"]
 

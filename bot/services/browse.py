@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.blocks.listing import ListedReview, ListingPage
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import Review
 from bot.errors import (
@@ -24,7 +22,9 @@ from bot.filters import LIST_KEYS, Filter, parse
 from bot.providers.patience import patiently
 from bot.providers.protocol import BrowsePage, BrowseQuery, PagePosition, QueryNotSupported
 from bot.providers.registry import platform_label
+from bot.results import ListedReview, ListingPage
 from bot.services.browse_state import ListExtras, ListingState, split_extras
+from bot.text import escape_mrkdwn
 from storage.models import Connection
 from storage.repositories import list_connections, location_names, organization_names
 

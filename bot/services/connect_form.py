@@ -11,22 +11,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bot.blocks.connect_modal import (
-    Connected,
-    ConnectValues,
-    platform_label,
-    shown_name,
-)
-from bot.blocks.ids import BLOCK_CONNECT_CREDENTIAL, BLOCK_CONNECT_NAME
 from bot.crypto import new_webhook_key
 from bot.deps import Deps
 from bot.errors import AuthError, ProviderError, ReviewBotError, SlackRefused, UserError
 from bot.log import get_logger
 from bot.providers.protocol import TokenCheck
 from bot.providers.registry import platform_info, platform_infos
+from bot.results import Connected, ConnectValues
 from bot.services.actor import Actor
 from bot.services.connections import mask_key, webhook_url
 from bot.services.permissions import is_config_admin, refusal_text
+from bot.text import platform_label, shown_name
 from storage.models import Connection
 from storage.repositories import list_connections, upsert_connection, upsert_organizations
 from storage.repositories.workspace import (
@@ -98,7 +93,11 @@ class ConnectContext:
 
 @dataclass(frozen=True)
 class ConnectOutcome:
-    """A submission's result: connected, inline errors (block id → text), or a problem."""
+    """A submission's result: connected, inline errors (field → text), or a problem.
+
+    The error keys are fields of ``ConnectValues`` (``name``, ``token``); the handler puts each
+    on its input block.
+    """
 
     connected: Connected | None = None
     errors: dict[str, str] = field(default_factory=dict)
@@ -157,11 +156,11 @@ async def connect(deps: Deps, actor: Actor, values: ConnectValues) -> ConnectOut
         )
     clash = await _name_clash(deps, actor.team_id, values)
     if clash is not None:
-        return ConnectOutcome(errors={BLOCK_CONNECT_NAME: clash})
+        return ConnectOutcome(errors={"name": clash})
     try:
         checked = await check_token(deps, values.platform, values.token)
     except TokenRefused as exc:
-        return ConnectOutcome(errors={BLOCK_CONNECT_CREDENTIAL: exc.message})
+        return ConnectOutcome(errors={"token": exc.message})
     saved = await _save(deps, actor.team_id, values, checked)
     if isinstance(saved, ConnectOutcome):
         return saved
@@ -207,7 +206,7 @@ async def _save(
     async with deps.sessions() as session, session.begin():
         existing = await find_connection_named(session, team_id=team_id, name=values.name)
         if existing is not None and existing.platform != values.platform:
-            return ConnectOutcome(errors={BLOCK_CONNECT_NAME: _clash_text(existing)})
+            return ConnectOutcome(errors={"name": _clash_text(existing)})
         info = platform_info(values.platform)
         key: str | None = None
         if info.has_webhooks and (existing is None or not existing.webhook_key):

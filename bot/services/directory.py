@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from bot.blocks.text import escape_mrkdwn
 from bot.errors import SlackRefused, UserError
 from bot.filters import Mention
 from bot.services.reads import SlackReads
+from bot.text import escape_mrkdwn
 
 __all__ = ["Directory", "MentionError", "SlackUser", "UserGroup"]
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.blocks.home import (
-    MAX_SUBSCRIPTIONS,
+from bot.deps import Deps
+from bot.providers.registry import platform_label
+from bot.results import (
+    HOME_SUBSCRIPTIONS_SHOWN,
     HomeCard,
     HomeConnection,
     HomeInvite,
     HomeReport,
     HomeSubscription,
 )
-from bot.deps import Deps
-from bot.providers.registry import platform_label
 from bot.services.actor import Actor
 from bot.services.permissions import shows_admin_controls
 from bot.services.status import connection_status
@@ -47,7 +47,9 @@ async def gather_home(deps: Deps, actor: Actor) -> HomeReport:
     catalog = await load_catalog(deps, team_id)
     async with deps.sessions() as session:
         covering = await subscriptions_covering(session, team_id=team_id)
-        rows, total = await team_subscriptions(session, team_id=team_id, limit=MAX_SUBSCRIPTIONS)
+        rows, total = await team_subscriptions(
+            session, team_id=team_id, limit=HOME_SUBSCRIPTIONS_SHOWN
+        )
         cards = await recent_cards(session, team_id=team_id, limit=RECENT)
         invites = await recent_invites_by(session, team_id=team_id, user_id=user_id, limit=RECENT)
     labels = {c.id: platform_label(c.platform) for c in catalog.connections}

@@ -13,13 +13,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from bot.blocks.invite_modal import (
-    InviteFormView,
-    InviteValues,
-    OrgChoice,
-    campaign_option,
-)
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import Campaign
 from bot.errors import ConfigError, ProviderError, ScopeError, SlackRefused
@@ -27,10 +20,12 @@ from bot.log import get_logger
 from bot.providers.patience import patiently
 from bot.providers.protocol import Provider
 from bot.providers.registry import PLATFORMS, platform_info
+from bot.results import CampaignOption, InviteFormView, InviteValues, OrgChoice
 from bot.services.actor import Actor
 from bot.services.contacts import region_from_locale
 from bot.services.invite_access import InviteAccess, refusal
 from bot.services.invite_context import InviteContext, Origin
+from bot.text import escape_mrkdwn
 from storage.models import Connection
 from storage.repositories import list_connections, organization_names, upsert_organizations
 
@@ -331,15 +326,15 @@ async def form_with_problem(
     )
 
 
-def _info(text: str) -> dict[str, Any]:
+def _info(text: str) -> CampaignOption:
     # Not a campaign: a Gumado campaign id is a UUID, which this value can never be.
-    return campaign_option("none", text)
+    return CampaignOption("none", text)
 
 
 async def campaign_options(
     deps: Deps, cache: CampaignCache, *, team_id: str, organization: str | None, query: str
-) -> list[dict[str, Any]]:
-    """The typeahead's options: the organization's campaigns whose name holds ``query``."""
+) -> list[CampaignOption]:
+    """The typeahead's lines: the organization's campaigns whose name holds ``query``."""
     connection_id, _, organization_id = (organization or "").partition(":")
     if not connection_id.isdecimal() or not organization_id:
         return [_info("Choose the organization first")]
@@ -370,4 +365,4 @@ async def campaign_options(
     # The platform searched by name (its own rules); what it found is shown as it is.
     if not campaigns:
         return [_info(f"No campaign matches “{query.strip()[:40]}”")]
-    return [campaign_option(c.id, c.name) for c in campaigns[:100]]
+    return [CampaignOption(c.id, c.name) for c in campaigns[:100]]

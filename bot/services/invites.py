@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.blocks.ids import BLOCK_INVITE_CAMPAIGN, BLOCK_INVITE_CAMPAIGN_ID, BLOCK_INVITE_ORG
-from bot.blocks.invite_messages import InviteReceipt
-from bot.blocks.invite_modal import FIELD_BLOCKS, InviteValues
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import InviteFormInfo, InviteResult
 from bot.errors import (
@@ -34,15 +30,18 @@ from bot.log import get_logger
 from bot.providers.patience import patiently
 from bot.providers.protocol import InviteRequest
 from bot.providers.registry import PLATFORMS, platform_info
+from bot.results import InviteReceipt, InviteValues
 from bot.services.actor import Actor
 from bot.services.contacts import Contact, ContactFields, validate_contact
 from bot.services.invite_access import InviteAccess, refusal
 from bot.services.invite_context import InviteContext
+from bot.text import escape_mrkdwn
 from storage.models import Connection
 from storage.repositories import organization_names
 from storage.repositories.invites import claim_invite, finish_invite, get_invite, recent_invite_to
 
 __all__ = [
+    "FORM_FIELDS",
     "CheckedInvite",
     "Outcome",
     "check_invite_form",
@@ -62,6 +61,19 @@ WHAT = "browse reviews and send review invites"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ORG_VALUE = re.compile(r"^(\d{1,12}):(.{1,64})$")
+FORM_FIELDS: dict[str, str] = {
+    "organization": "organization",
+    "business_id": "organization",
+    "campaign": "campaign",
+    "campaign_id": "campaign_id",
+    "email": "email",
+    "phone": "phone",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "send_after_hours": "send_after_hours",
+}
+"""Our and the platforms' field names (``Invalid.field_errors``) → the form field that shows the
+error; the handler puts each on its input block (the invite modal's ``FIELD_BLOCKS``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +94,7 @@ class Outcome:
     kind: Literal["sent", "already", "errors", "problem"]
     receipt: InviteReceipt | None = None
     errors: dict[str, str] = field(default_factory=dict)
-    """Input block id → message (``response_action: errors``)."""
+    """Form field (a value of ``FORM_FIELDS``) → message; the handler puts each on its input."""
     problem: str | None = None
     """A mrkdwn sentence for the top of the form."""
 
@@ -94,28 +106,28 @@ def _short(message: str) -> str:
 def check_invite_form(
     values: InviteValues, context: InviteContext
 ) -> tuple[CheckedInvite | None, dict[str, str]]:
-    """Validate the form before any platform call: (the invite, {}) or (None, block id → message)."""
+    """Validate the form before any platform call: (the invite, {}) or (None, field → message)."""
     errors: dict[str, str] = {}
     match = _ORG_VALUE.match(values.organization or "")
     if match is None:
-        errors[BLOCK_INVITE_ORG] = "Choose the organization the customer visited."
+        errors["organization"] = "Choose the organization the customer visited."
     if context.platform not in PLATFORMS:
-        return None, {BLOCK_INVITE_ORG: "Choose the organization again."}
+        return None, {"organization": "Choose the organization again."}
     form = platform_info(context.platform).invite
     campaign = (values.campaign_id or "").strip()
     if not form.campaign_search and not _CAMPAIGN_ID.match(campaign):
-        errors[BLOCK_INVITE_CAMPAIGN_ID] = (
+        errors["campaign_id"] = (
             "Paste the campaign id from the campaign's address (letters, digits, -)."
         )
     elif form.campaign_search and not _UUID.match(campaign):
-        errors[BLOCK_INVITE_CAMPAIGN] = "Pick one of the organization's campaigns from the list."
+        errors["campaign"] = "Pick one of the organization's campaigns from the list."
     fields = ContactFields(
         values.email, values.phone, values.first_name, values.last_name, values.send_after_hours
     )
     contact, problems = validate_contact(
         fields, default_region=context.region, first_name_required=form.first_name_required
     )
-    errors.update({FIELD_BLOCKS[name]: _short(text) for name, text in problems.items()})
+    errors.update({FORM_FIELDS[name]: _short(text) for name, text in problems.items()})
     if errors or contact is None or match is None:
         return None, errors
     label = values.campaign_label or campaign
@@ -151,18 +163,18 @@ def _contact_parts(deps: Deps, contact: Contact) -> list[str]:
     return parts
 
 
-def _campaign_block(form: InviteFormInfo) -> str:
-    return BLOCK_INVITE_CAMPAIGN if form.campaign_search else BLOCK_INVITE_CAMPAIGN_ID
+def _campaign_field(form: InviteFormInfo) -> str:
+    return "campaign" if form.campaign_search else "campaign_id"
 
 
 def _field_errors(exc: Invalid, name: str, form: InviteFormInfo) -> Outcome:
     errors: dict[str, str] = {}
     for field_name, messages in exc.field_errors.items():
-        block = FIELD_BLOCKS.get(field_name)
+        shown_on = FORM_FIELDS.get(field_name)
         if field_name == "campaign_id":
-            block = _campaign_block(form)
-        if block is not None and messages:
-            errors.setdefault(block, _short(" ".join(messages)))
+            shown_on = _campaign_field(form)
+        if shown_on is not None and messages:
+            errors.setdefault(shown_on, _short(" ".join(messages)))
     if errors:
         return Outcome("errors", errors=errors)
     said = escape_mrkdwn(exc.message)
@@ -177,7 +189,7 @@ def _failure(exc: ProviderError, connection: Connection) -> tuple[str, Outcome]:
         return "rejected", _field_errors(exc, name, form)
     if isinstance(exc, NotFound):
         text = f"{name} doesn't know {form.unknown_campaign}; check it and try again."
-        return "rejected", Outcome("errors", errors={_campaign_block(form): _short(text)})
+        return "rejected", Outcome("errors", errors={_campaign_field(form): _short(text)})
     if isinstance(exc, ScopeError):
         return "failed", Outcome(
             "problem",
@@ -313,7 +325,7 @@ async def send_invite(
         connection = await session.get(Connection, invite.connection_id)
         if connection is None or connection.team_id != actor.team_id:
             return Outcome(
-                "errors", errors={BLOCK_INVITE_ORG: "That connection is gone; choose again."}
+                "errors", errors={"organization": "That connection is gone; choose again."}
             )
         names = await organization_names(session, connection_id=connection.id)
     if connection.platform != context.platform:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.providers.registry import PLATFORMS, platform_info, platform_label
+from bot.results import ConnectionStatus, FailedDelivery, StatusReport
 from bot.services.actor import Actor
 from bot.services.connections import webhook_url
 from bot.services.permissions import refusal_text, shows_admin_controls

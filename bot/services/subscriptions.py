@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.blocks.subscriptions import SubscriptionLine
-from bot.blocks.text import escape_mrkdwn
 from bot.deps import Deps
 from bot.domain import source_key
 from bot.errors import ConfigError, ProviderError, SlackRefused, UserError
 from bot.filters import SUBSCRIBE_KEYS, Filter, FilterSyntaxError, Mention, parse
 from bot.log import get_logger
+from bot.results import SubscriptionLine
 from bot.services.actor import Actor
 from bot.services.channels import ensure_channel
 from bot.services.permissions import is_config_admin, refusal_text
+from bot.text import escape_mrkdwn
 from storage.models import Connection, Subscription
 from storage.repositories import list_connections
 from storage.repositories.subscriptions import (

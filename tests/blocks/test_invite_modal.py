@@ -22,19 +22,19 @@ from bot.blocks.ids import (
     CALLBACK_INVITE,
     CALLBACK_INVITE_NOTICE,
 )
-from bot.blocks.invite_messages import InviteReceipt, build_invite_confirmation
+from bot.blocks.invite_messages import build_invite_confirmation
 from bot.blocks.invite_modal import (
     FIELD_BLOCKS,
-    InviteFormView,
-    InviteValues,
-    OrgChoice,
     build_invite_modal,
     build_invite_notice,
+    invite_block_errors,
     read_invite_values,
 )
 from bot.blocks.preview import render_message, render_view
 from bot.providers.cloutly.adapter import INFO as CLOUTLY_INFO
 from bot.providers.gumado.adapter import INFO as GUMADO_INFO
+from bot.results import InviteFormView, InviteReceipt, InviteValues, OrgChoice
+from bot.services.invites import FORM_FIELDS
 
 from .limits import assert_message_within_limits, assert_view_within_limits
 
@@ -147,6 +147,13 @@ def test_every_field_maps_to_an_input_block() -> None:
         for b in build_invite_modal(InviteFormView(CLOUTLY, CLOUTLY[0], "{}"))["blocks"]
     }
     assert set(FIELD_BLOCKS.values()) <= ids
+
+
+def test_every_field_a_service_reports_has_an_input_block() -> None:
+    # The services key inline errors by form field; the handler maps them with FIELD_BLOCKS.
+    assert set(FORM_FIELDS.values()) == set(FIELD_BLOCKS)
+    errors = invite_block_errors({"campaign_id": "Paste it.", "organization": "Choose one."})
+    assert errors == {BLOCK_INVITE_CAMPAIGN_ID: "Paste it.", BLOCK_INVITE_ORG: "Choose one."}
 
 
 def test_a_notice_has_no_inputs() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.blocks.ids import ACTION_LIST_NEXT, ACTION_LIST_PREV, BLOCK_LIST_NAV
-from bot.blocks.listing import ListedReview, ListingPage, build_list_problem, build_listing
+from bot.blocks.listing import build_list_problem, build_listing
 from bot.blocks.preview import render_message
 from bot.domain import Review
+from bot.results import ListedReview, ListingPage
 
 from .limits import assert_message_within_limits, iter_text_objects
 

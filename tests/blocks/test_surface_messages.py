@@ -9,9 +9,8 @@ import pytest
 
 from bot.blocks.help import build_help, build_unknown_subcommand
 from bot.blocks.ids import ACTION_REMOVE_SUBSCRIPTION
-from bot.blocks.status import ConnectionStatus, FailedDelivery, StatusReport, build_status
+from bot.blocks.status import build_status
 from bot.blocks.subscriptions import (
-    SubscriptionLine,
     build_notes,
     build_subscribed,
     build_subscription_list,
@@ -20,6 +19,7 @@ from bot.blocks.subscriptions import (
     subscription_id_of_action,
 )
 from bot.providers.registry import platform_info
+from bot.results import ConnectionStatus, FailedDelivery, StatusReport, SubscriptionLine
 from handlers.subcommands import help_lines
 
 from .limits import assert_message_within_limits, iter_text_objects

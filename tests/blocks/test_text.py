@@ -7,16 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.blocks.text import (
-    escape_mrkdwn,
-    mrkdwn_link,
-    plain,
-    safe_mrkdwn,
-    safe_url,
-    slack_date,
-    stars,
-    truncate,
-)
+from bot.blocks.text import mrkdwn_link, safe_url, slack_date, stars
+from bot.text import escape_mrkdwn, plain, safe_mrkdwn, truncate
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # one grapheme of 7 code points
 THUMBS = "👍🏽"  # emoji + skin tone modifier

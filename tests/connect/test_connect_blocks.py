@@ -11,12 +11,12 @@ from blocks.limits import (
 )
 
 from bot.blocks.connect_modal import (
-    Connected,
     build_connect_modal,
     build_connect_notice,
     build_connected_message,
     build_connected_notice,
     build_disconnect_prompt,
+    connect_block_errors,
     name_problem,
     read_connect_values,
 )
@@ -27,6 +27,7 @@ from bot.blocks.ids import (
     BLOCK_CONNECT_PLATFORM,
 )
 from bot.providers.registry import platform_info, platform_infos
+from bot.results import Connected, ConnectValues
 
 HOSTILE = "<!channel> <https://evil.test|x> *bold* & `tick`"
 LIVE = re.compile(r"<(?:!channel|!here|!everyone|https?://evil)")
@@ -61,6 +62,17 @@ def test_reading_the_form() -> None:
         assert name_problem(good) is None
     for bad in ("", "2shops", "two words", "<!channel>", "a" * 41, "naïve"):
         assert name_problem(bad) is not None
+
+
+def test_errors_by_field_land_on_their_input_blocks() -> None:
+    # connect_form keys its inline errors by the fields of ConnectValues.
+    fields = {"platform": "Choose.", "token": "Refused.", "name": "Taken."}
+    assert set(fields) == set(ConnectValues.__dataclass_fields__)
+    assert connect_block_errors(fields) == {
+        BLOCK_CONNECT_PLATFORM: "Choose.",
+        BLOCK_CONNECT_CREDENTIAL: "Refused.",
+        BLOCK_CONNECT_NAME: "Taken.",
+    }
 
 
 def test_connected_and_disconnect_messages_escape_and_fit() -> None:

@@ -7,16 +7,7 @@ from datetime import UTC, datetime
 
 from blocks.limits import assert_view_within_limits, iter_text_objects
 
-from bot.blocks.home import (
-    HomeCard,
-    HomeConnection,
-    HomeInvite,
-    HomeReport,
-    HomeSubscription,
-    build_channel_picker,
-    build_home,
-    build_home_notice,
-)
+from bot.blocks.home import build_channel_picker, build_home, build_home_notice
 from bot.blocks.ids import (
     ACTION_HOME_CONNECT,
     ACTION_HOME_DIGEST,
@@ -24,7 +15,8 @@ from bot.blocks.ids import (
     ACTION_HOME_SUBSCRIBE,
     BLOCK_HOME_ACTIONS,
 )
-from bot.blocks.text import escape_mrkdwn
+from bot.results import HomeCard, HomeConnection, HomeInvite, HomeReport, HomeSubscription
+from bot.text import escape_mrkdwn
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOSTILE = "<!channel> <https://evil.test|x> *bold* & `tick`"
