@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from bot.blocks.ids import BLOCK_HELP
+from bot.blocks.text import mrkdwn
 from bot.text import escape_mrkdwn, truncate
 
 __all__ = ["Command", "build_help", "build_unknown_subcommand"]
@@ -28,10 +29,6 @@ _FILTERS = (
     "`mention:@group` or `@person`, `alert:<=2` (mention at or below this rating), "
     "`connection:<name>`."
 )
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
 
 
 def _poll_interval(seconds: int) -> str:
@@ -54,10 +51,10 @@ def build_help(
         "(so is a Gumado account whose webhook has been silent for a day)."
     )
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": _mrkdwn("*Reviews* — `/reviews <command>`")},
-        {"type": "section", "block_id": BLOCK_HELP, "text": _mrkdwn("\n".join(lines))},
-        {"type": "context", "elements": [_mrkdwn(_FILTERS)]},
-        {"type": "context", "elements": [_mrkdwn(arrival)]},
+        {"type": "section", "text": mrkdwn("*Reviews* — `/reviews <command>`")},
+        {"type": "section", "block_id": BLOCK_HELP, "text": mrkdwn("\n".join(lines))},
+        {"type": "context", "elements": [mrkdwn(_FILTERS)]},
+        {"type": "context", "elements": [mrkdwn(arrival)]},
     ]
     text = "Reviews commands: " + ", ".join(c.name for c in listed)
     return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
