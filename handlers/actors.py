@@ -1,4 +1,4 @@
-"""Who an interaction payload comes from, as the Actor services take."""
+"""Reading interaction payloads: who they come from (the Actor services take) and what a form holds."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from bot.services.actor import Actor
 from bot.services.directory import Directory
 from bot.slack_reads import SlackReader
 
-__all__ = ["actor_of", "channel_of", "team_of"]
+__all__ = ["actor_of", "channel_of", "state_values", "team_of"]
 
 
 def team_of(body: dict[str, Any]) -> str:
     """The workspace of a block_actions / view_submission / shortcut payload."""
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
     return str(team or (body.get("view") or {}).get("team_id") or "")
+
+
+def state_values(view: dict[str, Any]) -> dict[str, Any]:
+    """A submitted view's ``state.values`` (empty when Slack sent none)."""
+    return (view.get("state") or {}).get("values") or {}
 
 
 def channel_of(body: dict[str, Any]) -> str | None:

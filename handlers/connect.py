@@ -39,7 +39,7 @@ from bot.services.connect_form import (
 from bot.services.directory import Directory
 from bot.text import escape_mrkdwn
 from handlers.acks import ack_within
-from handlers.actors import actor_of
+from handlers.actors import actor_of, state_values
 from handlers.errors import sorry_for_request, spawn_reported
 from handlers.home import publish_home
 from handlers.ids import (
@@ -210,9 +210,7 @@ async def connect_submitted(
     directory: Directory,
 ) -> None:
     """Check the form, check the token live (inline error if refused), save, show the result."""
-    values, errors = read_connect_values(
-        (view.get("state") or {}).get("values") or {}, platform_infos()
-    )
+    values, errors = read_connect_values(state_values(view), platform_infos())
     if errors:
         await ack(response_action="errors", errors=errors)
         return

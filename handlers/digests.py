@@ -31,7 +31,7 @@ from bot.errors import UserError
 from bot.log import get_logger
 from bot.services.actor import Actor
 from bot.services.directory import Directory
-from handlers.actors import actor_of
+from handlers.actors import actor_of, state_values
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_DIGEST_TIMEZONE, CALLBACK_DIGEST_SETTINGS
 from handlers.subcommands import SlashRequest, subcommand
@@ -172,7 +172,7 @@ async def digest_settings_submitted(
     directory: Directory,
 ) -> None:
     """Validate the schedules (errors inline), close the form, then save and confirm privately."""
-    submission = read_digest_settings((view.get("state") or {}).get("values") or {})
+    submission = read_digest_settings(state_values(view))
     if submission.errors:
         await ack(response_action="errors", errors=submission.errors)
         return

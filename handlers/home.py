@@ -22,7 +22,7 @@ from bot.services.directory import Directory
 from bot.services.home import gather_home
 from bot.services.subscribe_form import FormContext
 from bot.slack_reads import SlackReader
-from handlers.actors import actor_of
+from handlers.actors import actor_of, state_values
 from handlers.digests import open_digest_settings
 from handlers.errors import spawn_reported
 from handlers.ids import (
@@ -107,7 +107,7 @@ async def channel_chosen(
     directory: Directory,
 ) -> None:
     """The picker's *Next*: the subscription form in its place, or the digest schedule form."""
-    state = (view.get("state") or {}).get("values") or {}
+    state = state_values(view)
     chosen = ((state.get(BLOCK_HOME_CHANNEL) or {}).get(ACTION_HOME_CHANNEL) or {}).get(
         "selected_conversation"
     )

@@ -40,7 +40,7 @@ from bot.services.invite_form import (
 )
 from bot.services.invites import Outcome, check_invite_form, send_invite
 from handlers.acks import ack_within
-from handlers.actors import actor_of, channel_of
+from handlers.actors import actor_of, channel_of, state_values
 from handlers.errors import sorry_for_request, spawn_reported
 from handlers.ids import (
     ACTION_HOME_INVITE,
@@ -198,7 +198,7 @@ async def organization_changed(
     """A new organization: redraw the campaign field for its platform."""
     await ack()
     view = body.get("view") or {}
-    values = read_invite_values((view.get("state") or {}).get("values") or {})
+    values = read_invite_values(state_values(view))
     chosen = (action.get("selected_option") or {}).get("value")
     if isinstance(chosen, str):
         values = InviteValues(**{**_as_dict(values), "organization": chosen})
@@ -211,7 +211,7 @@ def _as_dict(values: InviteValues) -> dict[str, Any]:
 
 
 def _chosen_organization(view: dict[str, Any]) -> str | None:
-    values = read_invite_values((view.get("state") or {}).get("values") or {})
+    values = read_invite_values(state_values(view))
     if values.organization:
         return values.organization
     for block in view.get("blocks") or ():
@@ -306,7 +306,7 @@ async def invite_submitted(
     context = InviteContext.load(
         view.get("private_metadata"), default_region=deps.settings.default_phone_region
     )
-    values = read_invite_values((view.get("state") or {}).get("values") or {})
+    values = read_invite_values(state_values(view))
     _, errors = check_invite_form(values, context)
     if errors:
         await ack(response_action="errors", errors=invite_block_errors(errors))

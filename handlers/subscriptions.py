@@ -40,7 +40,7 @@ from bot.services.subscriptions import (
     subscribe,
     unsubscribe,
 )
-from handlers.actors import actor_of, channel_of
+from handlers.actors import actor_of, channel_of, state_values
 from handlers.errors import spawn_reported
 from handlers.ids import ACTION_REMOVE_SUBSCRIPTION, BLOCK_SUB_GROUPS, CALLBACK_SUBSCRIBE
 from handlers.subcommands import SlashRequest, subcommand
@@ -223,7 +223,7 @@ async def subscribe_submitted(
     directory: Directory,
 ) -> None:
     """Validate the subscription form (errors inline), close it, then subscribe."""
-    choice = parse_subscribe_state((view.get("state") or {}).get("values") or {})
+    choice = parse_subscribe_state(state_values(view))
     if choice.errors:
         await ack(response_action="errors", errors=choice.errors)
         return
