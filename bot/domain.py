@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 
 __all__ = [
+    "LANGUAGES",
     "LOW_RATING",
     "Campaign",
     "Country",
@@ -31,6 +32,7 @@ __all__ = [
     "Source",
     "SourceFigures",
     "WeekFigures",
+    "language_name",
     "source_display_name",
     "source_key",
 ]
@@ -38,6 +40,53 @@ __all__ = [
 Platform = str
 """A platform's key (``connections.platform``): see ``bot.providers.registry.PLATFORMS``."""
 T = TypeVar("T")
+
+LANGUAGES: dict[str, str] = {
+    "ar": "Arabic",
+    "bg": "Bulgarian",
+    "ca": "Catalan",
+    "cs": "Czech",
+    "da": "Danish",
+    "de": "German",
+    "el": "Greek",
+    "en": "English",
+    "es": "Spanish",
+    "et": "Estonian",
+    "fi": "Finnish",
+    "fr": "French",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "hr": "Croatian",
+    "hu": "Hungarian",
+    "id": "Indonesian",
+    "it": "Italian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "lt": "Lithuanian",
+    "lv": "Latvian",
+    "ms": "Malay",
+    "nl": "Dutch",
+    "no": "Norwegian",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ro": "Romanian",
+    "ru": "Russian",
+    "sk": "Slovak",
+    "sl": "Slovenian",
+    "sv": "Swedish",
+    "th": "Thai",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "vi": "Vietnamese",
+    "zh": "Chinese",
+}
+"""The languages told apart (ISO 639-1 code → English name)."""
+
+
+def language_name(code: str) -> str:
+    """``Spanish`` for ``es``; the code itself when it is not one we tell apart."""
+    return LANGUAGES.get(code.lower(), code)
+
 
 LOW_RATING = 3
 """A digest lists unreplied reviews at this rating or below."""
@@ -86,6 +135,13 @@ class Review:
     reply_url: str | None = None
     archived: bool | None = None
     """Archived in the platform's inbox (Cloutly ``isArchived``)."""
+    language: str | None = None
+    """ISO 639-1 code told from the title and text (``bot/language.py``); None when unsure."""
+
+    @property
+    def answered(self) -> bool:
+        """The business has replied on the platform (with or without text we were given)."""
+        return bool(self.replied) or bool((self.reply or "").strip())
 
     @property
     def edited_by_reviewer(self) -> bool:

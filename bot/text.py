@@ -13,9 +13,12 @@ from typing import Protocol
 
 __all__ = [
     "escape_mrkdwn",
+    "fold",
+    "format_minutes",
     "plain",
     "platform_label",
     "safe_mrkdwn",
+    "search_words",
     "shown_name",
     "truncate",
 ]
@@ -115,3 +118,26 @@ def platform_label(platform: str, platforms: Iterable[_Platform]) -> str:
     """A platform's display name among ``platforms`` (the registry's, in form order)."""
     info = next((info for info in platforms if info.name == platform), None)
     return info.display_name if info is not None else escape_mrkdwn(plain(platform, 20))
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """``text`` for searching: accents dropped and case folded ("Café" and "CAFE" agree)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def search_words(text: str | None) -> list[str]:
+    """The folded words of ``text``, in order (punctuation and emoji dropped)."""
+    return _WORD.findall(fold(text or ""))
+
+
+def format_minutes(minutes: int) -> str:
+    """A duration as the filter words write it: ``30m``, ``24h``, ``2d``."""
+    if minutes % 1440 == 0 and minutes >= 2880:  # 24h stays 24h; 48h is 2d
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"

@@ -194,6 +194,7 @@ class Review(Base):
     replied: Mapped[bool | None] = mapped_column(Boolean)
     reply_url: Mapped[str | None] = mapped_column(Text)
     archived: Mapped[bool | None] = mapped_column(Boolean)
+    language: Mapped[str | None] = mapped_column(String(8))
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
@@ -223,6 +224,8 @@ class Subscription(Base):
     digest_day: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
     digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9, server_default=text("9"))
     digest_timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The subscriber's Slack language (ISO 639-1): cards name a review's language only if other.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class InboundEvent(Base):
@@ -256,6 +259,7 @@ class Delivery(Base):
         # Finding a review's cards (to update them) and the ON DELETE actions need these.
         Index(None, "review_id"),
         Index(None, "subscription_id"),
+        Index(None, "remind_state", "respond_by"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -284,6 +288,12 @@ class Delivery(Base):
     # once sent, its update note); NULL when nothing of it can be in Slack. See migration 0005.
     unsure_from: Mapped[float | None] = mapped_column(Float)
     unsure_to: Mapped[float | None] = mapped_column(Float)
+    # A low rating's reply deadline (``respond:``) and its reminder: NULL (none), waiting,
+    # queued, sent or skipped. See migration 0006.
+    respond_by: Mapped[datetime | None]
+    remind_state: Mapped[str | None] = mapped_column(String(16))
+    # live (webhook or poll), backfill (the recent past on subscribing) or test (/reviews test).
+    origin: Mapped[str] = mapped_column(String(16), default="live", server_default="live")
 
 
 class DigestRun(Base):

@@ -31,8 +31,15 @@ from storage.models import Connection
 JSON = dict[str, Any]
 
 
-async def post_slack(service: Service, body: str, *, limit: float = 1.0) -> tuple[int, JSON | None]:
-    """POST a signed Slack request; (status, JSON body or None). Asserts a fast answer."""
+# Slack gives up on an acknowledgement after 3 s; this leaves room for the network. The tests
+# that slow the stand-in down check the ack itself; here a loaded CI machine must not fail it.
+ACK_DEADLINE = 2.5
+
+
+async def post_slack(
+    service: Service, body: str, *, limit: float = ACK_DEADLINE
+) -> tuple[int, JSON | None]:
+    """POST a signed Slack request; (status, JSON body or None). Asserts an answer in time."""
     started = time.monotonic()
     async with service.http.post(
         f"{service.base_url}/slack/events",

@@ -41,8 +41,16 @@ async def test_refused_platform_token_is_a_warning_and_an_unhealthy_connection(
 ) -> None:
     env = {"GUMADO_API_TOKEN": "99|not-a-real-token", "CLOUTLY_API_KEY": ""}
     async with running_service(database_url, env=env) as service:
-        async with service.http.get(f"{service.base_url}/healthz") as response:
-            assert response.status == 200
+        # A refused token never makes the service unhealthy. (/healthz gives the database
+        # 1.5 s; on a loaded machine the first probe may miss that, so ask up to three times.)
+        statuses = []
+        for _ in range(3):
+            async with service.http.get(f"{service.base_url}/healthz") as response:
+                statuses.append(response.status)
+                if response.status == 200:
+                    assert (await response.json())["status"] == "ok"
+                    break
+        assert statuses[-1] == 200, statuses
         async with service.deps.sessions() as session:
             rows = (await session.scalars(select(Connection))).all()
         assert [(c.name, c.healthy) for c in rows] == [("gumado", False)]

@@ -383,7 +383,8 @@ def test_unknown_key_message_matches_the_documented_wording() -> None:
         parse("ratng:5")
     assert err.value.user_message() == (
         "I didn't understand `ratng:5`: unknown filter `ratng` (did you mean `rating:`?). "
-        "Filters: org:, location:, rating:, source:, mention:, alert:, connection:. "
+        "Filters: org:, location:, rating:, source:, text:, language:, mention:, alert:, "
+        "respond:, rollup:, every:, style:, backfill:, connection:. "
         'Example: `/reviews subscribe org:"Acme Dental" rating:&lt;=3 source:Google`'
     )
     assert err.value.example == '/reviews subscribe org:"Acme Dental" rating:<=3 source:Google'
@@ -392,7 +393,10 @@ def test_unknown_key_message_matches_the_documented_wording() -> None:
 def test_list_errors_list_the_list_filters() -> None:
     with pytest.raises(FilterSyntaxError) as err:
         parse("bogus:1", allow=LIST_KEYS)
-    assert "Filters: org:, location:, rating:, source:, connection:, page:" in err.value.reason
+    assert (
+        "Filters: org:, location:, rating:, source:, text:, language:, replied:, connection:, page:"
+        in err.value.reason
+    )
 
 
 def test_overly_long_input() -> None:

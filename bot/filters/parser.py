@@ -11,20 +11,70 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.filters.model import DEFAULT_ALERT_THRESHOLD, Filter, Mention
+from bot.domain import LANGUAGES
+from bot.filters.model import (
+    DEFAULT_ALERT_THRESHOLD,
+    MAX_BACKFILL,
+    Backfill,
+    Filter,
+    Mention,
+    Style,
+)
 from bot.filters.syntax import MAX_WORD_ECHO, FilterSyntaxError, Token, tokenize
 from bot.filters.syntax import clean as _clean
+from bot.text import format_minutes, search_words
 
 __all__ = ["LIST_KEYS", "SUBSCRIBE_KEYS", "parse"]
 
 SUBSCRIBE_KEYS = frozenset(
-    {"org", "location", "rating", "source", "mention", "alert", "connection"}
+    {
+        "org",
+        "location",
+        "rating",
+        "source",
+        "mention",
+        "alert",
+        "connection",
+        "text",
+        "language",
+        "respond",
+        "rollup",
+        "every",
+        "style",
+        "backfill",
+    }
 )
-LIST_KEYS = frozenset({"org", "location", "rating", "source", "connection", "page"})
+LIST_KEYS = frozenset(
+    {"org", "location", "rating", "source", "connection", "page", "text", "language", "replied"}
+)
 MAX_INPUT_CHARS = 1000
 MAX_PAGE = 10_000
+MAX_TEXT_ALTERNATIVES = 10
+MAX_TEXT_CHARS = 100
+# Durations in minutes: (shortest, longest) each word accepts.
+RESPOND_RANGE = (5, 30 * 1440)
+EVERY_RANGE = (5, 7 * 1440)
+BACKFILL_RANGE = (60, 90 * 1440)
+DEFAULT_ROLLUP_EVERY = 1440
 
-_KEY_ORDER = ("org", "location", "rating", "source", "mention", "alert", "connection", "page")
+_KEY_ORDER = (
+    "org",
+    "location",
+    "rating",
+    "source",
+    "text",
+    "language",
+    "replied",
+    "mention",
+    "alert",
+    "respond",
+    "rollup",
+    "every",
+    "style",
+    "backfill",
+    "connection",
+    "page",
+)
 _ALIASES = {
     "org": "org",
     "organization": "org",
@@ -40,6 +90,17 @@ _ALIASES = {
     "alert": "alert",
     "connection": "connection",
     "page": "page",
+    "text": "text",
+    "words": "text",
+    "language": "language",
+    "lang": "language",
+    "replied": "replied",
+    "answered": "replied",
+    "respond": "respond",
+    "rollup": "rollup",
+    "every": "every",
+    "style": "style",
+    "backfill": "backfill",
 }
 _KEY_EXAMPLES = {
     "org": 'org:"Acme Dental"',
@@ -50,7 +111,16 @@ _KEY_EXAMPLES = {
     "alert": "alert:<=2",
     "connection": "connection:main",
     "page": "page:2",
+    "text": 'text:"parking"',
+    "language": "language:es",
+    "replied": "replied:no",
+    "respond": "respond:24h",
+    "rollup": "rollup:>=4 every:1h",
+    "every": "rollup:>=4 every:1h",
+    "style": "style:compact",
+    "backfill": "backfill:7d",
 }
+_LIST_ONLY = frozenset({"page", "replied"})
 _SUBSCRIBE_EXAMPLE = '/reviews subscribe org:"Acme Dental" rating:<=3 source:Google'
 _LIST_EXAMPLE = '/reviews list org:"Acme Dental" rating:<=3 page:2'
 
@@ -61,6 +131,13 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]*))?>")
 _GROUP = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|([^<>]*))?>")
 _HANDLE = re.compile(r"@?(\w[\w.\-']{0,79})")
 _BROADCASTS = frozenset({"here", "channel", "everyone", "group"})
+_DURATION = re.compile(
+    r"(?P<n>\d{1,6})\s*(?P<unit>m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|wk|weeks?)"
+)
+_UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
+_LANGUAGE_CODES = {name.casefold(): code for code, name in LANGUAGES.items()}
+_YES = frozenset({"yes", "y", "true", "1"})
+_NO = frozenset({"no", "n", "false", "0"})
 
 
 def _rating_range(value: str, word: str, example: str) -> tuple[int, int]:
@@ -131,6 +208,80 @@ def _mention(item: str, word: str, example: str) -> Mention:
     )
 
 
+def _duration(value: str, word: str, example: str, what: str, bounds: tuple[int, int]) -> int:
+    """Minutes of ``30m``, ``24h`` or ``2d``, within ``bounds``."""
+    match = _DURATION.fullmatch(value.replace(" ", "").casefold())
+    low, high = bounds
+    forms = f"write minutes, hours or days, like {format_minutes(low)}, 24h or 2d"
+    if match is None:
+        raise FilterSyntaxError(word, f"`{_clean(value)}` is not a {what}; {forms}", example)
+    minutes = int(match.group("n")) * _UNIT_MINUTES[match.group("unit")[0]]
+    if not low <= minutes <= high:
+        span = f"from {format_minutes(low)} to {format_minutes(high)}"
+        raise FilterSyntaxError(word, f"the {what} goes {span}", example)
+    return minutes
+
+
+def _backfill(value: str, word: str, example: str) -> Backfill:
+    if value.isdecimal():
+        count = int(value)
+        if not 1 <= count <= MAX_BACKFILL:
+            raise FilterSyntaxError(
+                word, f"backfill posts from 1 to {MAX_BACKFILL} reviews, or a time like 7d", example
+            )
+        return Backfill(count=count)
+    return Backfill(minutes=_duration(value, word, example, "backfill period", BACKFILL_RANGE))
+
+
+def _languages(value: str, word: str, example: str) -> frozenset[str]:
+    codes: set[str] = set()
+    for item in (part.strip().casefold() for part in value.split(",")):
+        if not item:
+            continue
+        code = item if item in LANGUAGES else _LANGUAGE_CODES.get(item)
+        if code is None:
+            raise FilterSyntaxError(
+                word,
+                f"`{_clean(item)}` is not a language I can tell; use a two-letter code "
+                "such as es, fr or de",
+                example,
+            )
+        codes.add(code)
+    if not codes:
+        raise FilterSyntaxError(word, "`language:` needs a value", example)
+    return frozenset(codes)
+
+
+def _text(value: str, word: str, example: str) -> tuple[str, ...]:
+    phrases = [" ".join(part.split()) for part in value.split(",")]
+    phrases = [p for p in dict.fromkeys(phrases) if p]
+    if not phrases or any(not search_words(p) for p in phrases):
+        raise FilterSyntaxError(word, "`text:` needs words to look for", example)
+    if len(phrases) > MAX_TEXT_ALTERNATIVES or any(len(p) > MAX_TEXT_CHARS for p in phrases):
+        raise FilterSyntaxError(
+            word,
+            f"look for at most {MAX_TEXT_ALTERNATIVES} phrases of {MAX_TEXT_CHARS} characters",
+            example,
+        )
+    return tuple(phrases)
+
+
+def _yes_no(value: str, word: str, example: str) -> bool:
+    folded = value.casefold()
+    if folded in _YES or folded in _NO:
+        return folded in _YES
+    raise FilterSyntaxError(word, "`replied:` is yes or no", example)
+
+
+def _style(value: str, word: str, example: str) -> Style:
+    folded = value.casefold()
+    if folded == "compact":
+        return "compact"
+    if folded == "full":
+        return "full"
+    raise FilterSyntaxError(word, "`style:` is compact or full", example)
+
+
 # --- parse -----------------------------------------------------------------------------------
 
 
@@ -165,6 +316,8 @@ def parse(
         if not token.quoted and token.text.casefold() == "all":
             saw_all = token
             continue
+        if not token.quoted and token.text.casefold() == "unanswered" and "replied" in allow:
+            token = Token(word=token.word, text="replied:no", quoted=False)
         key, value = _key_and_value(token, allow, values, command, example)
         key_example = f"{command} {_KEY_EXAMPLES[key]}"
         values[key] = _value(key, value, token.word, key_example, mentions)
@@ -177,7 +330,9 @@ def parse(
                 example,
             )
         return Filter()
+    _check_combinations(values, tokens, mentions, example)
     rating_min, rating_max = values.get("rating", (1, 5))
+    rollup = values.get("rollup")
     return Filter(
         organization=values.get("org"),
         location=values.get("location"),
@@ -188,7 +343,43 @@ def parse(
         alert_threshold=values.get("alert", DEFAULT_ALERT_THRESHOLD),
         connection=values.get("connection"),
         page=values.get("page"),
+        text=values.get("text", ()),
+        languages=values.get("language", frozenset()),
+        replied=values.get("replied"),
+        respond_minutes=values.get("respond"),
+        rollup=rollup,
+        rollup_every_minutes=values.get("every", DEFAULT_ROLLUP_EVERY) if rollup else None,
+        style=values.get("style", "full"),
+        backfill=values.get("backfill"),
     )
+
+
+def _check_combinations(
+    values: dict[str, Any], tokens: list[Token], mentions: list[Mention], example: str
+) -> None:
+    """Words that make sense only together, or that would cancel each other."""
+
+    def word_of(key: str) -> str:
+        return next(
+            (t.word for t in tokens if _ALIASES.get(t.text.partition(":")[0].casefold()) == key),
+            "",
+        )
+
+    if "every" in values and "rollup" not in values:
+        raise FilterSyntaxError(
+            word_of("every"),
+            "`every:` says how often a roll-up is posted; add which ratings, like rollup:>=4",
+            f"/reviews subscribe {_KEY_EXAMPLES['rollup']}",
+        )
+    rollup = values.get("rollup")
+    alert = values.get("alert", DEFAULT_ALERT_THRESHOLD)
+    if rollup is not None and (mentions or "respond" in values) and rollup[0] <= alert:
+        raise FilterSyntaxError(
+            word_of("rollup"),
+            f"the roll-up would swallow the ratings at or below {alert}★ that mention: and "
+            f"respond: are for; roll up only higher ones, like rollup:>={alert + 1}",
+            example,
+        )
 
 
 def _key_and_value(
@@ -215,7 +406,7 @@ def _key_and_value(
         )
     key_example = f"{command} {_KEY_EXAMPLES[key]}"
     if key not in allow:
-        where = "/reviews list" if key == "page" else "/reviews subscribe"
+        where = "/reviews list" if key in _LIST_ONLY else "/reviews subscribe"
         raise FilterSyntaxError(token.word, f"`{key}:` only works with {where}", example)
     if key in values and key != "mention":
         raise FilterSyntaxError(token.word, f"`{key}:` is given twice; use it once", key_example)
@@ -251,4 +442,20 @@ def _value(key: str, value: str, word: str, key_example: str, mentions: list[Men
         if not value.isdecimal() or not 1 <= int(value) <= MAX_PAGE:
             raise FilterSyntaxError(word, f"the page is a number from 1 to {MAX_PAGE}", key_example)
         return int(value)
+    if key == "rollup":
+        return _rating_range(value, word, key_example)
+    if key == "respond":
+        return _duration(value, word, key_example, "reply deadline", RESPOND_RANGE)
+    if key == "every":
+        return _duration(value, word, key_example, "roll-up period", EVERY_RANGE)
+    if key == "backfill":
+        return _backfill(value, word, key_example)
+    if key == "language":
+        return _languages(value, word, key_example)
+    if key == "text":
+        return _text(value, word, key_example)
+    if key == "replied":
+        return _yes_no(value, word, key_example)
+    if key == "style":
+        return _style(value, word, key_example)
     return value

@@ -17,7 +17,7 @@ from bot.blocks.card_update import build_update_note
 from bot.domain import Review
 from bot.filters import Filter
 from bot.log import get_logger
-from bot.pipeline.records import CardNames, NameCache, fill_gaps, review_from_row
+from bot.pipeline.records import CardNames, NameCache, fill_gaps, review_from_row, with_language
 from storage.models import Connection, Subscription
 from storage.repositories import get_review, insert_delivery_if_absent, upsert_review
 from storage.repositories.card_updates import deliveries_of_review, mark_update_pending
@@ -176,7 +176,7 @@ async def route_review(
     upsert = await upsert_review(
         ctx.session,
         connection_id=connection.id,
-        review=fill_gaps(incoming, stored),
+        review=with_language(fill_gaps(incoming, stored), stored),
         now=ctx.now,
     )
     row = upsert.review

@@ -10,10 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.card import build_review_card
 from bot.domain import Review
+from bot.language import detect_language
 from storage import models
 from storage.repositories import location_names, organization_names
 
-__all__ = ["CardNames", "NameCache", "card_for_delivery", "fill_gaps", "review_from_row"]
+__all__ = [
+    "CardNames",
+    "NameCache",
+    "card_for_delivery",
+    "fill_gaps",
+    "review_from_row",
+    "with_language",
+]
 
 T = TypeVar("T")
 
@@ -45,7 +53,16 @@ def review_from_row(row: models.Review, platform: str) -> Review:
         replied=row.replied,
         reply_url=row.reply_url,
         archived=row.archived,
+        language=row.language,
     )
+
+
+def with_language(review: Review, stored: models.Review | None) -> Review:
+    """``review`` with its language: the stored one while title and text are unchanged."""
+    unchanged = stored is not None and (stored.title, stored.text) == (review.title, review.text)
+    if unchanged and stored is not None and stored.language is not None:
+        return replace(review, language=stored.language)
+    return replace(review, language=detect_language(review.title, review.text))
 
 
 def fill_gaps(incoming: Review, stored: models.Review | None) -> Review:

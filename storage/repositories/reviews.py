@@ -72,6 +72,8 @@ class ReviewLike(Protocol):
     def reply_url(self) -> str | None: ...
     @property
     def archived(self) -> bool | None: ...
+    @property
+    def language(self) -> str | None: ...
 
 
 class ReviewUpsert(NamedTuple):
@@ -148,6 +150,7 @@ def _review_values(review: ReviewLike) -> dict[str, Any]:
         "replied": review.replied,
         "reply_url": review.reply_url,
         "archived": review.archived,
+        "language": review.language,
         "content_hash": review_content_hash(review),
     }
 

@@ -35,3 +35,4 @@ class FakeReview:
     replied: bool | None = None
     reply_url: str | None = None
     archived: bool | None = None
+    language: str | None = None
