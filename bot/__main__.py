@@ -1,4 +1,4 @@
-"""Command line: ``reviewbot serve | demo | sandbox | migrate | digest``."""
+"""Command line: ``reviewbot serve | demo | sandbox | migrate | rotate-key | digest``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from bot import __version__
 from bot.config import Settings, load_settings
+from bot.crypto import split_keys
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
 from storage.errors import DatabaseURLError, MigrationError
@@ -23,7 +24,10 @@ from storage.errors import DatabaseURLError, MigrationError
 def _secrets(settings: Settings) -> list[str]:
     """Every secret setting (tokens, keys, signing secret), so logs can redact them."""
     values = [getattr(settings, name) for name in type(settings).model_fields]
-    return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+    secrets = [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+    if settings.encryption_key is not None:  # each key of a rotation's "new,old" too
+        secrets += split_keys(settings.encryption_key.get_secret_value())
+    return secrets
 
 
 async def _wait_for_signal() -> None:
@@ -79,6 +83,18 @@ async def _migrate(settings: Settings) -> None:
     await migrate_database(settings)
     get_logger("reviewbot").info("database migrated", database=settings.database_kind)
     print(f"Database ({settings.database_kind}) is at the newest schema.")
+
+
+async def _rotate_key(settings: Settings) -> None:
+    from bot.key_rotation import rotate_encryption_key
+
+    counts = await rotate_encryption_key(settings)
+    total = sum(counts.values())
+    where = ", ".join(f"{n} in {table}" for table, n in counts.items() if n) or "none stored"
+    print(
+        f"Re-encrypted {total} stored token(s) ({where}) in the {settings.database_kind} "
+        "database with the first key of ENCRYPTION_KEY. The other keys can now be removed."
+    )
 
 
 async def _digest(settings: Settings, args: argparse.Namespace) -> int:
@@ -145,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--gumado-port", type=int, default=8101, help="default 8101")
     sandbox.add_argument("--cloutly-port", type=int, default=8102, help="default 8102")
     sub.add_parser("migrate", help="apply database migrations to DATABASE_URL and exit")
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token with the first key of ENCRYPTION_KEY "
+        "(set ENCRYPTION_KEY=new,old first; afterwards new alone)",
+    )
     digest = sub.add_parser(
         "digest",
         help="print (--dry-run) or post one organization's digest of one ISO week",
@@ -197,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "rotate-key":
+            asyncio.run(_rotate_key(settings))
         elif args.command == "digest":
             return asyncio.run(_digest(settings, args))
     except (ConfigError, DatabaseURLError) as exc:

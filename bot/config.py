@@ -23,6 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.crypto import split_keys
 from bot.errors import ConfigError
 from storage.engine import database_kind, normalize_database_url
 from storage.errors import DatabaseURLError
@@ -42,7 +43,8 @@ EXPECTED: dict[str, str] = {
     "SLACK_CLIENT_SECRET": "the app's client secret",
     "SLACK_API_URL": "an http(s) URL of the Slack Web API, default https://slack.com/api/",
     "DATABASE_URL": "sqlite:///path/to/file.db or postgresql://user@host:5432/db",
-    "ENCRYPTION_KEY": "a Fernet key: 32 url-safe base64 bytes; make one with "
+    "ENCRYPTION_KEY": "a Fernet key (32 url-safe base64 bytes), or several newest first "
+    "separated by commas while rotating; make one with "
     '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`',
     "PUBLIC_URL": "the https URL Slack and Gumado reach this server at, e.g. https://reviews.example.com",
     "HOST": "an interface to listen on, e.g. 0.0.0.0 or 127.0.0.1",
@@ -217,12 +219,17 @@ class Settings(BaseSettings):
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        try:
-            raw = base64.urlsafe_b64decode(value.get_secret_value().encode())
-        except (binascii.Error, ValueError):
-            raise ValueError("not url-safe base64") from None
-        if len(raw) != 32:
-            raise ValueError("not 32 bytes")
+        keys = split_keys(value.get_secret_value())
+        if not keys:
+            raise ValueError("empty")
+        for number, key in enumerate(keys, start=1):
+            which = f"key {number} " if len(keys) > 1 else ""
+            try:
+                raw = base64.urlsafe_b64decode(key.encode())
+            except (binascii.Error, ValueError):
+                raise ValueError(f"{which}not url-safe base64") from None
+            if len(raw) != 32:
+                raise ValueError(f"{which}not 32 bytes")
         return value
 
     @field_validator("gumado_webhook_key")

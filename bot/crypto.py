@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bot.errors import ConfigError
 
@@ -15,17 +15,33 @@ HOW_TO_MAKE_A_KEY = (
 )
 
 
+def split_keys(value: str) -> list[str]:
+    """The keys of an ``ENCRYPTION_KEY`` value: ``new`` or ``new,old,…`` (newest first)."""
+    return [key.strip() for key in value.split(",") if key.strip()]
+
+
 class TokenCipher:
-    """Encrypts platform tokens with the ``ENCRYPTION_KEY`` Fernet key (AES-128-CBC + HMAC)."""
+    """Encrypts platform tokens with the ``ENCRYPTION_KEY`` Fernet key (AES-128-CBC + HMAC).
+
+    ``ENCRYPTION_KEY`` may list several keys, newest first (``new,old``): the first encrypts,
+    any of them decrypts, and :meth:`rotate` re-encrypts with the first (``reviewbot
+    rotate-key``), after which the old keys can be dropped.
+    """
 
     def __init__(self, key: str) -> None:
+        keys = split_keys(key)
         try:
-            self._fernet = Fernet(key.encode())
+            if not keys:
+                raise ValueError("no key")
+            self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
         except (ValueError, TypeError):
             raise ConfigError(
                 f"ENCRYPTION_KEY is not a valid Fernet key; make one with `{HOW_TO_MAKE_A_KEY}`"
             ) from None
-        self._key = key.encode()
+        # Contact hashes use the newest key only: after a rotation, an invite sent before it
+        # is no longer recognised as a duplicate (the platform's own duplicate window remains).
+        self._key = keys[0].encode()
+        self.key_count = len(keys)
 
     def __repr__(self) -> str:
         return "TokenCipher(<key hidden>)"
@@ -42,6 +58,16 @@ class TokenCipher:
             raise ConfigError(
                 "a stored token cannot be decrypted with this ENCRYPTION_KEY "
                 "(was the key changed? restore it or reconnect the platform)"
+            ) from None
+
+    def rotate(self, ciphertext: str) -> str:
+        """``ciphertext`` encrypted again with the newest key (ConfigError if no key opens it)."""
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
+        except InvalidToken:
+            raise ConfigError(
+                "a stored token cannot be decrypted with any key of ENCRYPTION_KEY "
+                "(keep the old key after the new one: ENCRYPTION_KEY=new,old)"
             ) from None
 
     def contact_hash(self, contact: str) -> str:
