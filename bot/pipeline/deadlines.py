@@ -15,6 +15,7 @@ from bot.log import get_logger
 from bot.pipeline.stage_loop import StageLoop
 from bot.pipeline.write_gate import WriteGate
 from storage.repositories.reminders import (
+    any_due,
     next_deadline,
     queue_due_reminders,
     skip_settled_reminders,
@@ -41,9 +42,14 @@ class Deadlines(StageLoop):
         """Settle what is due; return the seconds until the next deadline (None: the tick)."""
         deps = self._deps
         now = deps.clock()
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            skipped = await skip_settled_reminders(session, now=now)
-            queued = await queue_due_reminders(session, now=now)
+        async with deps.sessions() as session:
+            due = await any_due(session, now=now)
+        skipped: list[int] = []
+        queued: list[int] = []
+        if due:
+            async with self._gate.hold(), deps.sessions() as session, session.begin():
+                skipped = await skip_settled_reminders(session, now=now)
+                queued = await queue_due_reminders(session, now=now)
         if skipped:
             deps.metrics.reminders.labels("skipped").inc(len(skipped))
             log.info("reminders_skipped", count=len(skipped))
@@ -51,7 +57,7 @@ class Deadlines(StageLoop):
             log.info("reminders_queued", count=len(queued))
             deps.signals.outbound.set()  # the card updater posts them
         async with deps.sessions() as session:
-            due = await next_deadline(session)
-        if due is None:
+            upcoming = await next_deadline(session)
+        if upcoming is None:
             return None
-        return max(0.0, (due - deps.clock()).total_seconds())
+        return max(0.0, (upcoming - deps.clock()).total_seconds())

@@ -20,6 +20,7 @@ from storage.models import Delivery, Review
 
 __all__ = [
     "WAITING",
+    "any_due",
     "next_deadline",
     "queue_due_reminders",
     "set_deadline",
@@ -58,6 +59,12 @@ async def set_deadline(session: AsyncSession, *, delivery_id: int, respond_by: d
 
 def _due(now: datetime) -> ColumnElement[bool]:
     return and_(Delivery.remind_state == WAITING, Delivery.respond_by <= now)
+
+
+async def any_due(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether a deadline has passed on a card still waiting (a read: no write lock taken)."""
+    found = await session.scalar(select(Delivery.id).where(_due(now)).limit(1))
+    return found is not None
 
 
 async def skip_settled_reminders(session: AsyncSession, *, now: datetime) -> list[int]:
