@@ -15,6 +15,7 @@ import pytest
 from pipeline_helpers import (
     Delivery,
     MovableClock,
+    Review,
     block_texts,
     cards,
     cards_of,
@@ -201,6 +202,52 @@ async def test_no_reminder_for_a_card_marked_handled(database_url: str) -> None:
         assert delivery.remind_state == "skipped"
         (handled,) = cards_of(service, created["id"])
         assert "Overdue" not in block_texts(handled)
+
+
+@pytest.mark.parametrize("settled_by", ["answer", "handled"])
+async def test_a_reminder_queued_then_answered_or_handled_is_not_posted(
+    database_url: str, settled_by: str
+) -> None:
+    clock = MovableClock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS", "respond:5m", mentions=MENTIONS)
+        created, card = await low_rating_card(service)
+        sender = service.app[PIPELINE_KEY].sender
+        await sender.stop()  # the reminder is queued; nothing posts it yet
+        clock.advance(minutes=6)
+        wake(service)
+        await wait_for(lambda: _state_is(service, "queued"), what="the reminder queued", timeout=10)
+        if settled_by == "answer":
+            gumado = service.sandboxes.gumado
+            gumado.update_review(created["id"], reply_message="Called them just now.")
+            await gumado.wait_for_deliveries()
+            await wait_for(lambda: _answered_row(service, created["id"]), what="the answer stored")
+        else:
+            assert await mark_card_handled(
+                service.deps,
+                team_id="T0DEMO",
+                channel_id="C0REVIEWS",
+                message_ts=card["ts"],
+                delivery_id=card["metadata"]["event_payload"]["delivery_id"],
+                user_id="U0FRONT",
+            )
+        sender.start()
+        await wait_for(lambda: _state_is(service, "skipped"), what="the reminder skipped")
+        await service.settle()
+        assert reminders(service, card) == []
+        assert reminder_posts(service.slack) == 0
+        (shown,) = cards_of(service, created["id"])
+        assert "Overdue" not in block_texts(shown)
+
+
+async def _state_is(service: Service, state: str) -> bool:
+    return [d.remind_state for d in await rows(service, Delivery)] == [state]
+
+
+async def _answered_row(service: Service, platform_id: object) -> bool:
+    (row,) = await rows(service, Review, Review.platform_id == str(platform_id))
+    return bool(row.reply)
 
 
 async def test_the_shortest_deadline_of_a_channels_subscriptions_wins(database_url: str) -> None:
