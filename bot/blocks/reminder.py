@@ -43,8 +43,12 @@ def build_reminder(
     unanswered_minutes: float,
     mentions: Sequence[str] = (),
     reply_url: str | None = None,
+    review_url: str | None = None,
 ) -> dict[str, Any]:
-    """The thread reply: "⏰ This 2★ review has not been answered for 24 hours. @desk"."""
+    """The thread reply: "⏰ This 2★ review has not been answered for 24 hours. @desk".
+
+    *Reply on …* opens ``reply_url`` (Gumado's), else the review (http(s) URLs only).
+    """
     name = plain(source, NAME_LIMIT) or "the review site"
     stars = f"{rating}★ " if rating is not None else ""
     line = (
@@ -54,7 +58,7 @@ def build_reminder(
     tokens = [token for token in map(mention_mrkdwn, mentions) if token]
     if tokens:
         line += " " + " ".join(tokens)
-    link = safe_url(reply_url)
+    link = safe_url(reply_url) or safe_url(review_url)
     label = truncate(f"Reply on {name}", 75)
     text = f"{line} — {mrkdwn_link(link, label)}" if link else line
     blocks: list[dict[str, Any]] = [

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -303,16 +303,14 @@ async def _post_reminder(
         if not claims.safe_to_call(delivery.id):
             log.warning("card_reminder_lease_unsure", delivery_id=delivery.id)
             return False  # the lease lapses; whoever takes the card looks for the reminder
-        published = review.published_at
-        if published.tzinfo is None:
-            published = published.replace(tzinfo=UTC)
         reminder = build_reminder(
             delivery_id=delivery.id,
             rating=review.rating,
             source=review.source,
-            unanswered_minutes=(deps.clock() - published).total_seconds() / 60,
+            unanswered_minutes=(deps.clock() - review.published_at).total_seconds() / 60,
             mentions=delivery.mentions or (),
-            reply_url=review.reply_url or review.url,
+            reply_url=review.reply_url,
+            review_url=review.url,
         )
         pace.take()
         started = posting.unsure_since()

@@ -48,6 +48,15 @@ def test_hostile_source_mentions_and_url_ping_nobody() -> None:
         assert live == ["<@"], text  # only the one real user id
         assert "@here" not in text and "\u202e" not in text
     assert len(reminder["blocks"]) == 1  # no safe URL: no button
+    fallback = build_reminder(
+        delivery_id=1,
+        rating=1,
+        source="Yelp",
+        unanswered_minutes=60,
+        reply_url="javascript:alert(1)",
+        review_url="https://yelp.test/r/9",
+    )
+    assert fallback["blocks"][1]["elements"][0]["url"] == "https://yelp.test/r/9"
 
 
 @pytest.mark.parametrize(
