@@ -14,6 +14,7 @@ from bot.filters import Filter, Style
 from bot.language import detect_language
 from storage import models
 from storage.repositories import location_names, organization_names
+from storage.repositories.reminders import QUEUED, SENT
 
 __all__ = [
     "OVERDUE_STATES",
@@ -158,7 +159,7 @@ class CardNames:
         self._cache.forget(connection_id)
 
 
-OVERDUE_STATES = ("queued", "sent")
+OVERDUE_STATES = (QUEUED, SENT)
 """A delivery's ``remind_state`` once its reply deadline has passed unanswered."""
 
 

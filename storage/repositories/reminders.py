@@ -19,6 +19,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from storage.models import Delivery, Review
 
 __all__ = [
+    "QUEUED",
+    "SENT",
+    "SKIPPED",
     "WAITING",
     "any_due",
     "next_deadline",

@@ -311,6 +311,52 @@ async def test_one_reminder_across_a_restart_with_its_post_unanswered(
         await slack.stop()
 
 
+async def test_one_reminder_when_its_process_dies_mid_post_holding_the_lease(
+    database_url: str,
+) -> None:
+    env = {"DELIVERY_LEASE_SECONDS": "15"}
+    clock = MovableClock()
+    slack = SlackStandIn()
+    await slack.start()
+    sandboxes = await start_sandboxes()
+    try:
+        async with running_service(
+            database_url, env=env, clock=clock, slack=slack, sandboxes=sandboxes
+        ) as first:
+            await first.settle()
+            await subscribe(first, "C0REVIEWS", "respond:5m", mentions=MENTIONS)
+            _, card = await low_rating_card(first)
+            slack.fail_next("chat.postMessage", status=200, delay=1.5)
+            clock.advance(minutes=6)
+            wake(first)
+            await wait_for(lambda: reminder_posts(slack) == 1, what="the reminder post")
+            # Killed mid-post: the pass is cut off; its lease and window stay in the row.
+            await first.app[PIPELINE_KEY].sender.stop(timeout=0.05)
+            (held,) = await rows(first, Delivery)
+            assert held.lease_owner is not None and held.unsure_from is not None
+            assert held.remind_state == "queued"
+        await wait_for(lambda: len(slack.thread("C0REVIEWS", card["ts"])) == 1, what="landing")
+
+        async with running_service(
+            database_url, env=env, clock=clock, slack=slack, sandboxes=sandboxes
+        ) as second:
+            clock.advance(seconds=20)  # the dead process's lease lapses
+            wake(second)
+            await wait_for(
+                lambda: bool(slack.calls_to("conversations.replies")), what="the thread read"
+            )
+            await wait_for(lambda: _state_is(second, "sent"), what="the reminder adopted")
+            await second.settle(timeout=20)
+            await pass_deadline(clock, second, minutes=60)
+            assert len(reminders(second, card)) == 1
+            assert reminder_posts(slack) == 1
+            (delivery,) = await rows(second, Delivery)
+            assert (delivery.update_pending, delivery.lease_owner) == (False, None)
+    finally:
+        await sandboxes.stop()
+        await slack.stop()
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_replicas_on_one_database_post_one_reminder(database_url: str) -> None:
