@@ -71,13 +71,15 @@ async def any_due(session: AsyncSession, *, now: datetime) -> bool:
 
 
 async def skip_settled_reminders(session: AsyncSession, *, now: datetime) -> list[int]:
-    """Deadlines passed on cards answered, handled or never posted: no reminder (their ids)."""
+    """Deadlines passed on cards answered, handled, never posted or of a subscription since
+    removed: no reminder (their ids)."""
     result = await session.execute(
         update(Delivery)
         .where(
             _due(now),
             or_(
                 Delivery.status == "failed",
+                Delivery.subscription_id.is_(None),
                 and_(
                     Delivery.status == "sent",
                     or_(Delivery.handled_by.is_not(None), review_answered()),

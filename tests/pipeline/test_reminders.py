@@ -32,6 +32,7 @@ from handlers.cards import mark_card_handled
 from harness import Service, running_service, wait_for
 from sandbox.runner import start_sandboxes
 from sandbox.slack import SlackStandIn
+from storage.models import Subscription
 
 JSON = dict[str, Any]
 MENTIONS = ["U0FRONT", "S0DESK"]
@@ -248,6 +249,19 @@ async def _state_is(service: Service, state: str) -> bool:
 async def _answered_row(service: Service, platform_id: object) -> bool:
     (row,) = await rows(service, Review, Review.platform_id == str(platform_id))
     return bool(row.reply)
+
+
+async def test_no_reminder_once_the_subscription_is_removed(database_url: str) -> None:
+    clock = MovableClock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        subscription_id = await subscribe(service, "C0REVIEWS", "respond:5m", mentions=MENTIONS)
+        _, card = await low_rating_card(service)
+        async with service.deps.sessions() as session, session.begin():
+            await session.delete(await session.get(Subscription, subscription_id))
+        await pass_deadline(clock, service)
+        assert reminders(service, card) == []
+        assert await _state_is(service, "skipped")
 
 
 async def test_the_shortest_deadline_of_a_channels_subscriptions_wins(database_url: str) -> None:
