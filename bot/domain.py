@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
 __all__ = [
@@ -406,6 +406,12 @@ class DigestStats:
     trend: tuple[WeekFigures, ...]  # TREND_WEEKS weeks, oldest first; the last is ``current``
     running_count: int
     running_average: float | None
+    median_reply: timedelta | None = None
+    """Median of reply time − publication over the week's replied reviews whose reply has a
+    time; a reply known only by its day (Cloutly) or not at all is left out."""
+    unreplied_low_count: int = 0
+    """The week's unanswered reviews at ``LOW_RATING`` or below (``unreplied_low`` lists the
+    newest few)."""
 
     @property
     def empty(self) -> bool:

@@ -108,6 +108,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.reminders = Counter(
+            "reviewbot_reminders_total",
+            "Reply-deadline reminders in a card's thread, by outcome (sent; skipped: the "
+            "review was answered or the card handled first).",
+            ["outcome"],
+            registry=r,
+        )
         self.slack_rate_limited = Counter(
             "reviewbot_slack_rate_limited_total",
             "Slack Web API 429 answers, by method.",

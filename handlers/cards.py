@@ -13,7 +13,12 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.services.cards import HandledCard, mark_handled, redraw_later
 from handlers.errors import spawn_reported
-from handlers.ids import ACTION_MARK_HANDLED, ACTION_VIEW_REVIEW
+from handlers.ids import (
+    ACTION_MARK_HANDLED,
+    ACTION_REMINDER_REPLY,
+    ACTION_REPLY_REVIEW,
+    ACTION_VIEW_REVIEW,
+)
 
 __all__ = ["mark_card_handled", "register"]
 
@@ -92,6 +97,8 @@ async def _redraw(
         location_name=handled.location_name,
         mentions=handled.mentions,
         delivery_id=delivery_id,
+        style=handled.look.style,
+        home_language=handled.look.home_language,
     )
     try:
         client = deps.slack_client(team_id)
@@ -120,7 +127,8 @@ async def mark_handled_clicked(
 
 
 async def view_review_clicked(ack: AsyncAck) -> None:
-    """*View review* is a link button: Slack opens the URL; the click only needs an ack."""
+    """*View review* and *Reply on …* are link buttons: Slack opens the URL; the click only
+    needs an ack."""
     await ack()
 
 
@@ -128,3 +136,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Attach the card's own buttons."""
     app.action(ACTION_MARK_HANDLED)(mark_handled_clicked)
     app.action(ACTION_VIEW_REVIEW)(view_review_clicked)
+    app.action(ACTION_REPLY_REVIEW)(view_review_clicked)
+    app.action(ACTION_REMINDER_REPLY)(view_review_clicked)

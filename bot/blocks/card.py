@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks.images import slack_image_url
-from bot.blocks.limits import HEADER_TEXT
+from bot.blocks.limits import BUTTON_TEXT, HEADER_TEXT, SECTION_TEXT_BUDGET
 from bot.blocks.text import mrkdwn, mrkdwn_link, plain_date, plain_text, safe_url, slack_date, stars
-from bot.domain import Review
+from bot.domain import Review, language_name
+from bot.filters import Style
 from bot.text import plain, safe_mrkdwn, truncate
 
 __all__ = [
     "ACTION_MARK_HANDLED",
+    "ACTION_REPLY_REVIEW",
     "ACTION_REQUEST_REVIEW",
     "ACTION_VIEW_REVIEW",
     "EVENT_TYPE_REVIEW_CARD",
@@ -24,6 +27,7 @@ __all__ = [
 ]
 
 ACTION_VIEW_REVIEW = "card_view_review"
+ACTION_REPLY_REVIEW = "card_reply_review"
 ACTION_REQUEST_REVIEW = "card_request_review"
 ACTION_MARK_HANDLED = "card_mark_handled"
 
@@ -37,6 +41,8 @@ BLOCK_MORE = "card_more"
 BLOCK_NO_TEXT = "card_no_text"
 BLOCK_REPLY_LABEL = "card_reply_label"
 BLOCK_REPLY = "card_reply"
+BLOCK_REPLY_STATE = "card_reply_state"
+BLOCK_COMPACT = "card_compact"
 BLOCK_HANDLED = "card_handled"
 BLOCK_ACTIONS = "card_actions"
 
@@ -48,6 +54,7 @@ TEXT_LIMIT = 2800
 REPLY_LIMIT = 1500
 NAME_LIMIT = 200  # a section field may hold 2000; names longer than this are noise
 EXCERPT_LIMIT = 120
+COMPACT_LINE_LIMIT = 300
 # Slack rejects messages whose blocks total roughly 12–13k characters (msg_blocks_too_long)
 # even when every single limit holds; shrink the long texts until the payload fits.
 BLOCKS_JSON_BUDGET = 11_000
@@ -77,7 +84,7 @@ def _place(review: Review, organization_name: str | None, location_name: str | N
     return truncate(joined, NAME_LIMIT * 2 + 3) or None
 
 
-def _state_line(review: Review, source: str) -> str | None:
+def _state_line(review: Review) -> str | None:
     """What the platform says about the review besides its words, in one short line."""
     parts: list[str] = []
     if review.hidden:
@@ -93,12 +100,6 @@ def _state_line(review: Review, source: str) -> str | None:
         if was is not None and review.rating is not None and was != review.rating:
             edited += f": was {was}★"
         parts.append(edited)
-    reply_link = safe_url(review.reply_url)
-    if review.replied and not plain(review.reply, 1):
-        replied = f"↩️ Replied on {safe_mrkdwn(source)}"
-        parts.append(
-            f"{replied} · {mrkdwn_link(reply_link, 'View reply')}" if reply_link else replied
-        )
     if review.verified:
         parts.append("✓ Verified")
     return " · ".join(parts) or None
@@ -108,20 +109,48 @@ def _button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
     return {"type": "button", "text": plain_text(text), "action_id": action_id, **extra}
 
 
-def _head_blocks(
-    review: Review, source: str, place: str | None, mention_tokens: Sequence[str]
-) -> list[dict[str, Any]]:
-    """Who is mentioned, the stars and where, the author and date, the review's state."""
-    blocks: list[dict[str, Any]] = []
-    if mention_tokens:
-        blocks.append(
-            {
-                "type": "section",
-                "block_id": BLOCK_MENTIONS,
-                "text": mrkdwn(f"🔔 {' '.join(mention_tokens)}", verbatim=True),
-            }
-        )
+@dataclass(frozen=True)
+class _Look:
+    """What a card shows besides the review: who, how, and the subscriber's view of it."""
 
+    source: str
+    place: str | None
+    mention_tokens: Sequence[str]
+    handled_by: str | None
+    delivery_id: int | None
+    link: str | None
+    reply_link: str | None
+    """Where the business answers: Gumado's ``reply_url``, else the review itself."""
+    overdue: bool
+    language: str | None
+    """The review's language by name, when it is not the subscriber's."""
+
+
+def _language_label(review: Review, home_language: str | None) -> str | None:
+    """``Spanish`` for a Spanish review read by an English (or unknown-language) workspace."""
+    if not review.language:
+        return None
+    home = (home_language or "en").split("-")[0].split("_")[0].lower()
+    code = review.language.lower()
+    return None if code == home else plain(language_name(code), NAME_LIMIT)
+
+
+def _mentions_block(mention_tokens: Sequence[str]) -> list[dict[str, Any]]:
+    if not mention_tokens:
+        return []
+    return [
+        {
+            "type": "section",
+            "block_id": BLOCK_MENTIONS,
+            "text": mrkdwn(f"🔔 {' '.join(mention_tokens)}", verbatim=True),
+        }
+    ]
+
+
+def _head_blocks(review: Review, look: _Look) -> list[dict[str, Any]]:
+    """Who is mentioned, the stars and where, the author and date, the review's state."""
+    source, place = look.source, look.place
+    blocks = _mentions_block(look.mention_tokens)
     summary: dict[str, Any] = {
         "type": "section",
         "block_id": BLOCK_SUMMARY,
@@ -140,9 +169,11 @@ def _head_blocks(
         author_elements.append({"type": "image", "image_url": avatar, "alt_text": author})
     author_elements.append(plain_text(author))
     author_elements.append(mrkdwn(slack_date(review.published_at), verbatim=True))
+    if look.language:
+        author_elements.append(plain_text(f"🌐 {look.language}"))
     blocks.append({"type": "context", "block_id": BLOCK_AUTHOR, "elements": author_elements})
 
-    state = _state_line(review, source)
+    state = _state_line(review)
     if state:
         blocks.append(
             {"type": "context", "block_id": BLOCK_STATE, "elements": [mrkdwn(state, verbatim=True)]}
@@ -182,25 +213,40 @@ def _body_blocks(
     return blocks
 
 
-def _reply_blocks(review: Review, reply_limit: int) -> list[dict[str, Any]]:
-    """The business's reply, when there is one, under a dated label."""
-    reply = plain(review.reply, reply_limit)
-    if not reply:
-        return []
-    label = "*Reply from the business:*"
+def _answered_elements(review: Review, source: str) -> list[dict[str, Any]]:
+    """``✅ Answered on Google`` with the reply's date and link (the name stays plain text)."""
+    elements = [plain_text(f"✅ Answered on {source}")]
+    details: list[str] = []
     if review.reply_at is not None:
-        label += f" {slack_date(review.reply_at)}"
+        details.append(slack_date(review.reply_at))
     elif review.reply_on is not None:
-        label += f" {plain_date(review.reply_on)}"  # a day, shown as that day everywhere
+        details.append(plain_date(review.reply_on))  # a day, shown as that day everywhere
     reply_link = safe_url(review.reply_url)
     if reply_link:
-        label += f" · {mrkdwn_link(reply_link, 'View reply')}"
+        details.append(mrkdwn_link(reply_link, "View reply"))
+    if details:
+        elements.append(mrkdwn(" · ".join(details), verbatim=True))
+    return elements
+
+
+def _unanswered_elements(source: str, overdue: bool) -> list[dict[str, Any]]:
+    if overdue:
+        return [mrkdwn("⏰ *Overdue*", verbatim=True), plain_text(f"Not answered on {source} yet")]
+    return [plain_text("💬 Not answered yet")]
+
+
+def _reply_blocks(review: Review, look: _Look, reply_limit: int) -> list[dict[str, Any]]:
+    """Whether the business answered (and the answer, when the platform passed it on)."""
+    if not review.answered:
+        overdue = look.overdue and not look.handled_by
+        elements = _unanswered_elements(look.source, overdue)
+        return [{"type": "context", "block_id": BLOCK_REPLY_STATE, "elements": elements}]
+    elements = _answered_elements(review, look.source)
+    reply = plain(review.reply, reply_limit)
+    if not reply:
+        return [{"type": "context", "block_id": BLOCK_REPLY_STATE, "elements": elements}]
     return [
-        {
-            "type": "context",
-            "block_id": BLOCK_REPLY_LABEL,
-            "elements": [mrkdwn(label, verbatim=True)],
-        },
+        {"type": "context", "block_id": BLOCK_REPLY_LABEL, "elements": elements},
         {"type": "section", "block_id": BLOCK_REPLY, "text": plain_text(reply)},
     ]
 
@@ -215,21 +261,24 @@ def _handled_block(handled_by: str) -> dict[str, Any]:
     return {"type": "context", "block_id": BLOCK_HANDLED, "elements": [element]}
 
 
-def _actions_block(
-    review: Review, *, handled_by: str | None, delivery_id: int | None, link: str | None
-) -> dict[str, Any]:
+def _actions_block(review: Review, look: _Look, *, compact: bool) -> dict[str, Any]:
     buttons: list[dict[str, Any]] = []
-    if link:
-        buttons.append(_button("View review", ACTION_VIEW_REVIEW, url=link))
-    request_value = {"platform": review.platform, "organization_id": review.organization_id}
-    buttons.append(
-        _button(
-            "Request a review…",
-            ACTION_REQUEST_REVIEW,
-            value=json.dumps(request_value, separators=(",", ":")),
+    if look.link:
+        buttons.append(_button("View review", ACTION_VIEW_REVIEW, url=look.link))
+    if look.reply_link and not review.answered:
+        label = truncate(f"Reply on {look.source}", BUTTON_TEXT)
+        buttons.append(_button(label, ACTION_REPLY_REVIEW, url=look.reply_link))
+    if not compact:
+        request_value = {"platform": review.platform, "organization_id": review.organization_id}
+        buttons.append(
+            _button(
+                "Request a review…",
+                ACTION_REQUEST_REVIEW,
+                value=json.dumps(request_value, separators=(",", ":")),
+            )
         )
-    )
-    if not handled_by:
+    if not look.handled_by:
+        delivery_id = look.delivery_id
         handled_value = str(delivery_id) if delivery_id is not None else review.id
         buttons.append(
             _button("Mark handled", ACTION_MARK_HANDLED, value=handled_value, style="primary")
@@ -237,42 +286,67 @@ def _actions_block(
     return {"type": "actions", "block_id": BLOCK_ACTIONS, "elements": buttons}
 
 
-def _blocks(
-    review: Review,
-    *,
-    place: str | None,
-    mention_tokens: Sequence[str],
-    handled_by: str | None,
-    delivery_id: int | None,
-    link: str | None,
-    text_limit: int,
-    reply_limit: int,
+def _full_blocks(
+    review: Review, look: _Look, *, text_limit: int, reply_limit: int
 ) -> list[dict[str, Any]]:
-    source = plain(review.source, NAME_LIMIT) or "Review"
-    blocks = _head_blocks(review, source, place, mention_tokens)
-    blocks += _body_blocks(review, source, link, text_limit)
-    blocks += _reply_blocks(review, reply_limit)
-    if handled_by:
-        blocks.append(_handled_block(handled_by))
-    blocks.append(_actions_block(review, handled_by=handled_by, delivery_id=delivery_id, link=link))
+    blocks = _head_blocks(review, look)
+    blocks += _body_blocks(review, look.source, look.link, text_limit)
+    blocks += _reply_blocks(review, look, reply_limit)
+    if look.handled_by:
+        blocks.append(_handled_block(look.handled_by))
+    blocks.append(_actions_block(review, look, compact=False))
     return blocks
 
 
-def _fallback_text(review: Review, place: str | None, mention_tokens: Sequence[str]) -> str:
+def _compact_state(review: Review, look: _Look) -> str:
+    if review.answered:
+        return "✅ Answered"
+    if look.overdue and not look.handled_by:
+        return "⏰ Overdue"
+    return "💬 Not answered"
+
+
+def _compact_blocks(review: Review, look: _Look) -> list[dict[str, Any]]:
+    """Two lines (stars, author, source, place; the text's first line), then the buttons."""
+    author = plain(review.author, NAME_LIMIT) or "Anonymous"
+    first = [stars(review.rating), author, look.source]
+    first += [look.place] if look.place else []
+    first += [f"🌐 {look.language}"] if look.language else []
+    first.append(_compact_state(review, look))
+    opening = next(
+        (line for line in plain(review.text or review.title, 4000).splitlines() if line.strip()),
+        "",
+    )
+    second = plain(opening, COMPACT_LINE_LIMIT) or (
+        "No written review." if review.rating is not None else "No rating and no written review."
+    )
+    text = truncate(" · ".join(first), SECTION_TEXT_BUDGET - COMPACT_LINE_LIMIT - 1)
+    blocks = _mentions_block(look.mention_tokens)
+    blocks.append(
+        {"type": "section", "block_id": BLOCK_COMPACT, "text": plain_text(f"{text}\n{second}")}
+    )
+    if look.handled_by:
+        blocks.append(_handled_block(look.handled_by))
+    blocks.append(_actions_block(review, look, compact=True))
+    return blocks
+
+
+def _fallback_text(review: Review, look: _Look) -> str:
     """The notification / screen-reader line; every untrusted part escaped."""
-    source = plain(review.source, NAME_LIMIT) or "Review"
     rated = stars(review.rating) if review.rating is not None else "Unrated"
-    line = f"{rated} {safe_mrkdwn(source)} review"
-    if place:
-        line += f" of {safe_mrkdwn(place)}"
+    line = f"{rated} {safe_mrkdwn(look.source)} review"
+    if look.place:
+        line += f" of {safe_mrkdwn(look.place)}"
     author = plain(review.author, NAME_LIMIT)
     if author:
         line += f" by {safe_mrkdwn(author)}"
     excerpt = plain(" ".join((review.text or review.title or "").split()), EXCERPT_LIMIT)
     if excerpt:
         line += f": “{safe_mrkdwn(excerpt)}”"
-    if mention_tokens:
-        line = f"{' '.join(mention_tokens)} {line}"
+    if look.overdue and not look.handled_by and not review.answered:
+        line = f"⏰ Overdue: {line}"
+    if look.mention_tokens:
+        line = f"{' '.join(look.mention_tokens)} {line}"
     return line
 
 
@@ -285,31 +359,42 @@ def build_review_card(
     handled_by: str | None = None,
     delivery_id: int | None = None,
     review_link: str | None = None,
+    style: Style = "full",
+    overdue: bool = False,
+    home_language: str | None = None,
 ) -> dict[str, Any]:
-    """The chat.postMessage payload (text, blocks, metadata) for one review."""
-    place = _place(review, organization_name, location_name)
-    mention_tokens = [token for token in map(mention_mrkdwn, mentions) if token]
+    """The chat.postMessage payload (text, blocks, metadata) for one review.
+
+    ``style``: the subscription's ``full`` card or its two-line ``compact`` one. ``overdue``:
+    the reply deadline passed (shown while the review is unanswered and not handled).
+    ``home_language``: the subscriber's language (None: English); another one is named.
+    """
     link = safe_url(review.url) or safe_url(review_link)
-    text_limit, reply_limit = TEXT_LIMIT, REPLY_LIMIT
-    while True:
-        blocks = _blocks(
-            review,
-            place=place,
-            mention_tokens=mention_tokens,
-            handled_by=handled_by,
-            delivery_id=delivery_id,
-            link=link,
-            text_limit=text_limit,
-            reply_limit=reply_limit,
-        )
-        size = len(json.dumps(blocks, ensure_ascii=False))
-        if size <= BLOCKS_JSON_BUDGET or text_limit < 200:
-            break
-        # JSON escaping (quotes, backslashes, newlines) can double a text's size.
-        text_limit, reply_limit = text_limit * 3 // 4, reply_limit * 3 // 4
+    look = _Look(
+        source=plain(review.source, NAME_LIMIT) or "Review",
+        place=_place(review, organization_name, location_name),
+        mention_tokens=[token for token in map(mention_mrkdwn, mentions) if token],
+        handled_by=handled_by,
+        delivery_id=delivery_id,
+        link=link,
+        reply_link=safe_url(review.reply_url) or link,
+        overdue=overdue,
+        language=_language_label(review, home_language),
+    )
+    if style == "compact":
+        blocks = _compact_blocks(review, look)
+    else:
+        text_limit, reply_limit = TEXT_LIMIT, REPLY_LIMIT
+        while True:
+            blocks = _full_blocks(review, look, text_limit=text_limit, reply_limit=reply_limit)
+            size = len(json.dumps(blocks, ensure_ascii=False))
+            if size <= BLOCKS_JSON_BUDGET or text_limit < 200:
+                break
+            # JSON escaping (quotes, backslashes, newlines) can double a text's size.
+            text_limit, reply_limit = text_limit * 3 // 4, reply_limit * 3 // 4
 
     payload: dict[str, Any] = {
-        "text": _fallback_text(review, place, mention_tokens),
+        "text": _fallback_text(review, look),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,
@@ -335,6 +420,8 @@ def build_handled_card(
     mentions: Sequence[str] = (),
     delivery_id: int | None = None,
     review_link: str | None = None,
+    style: Style = "full",
+    home_language: str | None = None,
 ) -> dict[str, Any]:
     """The card after *Mark handled*: the button replaced by "Handled by @user"."""
     return build_review_card(
@@ -345,4 +432,6 @@ def build_handled_card(
         handled_by=handled_by,
         delivery_id=delivery_id,
         review_link=review_link,
+        style=style,
+        home_language=home_language,
     )

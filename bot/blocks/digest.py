@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.blocks.limits import HEADER_TEXT
@@ -14,6 +15,7 @@ __all__ = [
     "build_digest",
     "build_trend_fallback",
     "format_change",
+    "format_reply_time",
     "rating_bars",
 ]
 
@@ -36,6 +38,18 @@ def format_change(change: float | None) -> str:
     if abs(change) < 0.005:
         return "no change"
     return f"{'▲' if change > 0 else '▼'} {abs(change):.2f}"
+
+
+def format_reply_time(wait: timedelta) -> str:
+    """``25 min``, ``5 h``, ``3 days``: a median time to reply, rounded for reading."""
+    minutes = wait.total_seconds() / 60
+    if minutes < 60:
+        return f"{max(1, round(minutes))} min"
+    hours = minutes / 60
+    if hours < 48:
+        return f"{round(hours)} h"
+    days = round(hours / 24)
+    return f"{days} days"
 
 
 def _count_change(change: int) -> str:
@@ -122,6 +136,10 @@ def _week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
     if stats.previous.count == 0:
         change = "no reviews the week before"
     reply_rate = stats.reply_rate or 0.0
+    if stats.median_reply is not None:
+        median = format_reply_time(stats.median_reply)
+    else:  # no reply this week, or only replies the platform gave no time for
+        median = "not known" if stats.replied else "no replies"
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -134,6 +152,11 @@ def _week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
                 mrkdwn(
                     f"*Reply rate*\n{reply_rate:.0%} "
                     f"({stats.replied} of {stats.current.count} replied)",
+                    verbatim=True,
+                ),
+                mrkdwn(f"*Median time to reply*\n{median}", verbatim=True),
+                mrkdwn(
+                    f"*Unanswered at {LOW_RATING}★ or below*\n{stats.unreplied_low_count}",
                     verbatim=True,
                 ),
             ],
@@ -151,6 +174,8 @@ def _week_blocks(stats: DigestStats) -> list[dict[str, Any]]:
     if stats.unreplied_low:
         lines = [f"• {_review_line(r, EXCERPT_LIMIT)}" for r in stats.unreplied_low]
         heading = f"*Unreplied reviews at {LOW_RATING}★ or below*"
+        if stats.unreplied_low_count > len(stats.unreplied_low):
+            heading += f" (the newest {len(stats.unreplied_low)} of {stats.unreplied_low_count})"
         blocks.append(_section(heading + "\n" + "\n".join(lines)))
     if stats.highlight is not None:
         line = _review_line(stats.highlight, HIGHLIGHT_LIMIT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 # The review card's ids are defined beside its builder (another module owns it); re-exported.
 from bot.blocks.card import (
     ACTION_MARK_HANDLED,
+    ACTION_REPLY_REVIEW,
     ACTION_REQUEST_REVIEW,
     ACTION_VIEW_REVIEW,
     BLOCK_ACTIONS,
@@ -22,6 +23,7 @@ from bot.blocks.card import (
     BLOCK_TEXT,
     BLOCK_TITLE,
 )
+from bot.blocks.reminder import ACTION_REMINDER_REPLY
 
 __all__ = [
     "ACTION_CONNECT_CREDENTIAL",
@@ -48,7 +50,9 @@ __all__ = [
     "ACTION_LIST_NEXT",
     "ACTION_LIST_PREV",
     "ACTION_MARK_HANDLED",
+    "ACTION_REMINDER_REPLY",
     "ACTION_REMOVE_SUBSCRIPTION",
+    "ACTION_REPLY_REVIEW",
     "ACTION_REQUEST_REVIEW",
     "ACTION_STATUS_RETRY",
     "ACTION_SUB_ALERT",

@@ -1,5 +1,5 @@
-"""The pipeline assembled: intake writer, router, sender and poller as one object, started and
-stopped with the aiohttp application."""
+"""The pipeline assembled: intake writer, router, sender, poller and reply deadlines as one
+object, started and stopped with the aiohttp application."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.claims import ClaimRegistry
+from bot.pipeline.deadlines import Deadlines
 from bot.pipeline.intake import INTAKE_KEY, IntakeWriter
 from bot.pipeline.poller import Poller
 from bot.pipeline.router import Router
@@ -46,10 +47,17 @@ class Pipeline:
         )
         self.sender = Sender(deps, self.gate, self.claims)
         self.poller = Poller(deps, self.gate, names=self.names)
+        self.deadlines = Deadlines(deps, self.gate)
 
     def busy(self) -> bool:
         """True while any stage has work in hand or due soon."""
-        return self.intake.busy() or self.router.busy() or self.sender.busy() or self.poller.busy()
+        return (
+            self.intake.busy()
+            or self.router.busy()
+            or self.sender.busy()
+            or self.poller.busy()
+            or self.deadlines.busy()
+        )
 
     async def start(self) -> None:
         """Start every stage (the router and sender first drain what a previous run left)."""
@@ -57,10 +65,12 @@ class Pipeline:
         self.router.start()
         self.sender.start()
         self.poller.start()
+        self.deadlines.start()
 
     async def stop(self) -> None:
         """Stop polling and posting, commit queued webhooks, release claims."""
         await self.poller.stop()
+        await self.deadlines.stop()
         await self.intake.stop()
         await self.router.stop()
         await self.sender.stop()

@@ -6,7 +6,13 @@ post's outcome is unknown (it timed out, or its process died holding the lease: 
 ``unsure_from``/``_to`` say when), the card's thread is searched for that key first, within
 the install's history tier, so a crash between the post and clearing the flag does not post it
 twice; otherwise the note is posted without reading the thread. The flag is cleared only if nothing changed meanwhile (note, handler
-or review); otherwise the next pass redoes the update with the newer state. A card being
+or review); otherwise the next pass redoes the update with the newer state.
+
+A reply deadline that passed unanswered (``remind_state`` queued by ``bot/pipeline/deadlines.py``)
+is posted the same way, in a pass of its own (one thread post per pass, so the row's window
+says which post may be in doubt): the card is edited to "Overdue" and one reminder, keyed
+``reminder-<delivery id>`` in its metadata, goes into the thread, unless the review was
+answered or the card handled meanwhile. Its state is written under the lease. A card being
 updated is leased like a delivery being posted (owner and expiry in its row), and the writes
 after the Slack calls check the owner.
 """
@@ -17,10 +23,12 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE, build_update_reply
+from bot.blocks.reminder import EVENT_TYPE_REMINDER, build_reminder, reminder_key
 from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline import history
@@ -39,6 +47,7 @@ from bot.pipeline.slack_calls import (
 )
 from bot.pipeline.write_gate import WriteGate
 from storage.models import Delivery
+from storage.models import Review as ReviewRow
 from storage.repositories.card_updates import (
     defer_update,
     drop_update,
@@ -47,6 +56,7 @@ from storage.repositories.card_updates import (
     take_update,
 )
 from storage.repositories.leases import Window
+from storage.repositories.reminders import QUEUED, settle_reminder
 
 __all__ = ["note_key", "update_due_cards"]
 
@@ -129,6 +139,8 @@ async def _update_card(
         return
     payload, review = built
     note = delivery.update_note
+    # One thread post per pass: a reminder waits for the pass after a note.
+    remind = delivery.remind_state == QUEUED and not note
     channel, ts = delivery.channel_id, delivery.message_ts
     pace = posting.pacer.of(delivery.team_id, channel)
     # Where an earlier attempt's note may be in the thread (as the row said when taken).
@@ -152,6 +164,10 @@ async def _update_card(
             key = note_key(note, review.content_hash)
             args = (deps, gate, claims, posting, delivery)
             if not await _post_note(*args, client, pace, ts, note, key, thread):
+                return
+        elif remind:
+            args = (deps, gate, claims, posting, delivery)
+            if not await _post_reminder(*args, client, pace, review, thread):
                 return
     except SlackRateLimited as exc:
         pace.block(exc.retry_after)
@@ -225,6 +241,103 @@ async def _post_note(
             thread.unsure = unanswered_window(started, posting.wall())
             raise
         metrics.card_updates.labels("noted").inc()
+    return True
+
+
+def _answered(review: ReviewRow) -> bool:
+    return bool(review.replied) or bool((review.reply or "").strip())
+
+
+async def _handled_by(deps: Deps, delivery_id: int) -> str | None:
+    """Who handled the card, as the database says now (a click may have come meanwhile)."""
+    async with deps.sessions() as session:
+        row = await session.get(Delivery, delivery_id, populate_existing=True)
+    return row.handled_by if row is not None else None
+
+
+async def _post_reminder(
+    deps: Deps,
+    gate: WriteGate,
+    claims: ClaimRegistry,
+    posting: Posting,
+    delivery: Delivery,
+    client: AsyncWebClient,
+    pace: ChannelPace,
+    review: ReviewRow,
+    thread: _Thread,
+) -> bool:
+    """Post the card's one reminder (or skip it: answered or handled); False when this pass
+    stops here.
+
+    When an earlier attempt's post may be in the thread (``thread.unsure``), the thread is read
+    first, as for a note.
+    """
+    channel, metrics, ts = delivery.channel_id, deps.metrics, delivery.message_ts
+    assert ts is not None
+    if _answered(review) or await _handled_by(deps, delivery.id):
+        return await _settle_reminder(deps, gate, posting, claims.owner, delivery, "skipped")
+    key = reminder_key(delivery.id)
+    posted = False
+    if thread.unsure is not None:
+        looked = await look_for_posts(
+            client,
+            team_id=delivery.team_id,
+            channel=channel,
+            thread_ts=ts,
+            unsure=[Unsure(key, *thread.unsure)],
+            event_type=EVENT_TYPE_REMINDER,
+            key_field="reminder_key",
+            budget=posting.history,
+            metrics=metrics,
+            now=posting.wall,
+        )
+        if key in looked.unsettled:
+            left = looked.unsettled[key]
+            wait, reason = looked.retry_after, "waiting to read the card's thread"
+            window = (left.start, left.end)
+            await _defer(deps, gate, posting, claims.owner, delivery, wait, reason, unsure=window)
+            return False
+        posted = key in looked.found
+        thread.unsure = None
+    if not posted:
+        if not claims.safe_to_call(delivery.id):
+            log.warning("card_reminder_lease_unsure", delivery_id=delivery.id)
+            return False  # the lease lapses; whoever takes the card looks for the reminder
+        reminder = build_reminder(
+            delivery_id=delivery.id,
+            rating=review.rating,
+            source=review.source,
+            unanswered_minutes=(deps.clock() - review.published_at).total_seconds() / 60,
+            mentions=delivery.mentions or (),
+            reply_url=review.reply_url,
+            review_url=review.url,
+        )
+        pace.take()
+        started = posting.unsure_since()
+        try:
+            await post_message(client, channel, {**reminder, "thread_ts": ts}, metrics)
+        except Unanswered:
+            thread.unsure = unanswered_window(started, posting.wall())
+            raise
+    return await _settle_reminder(deps, gate, posting, claims.owner, delivery, "sent")
+
+
+async def _settle_reminder(
+    deps: Deps,
+    gate: WriteGate,
+    posting: Posting,
+    owner: str,
+    delivery: Delivery,
+    state: Literal["sent", "skipped"],
+) -> bool:
+    """Record the reminder's outcome under the lease; False (stop) if the lease was lost."""
+    async with gate.hold(), deps.sessions() as session, session.begin():
+        done = await settle_reminder(session, delivery_id=delivery.id, owner=owner, state=state)
+    if not done:
+        posting.lease_lost(delivery.id, "reminder")
+        return False
+    deps.metrics.reminders.labels(state).inc()
+    log.info("card_reminder", delivery_id=delivery.id, outcome=state)
     return True
 
 

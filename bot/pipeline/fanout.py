@@ -22,6 +22,7 @@ from storage.models import Connection, Subscription
 from storage.repositories import get_review, insert_delivery_if_absent, upsert_review
 from storage.repositories.card_updates import deliveries_of_review, mark_update_pending
 from storage.repositories.matching import subscriptions_for_connection
+from storage.repositories.reminders import set_deadline
 
 __all__ = [
     "RECENT",
@@ -29,6 +30,7 @@ __all__ = [
     "RouteContext",
     "RouteResult",
     "match_channels",
+    "respond_by",
     "route_review",
     "stored_filter",
 ]
@@ -45,6 +47,8 @@ class ChannelMatch(NamedTuple):
 
     subscription_id: int
     mentions: tuple[str, ...]
+    respond_minutes: int | None = None
+    """The shortest reply deadline of the matching subscriptions this rating alerts."""
 
 
 class RouteResult(NamedTuple):
@@ -132,10 +136,25 @@ def match_channels(
         mentions = list(first.mentions) if first else []
         if wanted.wants_mentions(review):
             mentions += [m for m in subscription.mentions or () if m not in mentions]
+        deadlines = [first.respond_minutes] if first else []
+        if _alerts(wanted, review):
+            deadlines.append(wanted.respond_minutes)
         matches[subscription.channel_id] = ChannelMatch(
-            first.subscription_id if first else subscription.id, tuple(mentions)
+            first.subscription_id if first else subscription.id,
+            tuple(mentions),
+            min((d for d in deadlines if d is not None), default=None),
         )
     return matches
+
+
+def _alerts(wanted: Filter, review: Review) -> bool:
+    """A deadline applies: the rating is at or below the subscription's alert threshold."""
+    return review.rating is not None and review.rating <= wanted.alert_threshold
+
+
+def respond_by(review: Review, minutes: int, now: datetime) -> datetime:
+    """When a card's review must be answered: a review first seen late is due at once."""
+    return max(review.published_at + timedelta(minutes=minutes), now)
 
 
 async def _queue_cards(
@@ -160,7 +179,12 @@ async def _queue_cards(
             mentions=match.mentions,
             now=ctx.now,
         )
-        queued += delivery_id is not None
+        if delivery_id is None:
+            continue
+        queued += 1
+        if match.respond_minutes is not None and not review.answered:
+            deadline = respond_by(review, match.respond_minutes, ctx.now)
+            await set_deadline(ctx.session, delivery_id=delivery_id, respond_by=deadline)
     return queued
 
 

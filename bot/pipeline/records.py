@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.card import build_review_card
 from bot.domain import Review
+from bot.filters import Filter, Style
 from bot.language import detect_language
 from storage import models
 from storage.repositories import location_names, organization_names
+from storage.repositories.reminders import QUEUED, SENT
 
 __all__ = [
+    "OVERDUE_STATES",
+    "CardLook",
     "CardNames",
     "NameCache",
     "card_for_delivery",
+    "card_look",
     "fill_gaps",
     "review_from_row",
     "with_language",
@@ -154,6 +159,32 @@ class CardNames:
         self._cache.forget(connection_id)
 
 
+OVERDUE_STATES = (QUEUED, SENT)
+"""A delivery's ``remind_state`` once its reply deadline has passed unanswered."""
+
+
+@dataclass(frozen=True)
+class CardLook:
+    """How a subscription wants its cards: the style and the subscriber's language."""
+
+    style: Style = "full"
+    home_language: str | None = None
+
+
+async def card_look(session: AsyncSession, subscription_id: int | None) -> CardLook:
+    """The look of a delivery's subscription (the full card when it is gone or unreadable)."""
+    if subscription_id is None:
+        return CardLook()
+    subscription = await session.get(models.Subscription, subscription_id)
+    if subscription is None:
+        return CardLook()
+    try:
+        style = Filter.from_json(subscription.filter or {}).style
+    except (ValueError, TypeError, AttributeError):
+        style = "full"
+    return CardLook(style=style, home_language=subscription.language)
+
+
 async def card_for_delivery(
     session: AsyncSession, names: CardNames, delivery: models.Delivery
 ) -> tuple[dict[str, Any], models.Review] | None:
@@ -166,6 +197,7 @@ async def card_for_delivery(
         return None
     review = review_from_row(row, connection.platform)
     organization, location = await names.of(connection.id, review)
+    look = await card_look(session, delivery.subscription_id)
     payload = build_review_card(
         review,
         organization_name=organization,
@@ -173,5 +205,8 @@ async def card_for_delivery(
         mentions=delivery.mentions or (),
         handled_by=delivery.handled_by,
         delivery_id=delivery.id,
+        style=look.style,
+        overdue=delivery.remind_state in OVERDUE_STATES,
+        home_language=look.home_language,
     )
     return payload, row

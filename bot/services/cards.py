@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.deps import Deps
 from bot.domain import Review
-from bot.pipeline.records import CardNames, review_from_row
+from bot.pipeline.records import CardLook, CardNames, card_look, review_from_row
 from storage.models import Connection
 from storage.models import Review as ReviewRow
 from storage.repositories.deliveries import find_card, request_card_refresh, set_handled
@@ -22,6 +22,7 @@ class HandledCard:
     organization_name: str | None
     location_name: str | None
     mentions: list[str]
+    look: CardLook = field(default_factory=CardLook)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ async def mark_handled(
         review = review_from_row(row, connection.platform)
         organization, location = await CardNames(session).of(connection.id, review)
         mentions = list(delivery.mentions or ())
-    return Marked(True, HandledCard(review, organization, location, mentions))
+        look = await card_look(session, delivery.subscription_id)
+    return Marked(True, HandledCard(review, organization, location, mentions, look))
 
 
 async def redraw_later(deps: Deps, delivery_id: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Review
@@ -38,6 +38,13 @@ __all__ = [
 
 NOTE_SEPARATOR = " · "
 NOTE_LIMIT = 1000
+
+# A reminder queued meanwhile (``storage/repositories/reminders.py``) keeps the card's update
+# pending: the next pass posts it. A dropped update drops its reminder too.
+_PENDING_AFTER = case((Delivery.remind_state == "queued", True), else_=False)
+_REMINDER_DROPPED = case(
+    (Delivery.remind_state == "queued", "skipped"), else_=Delivery.remind_state
+)
 
 
 def combine_notes(queued: str | None, note: str | None) -> str | None:
@@ -138,7 +145,8 @@ async def finish_update(
 ) -> bool:
     """Clear the update flag, unless the note, handler or review changed meanwhile (then False).
 
-    Either way ``owner``'s lease ends; nothing is written if ``owner`` lost it.
+    A queued reminder keeps the flag (the next pass posts it). Either way ``owner``'s lease
+    ends; nothing is written if ``owner`` lost it.
     """
     current_review = select(Review.id).where(
         Review.id == Delivery.review_id, Review.content_hash == review_hash
@@ -152,7 +160,9 @@ async def finish_update(
             Delivery.handled_by.is_not_distinct_from(seen_handled_by),
             current_review.exists(),
         )
-        .values(update_pending=False, update_note=None, **LEASE_FREE, **window_values(None))
+        .values(
+            update_pending=_PENDING_AFTER, update_note=None, **LEASE_FREE, **window_values(None)
+        )
         .returning(Delivery.id)
     )
     if result.scalar_one_or_none() is not None:
@@ -196,6 +206,7 @@ async def drop_update(session: AsyncSession, *, delivery_id: int, owner: str, er
         .values(
             update_pending=False,
             update_note=None,
+            remind_state=_REMINDER_DROPPED,
             last_error=error[:ERROR_LIMIT],
             **LEASE_FREE,
             **window_values(None),

@@ -137,13 +137,15 @@ def test_full_card_shows_every_field() -> None:
     }
     assert not has_block(payload, BLOCK_MORE)
 
-    label = block(payload, "card_reply_label")["elements"][0]["text"]
-    assert label.startswith("*Reply from the business:* <!date^")
+    label = block(payload, "card_reply_label")["elements"]
+    assert label[0] == {"type": "plain_text", "text": "✅ Answered on Google", "emoji": True}
+    assert label[1]["text"].startswith("<!date^")
     assert block(payload, "card_reply")["text"]["text"] == (
         "Sorry, Sarah. We have changed our scheduling."
     )
 
     by_id = buttons(payload)
+    # Answered: no "Reply on Google" button.
     assert list(by_id) == [ACTION_VIEW_REVIEW, ACTION_REQUEST_REVIEW, ACTION_MARK_HANDLED]
     assert by_id[ACTION_VIEW_REVIEW]["url"] == "https://gumado.test/reviews/4711"
     assert by_id[ACTION_VIEW_REVIEW]["text"]["text"] == "View review"
@@ -226,7 +228,16 @@ def test_missing_optional_fields() -> None:
     )
     payload = card(review, organization_name=None, location_name=None)
     ids = [b["block_id"] for b in payload["blocks"]]
-    assert ids == ["card_summary", "card_author", "card_no_text", "card_actions"]
+    assert ids == [
+        "card_summary",
+        "card_author",
+        "card_no_text",
+        "card_reply_state",
+        "card_actions",
+    ]
+    assert block(payload, "card_reply_state")["elements"] == [
+        {"type": "plain_text", "text": "💬 Not answered yet", "emoji": True}
+    ]
     assert block(payload, "card_no_text")["elements"][0]["text"] == (
         "No written review: only the rating."
     )
@@ -250,7 +261,13 @@ def test_empty_strings_are_treated_as_missing() -> None:
     )
     payload = card(review)
     ids = [b["block_id"] for b in payload["blocks"]]
-    assert ids == ["card_summary", "card_author", "card_no_text", "card_actions"]
+    assert ids == [
+        "card_summary",
+        "card_author",
+        "card_no_text",
+        "card_reply_state",
+        "card_actions",
+    ]
 
 
 def test_review_link_is_used_when_the_review_has_no_url() -> None:
@@ -273,8 +290,8 @@ def test_unsafe_urls_are_dropped() -> None:
 def test_a_date_only_reply_is_a_plain_date_not_a_date_token() -> None:
     # Cloutly "date": "2021-02-04": a token would render midnight UTC, Feb 3 in New York.
     payload = card(make_review(reply_at=None, reply_on=date(2021, 2, 4)))
-    label = block(payload, "card_reply_label")["elements"][0]["text"]
-    assert label == "*Reply from the business:* Feb 4, 2021"
+    label = block(payload, "card_reply_label")["elements"]
+    assert [e["text"] for e in label] == ["✅ Answered on Google", "Feb 4, 2021"]
 
 
 def test_review_state_line() -> None:
@@ -298,19 +315,25 @@ def test_review_state_line() -> None:
         "<!date^1795507200^{date_short_pretty}|Nov 24, 2026 08:00 UTC>: was 2★ · ✓ Verified"
     )
     # The reply text is on the card, so its link goes on the reply's label.
-    label = block(payload, "card_reply_label")["elements"][0]["text"]
+    label = block(payload, "card_reply_label")["elements"][1]["text"]
     assert label.endswith(" · <https://gumado.test/reviews/4711#reply|View reply>")
 
 
 def test_replied_without_a_reply_text_and_nothing_else_to_say() -> None:
-    replied = card(make_review(reply=None, replied=True, reply_url="https://g.test/r?a=1&b=2"))
-    line = block(replied, "card_state")["elements"][0]["text"]
-    assert line == "↩️ Replied on Google · <https://g.test/r?a=1&amp;b=2|View reply>"
+    replied = card(
+        make_review(reply=None, reply_at=None, replied=True, reply_url="https://g.test/r?a=1&b=2")
+    )
+    line = [e["text"] for e in block(replied, "card_reply_state")["elements"]]
+    assert line == ["✅ Answered on Google", "<https://g.test/r?a=1&amp;b=2|View reply>"]
     assert not has_block(replied, "card_reply_label")
+    assert not has_block(replied, "card_state")
     plain_card = card(make_review(hidden=False, verified=False, archived=False, replied=False))
     assert not has_block(plain_card, "card_state")
     hostile = card(make_review(source=HOSTILE, reply=None, replied=True))
-    assert not LIVE_ENTITY.search(block(hostile, "card_state")["elements"][0]["text"])
+    state = block(hostile, "card_reply_state")["elements"]
+    assert state[0]["type"] == "plain_text"
+    assert all("<!date^" in e["text"] for e in state if e["type"] == "mrkdwn")
+    assert_harmless(hostile)
     # review_updated_on stamped at publication and an unchanged rating: not an edit.
     same = card(make_review(edited_at=PUBLISHED, original_rating=2))
     assert not has_block(same, "card_state")
@@ -340,8 +363,8 @@ def test_a_review_without_rating_author_or_text() -> None:
 
 def test_reply_without_date() -> None:
     payload = card(make_review(reply_at=None))
-    label = block(payload, "card_reply_label")["elements"][0]["text"]
-    assert label == "*Reply from the business:*"
+    label = block(payload, "card_reply_label")["elements"]
+    assert label == [{"type": "plain_text", "text": "✅ Answered on Google", "emoji": True}]
 
 
 # --- hostile and huge text ----------------------------------------------------------------

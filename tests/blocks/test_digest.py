@@ -8,7 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.blocks.digest import build_digest, format_change, rating_bars
+import pytest
+
+from bot.blocks.digest import build_digest, format_change, format_reply_time, rating_bars
 from bot.domain import DigestReview, DigestStats, SourceFigures, WeekFigures
 
 from .limits import assert_message_within_limits, iter_text_objects
@@ -184,3 +186,37 @@ def test_hostile_review_text_is_escaped_and_long_text_fits() -> None:
     assert "javascript:" not in serialized
     assert "&lt;!channel&gt;" in _all_text(payload)
     assert "…and 12 more sources" in _all_text(payload)
+
+
+@pytest.mark.parametrize(
+    ("wait", "shown"),
+    [
+        (timedelta(minutes=0), "1 min"),
+        (timedelta(minutes=25), "25 min"),
+        (timedelta(hours=5, minutes=10), "5 h"),
+        (timedelta(hours=47), "47 h"),
+        (timedelta(days=3, hours=2), "3 days"),
+    ],
+)
+def test_reply_time_reads_in_minutes_hours_or_days(wait: timedelta, shown: str) -> None:
+    assert format_reply_time(wait) == shown
+
+
+def test_the_median_time_to_reply_and_the_unanswered_low_ratings_are_shown() -> None:
+    stats = make_stats(median_reply=timedelta(hours=5), unreplied_low_count=7)
+    payload = build_digest(
+        stats, organization_name="Blue Bottle", connection_name="gumado", week_label="2026-W48"
+    )
+    assert_message_within_limits(payload)
+    text = _all_text(payload)
+    assert "*Median time to reply*\n5 h" in text
+    assert "*Unanswered at 3★ or below*\n7" in text
+    assert "*Unreplied reviews at 3★ or below* (the newest 2 of 7)" in text
+    unknown = _all_text(
+        build_digest(make_stats(), organization_name="B", connection_name="g", week_label="W")
+    )
+    assert "*Median time to reply*\nnot known" in unknown  # replies with no time given
+    none = make_stats(replied=0, reply_rate=0.0)
+    assert "*Median time to reply*\nno replies" in _all_text(
+        build_digest(none, organization_name="B", connection_name="g", week_label="W")
+    )

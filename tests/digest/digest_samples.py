@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -30,6 +30,8 @@ def review_row(
     url: str | None = None,
     author: str | None = "Ada",
     replied: bool | None = None,
+    reply_at: datetime | None = None,
+    reply_on: date | None = None,
 ) -> dict[str, Any]:
     """One ``reviews`` row as a dict for a bulk insert."""
     return {
@@ -43,6 +45,8 @@ def review_row(
         "url": url,
         "reply": reply,
         "replied": replied,
+        "reply_at": reply_at,
+        "reply_on": reply_on,
         "published_at": published_at,
         "content_hash": hashlib.sha256(platform_id.encode()).hexdigest(),
         "first_seen_at": published_at,

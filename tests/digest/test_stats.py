@@ -177,3 +177,35 @@ async def test_many_organizations_at_once_match_one_at_a_time(
     assert many[(other, "org-9")].reply_rate == 1.0
     async with session_factory() as session:
         assert await compute_digest_stats_many(session, [], now=NOW) == {}
+
+
+async def test_median_time_to_reply_and_unanswered_low_ratings(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    conn = await add_connection(session_factory, "main")
+    day = NOW - 30 * HOUR
+    await add_reviews(
+        session_factory,
+        [
+            review_row(conn, "a", 2, NOW - 10 * HOUR, reply="Sorry", reply_at=NOW - 8 * HOUR),
+            review_row(conn, "b", 5, NOW - 20 * HOUR, reply="Thanks", reply_at=NOW - 15 * HOUR),
+            review_row(conn, "c", 1, day, replied=True, reply_at=day + 20 * HOUR),
+            # Only the reply's day is known (Cloutly): left out of the median.
+            review_row(conn, "d", 4, NOW - 40 * HOUR, reply="Ok", reply_on=NOW.date()),
+            # Flagged as answered, with no time: counted as replied, not timed.
+            review_row(conn, "e", 3, NOW - 50 * HOUR, replied=True),
+            # A reply stamped before its review takes no time, not negative time.
+            review_row(conn, "f", 5, NOW - 60 * HOUR, reply="Hi", reply_at=NOW - 61 * HOUR),
+            *(review_row(conn, f"low{i}", i % 3 + 1, NOW - (70 + i) * HOUR) for i in range(7)),
+            review_row(conn, "old", 1, NOW - WEEK - HOUR, reply="x", reply_at=NOW),
+        ],
+    )
+    stats = await _stats(session_factory, conn, "org-1")
+    # Waits of a, b, c, f: 2 h, 5 h, 20 h, 0 h → the median is 3.5 h.
+    assert stats.median_reply == timedelta(hours=3.5)
+    assert stats.replied == 6
+    assert stats.unreplied_low_count == 7
+    assert len(stats.unreplied_low) == 5
+
+    quiet = await _stats(session_factory, conn, "org-1", now=NOW - 3 * WEEK)
+    assert (quiet.median_reply, quiet.unreplied_low_count) == (None, 0)

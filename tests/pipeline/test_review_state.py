@@ -88,8 +88,9 @@ async def test_a_hidden_edited_gumado_review_says_so_and_its_changes_are_noted(
         notes = [n["text"] for n in service.slack.thread("C0REVIEWS", card["ts"])]
         assert any("Hidden on your widget" in n for n in notes[1:]), notes
         assert any("Reply published" in n for n in notes[1:]), notes
-        label = block(answered, "card_reply_label")["elements"][0]["text"]
-        assert f"<{created['url']}|View reply>" in label
+        label = block(answered, "card_reply_label")["elements"]
+        assert label[0]["text"] == "✅ Answered on Google"
+        assert f"<{created['url']}|View reply>" in label[1]["text"]
 
 
 async def test_a_poll_which_does_not_carry_the_review_state_keeps_it(database_url: str) -> None:
@@ -161,7 +162,7 @@ async def test_a_cloutly_review_of_null_fields_archived_and_responded_gets_a_sen
         shown = block_texts(card)
         assert "*No rating*" in shown and "Anonymous" in shown
         assert "No rating and no written review." in shown
-        assert "🗄️ Archived" in shown and "↩️ Replied on Google" in shown
+        assert "🗄️ Archived" in shown and "✅ Answered on Google" in shown
         assert cards(service, "C0LOW") == []
 
 
@@ -178,10 +179,11 @@ async def test_a_date_only_reply_reads_as_that_date_in_every_timezone(database_u
         await _poll(service)
         await wait_cards(service, 1)
         (replied,) = cards_of(service, answered["id"])
-        label = block(replied, "card_reply_label")["elements"][0]["text"]
+        label = block(replied, "card_reply_label")["elements"]
+        assert label[0]["text"] == "✅ Answered on Google"
         # The reply's day is Feb 4 in New York and in Tokyo, not the evening of Feb 3.
         for zone in ("America/New_York", "America/Los_Angeles", "Asia/Tokyo", "UTC"):
-            assert read_in(label, zone) == "*Reply from the business:* Feb 4, 2021", zone
+            assert read_in(label[1]["text"], zone) == "Feb 4, 2021", zone
 
 
 async def test_reviews_a_poll_cannot_read_are_skipped_counted_and_shown_in_status(
