@@ -1,5 +1,5 @@
-"""The pipeline assembled: intake writer, router, sender and poller as one object, started and
-stopped with the aiohttp application."""
+"""The pipeline assembled: intake writer, router, sender, roll-up poster and poller as one
+object, started and stopped with the aiohttp application."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.log import get_logger
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.intake import INTAKE_KEY, IntakeWriter
 from bot.pipeline.poller import Poller
+from bot.pipeline.rollups import RollupPoster
 from bot.pipeline.router import Router
 from bot.pipeline.sender import Sender
 
@@ -45,17 +46,26 @@ class Pipeline:
             give_way=self.intake.under_pressure,
         )
         self.sender = Sender(deps, self.gate, self.claims)
+        # Roll-ups share the cards' channel pace, Slack clients and history budget.
+        self.rollups = RollupPoster(deps, self.gate, self.sender.posting)
         self.poller = Poller(deps, self.gate, names=self.names)
 
     def busy(self) -> bool:
         """True while any stage has work in hand or due soon."""
-        return self.intake.busy() or self.router.busy() or self.sender.busy() or self.poller.busy()
+        return (
+            self.intake.busy()
+            or self.router.busy()
+            or self.sender.busy()
+            or self.rollups.busy()
+            or self.poller.busy()
+        )
 
     async def start(self) -> None:
         """Start every stage (the router and sender first drain what a previous run left)."""
         self.intake.start()
         self.router.start()
         self.sender.start()
+        self.rollups.start()
         self.poller.start()
 
     async def stop(self) -> None:
@@ -64,6 +74,7 @@ class Pipeline:
         await self.intake.stop()
         await self.router.stop()
         await self.sender.stop()
+        await self.rollups.stop()
         self.claims.close()
 
 
