@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from blocks.limits import assert_message_within_limits
 from pipeline_helpers import MovableClock, block_texts, cards, cards_of, rows, subscribe
+from sqlalchemy import update
 
 from bot import slack_web
 from bot.blocks.rollup import EVENT_TYPE_ROLLUP
 from bot.pipeline import history
+from bot.pipeline.assembly import PIPELINE_KEY
 from bot.pipeline.rollup_periods import period_of
 from harness import Service, running_service, wait_for
 from sandbox.runner import start_sandboxes
@@ -313,3 +315,65 @@ async def test_hostile_text_makes_a_valid_harmless_rollup(database_url: str) -> 
         for text in [message["text"], block_texts(message)]:
             for dangerous in ("<!channel>", "<!here>", "<@U123>", "<!everyone>", "<https://x|y>"):
                 assert dangerous not in text
+
+
+async def test_polled_reviews_roll_up_and_a_past_hour_is_posted_at_once(database_url: str) -> None:
+    clock = _clock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS", ROLLUP)
+        cloutly = service.sandboxes.cloutly
+        cloutly.add_review(rating=5, text="Polled and rolled up")
+        alone = cloutly.add_review(rating=1, text="Polled and alone")
+        await service.app[PIPELINE_KEY].poller.poll_now()
+        # Published in the hour that has just ended (by the service's clock): due at once.
+        await wait_for(lambda: bool(rollups(service.slack)), what="the roll-up")
+        await wait_for(lambda: bool(cards(service)), what="the 1★ card")
+        await service.settle()
+        (message,) = rollups(service.slack)
+        assert "Polled and rolled up" in block_texts(message)
+        assert message["text"].startswith("1 review at 4–5★")
+        assert [c["metadata"]["event_payload"]["review_id"] for c in cards(service)] == [
+            alone["id"]
+        ]
+
+
+async def test_a_replica_dead_after_slack_answered_leaves_a_rollup_that_is_adopted(
+    database_url: str,
+) -> None:
+    clock = _clock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS", ROLLUP)
+        service.sandboxes.gumado.register_webhook(service.webhook_url)
+        _add(service, clock, 5, message="Posted before the crash")
+        await _joined(service, 1)
+        await _end_period(clock, service)
+        await wait_for(lambda: bool(rollups(service.slack)), what="the roll-up")
+        await service.settle()
+        (message,) = rollups(service.slack)
+        # As if another replica posted it and died before recording it: still "sending"
+        # under its expired lease, its window open since its claim.
+        async with service.deps.sessions() as session, session.begin():
+            await session.execute(
+                update(Rollup).values(
+                    status="sending",
+                    message_ts=None,
+                    lease_owner="dead-replica",
+                    lease_until=clock() - timedelta(seconds=1),
+                    unsure_from=float(message["ts"]) - 5,
+                    unsure_to=None,
+                )
+            )
+        service.deps.signals.rollups.set()
+
+        async def adopted() -> bool:
+            (row,) = await rows(service, Rollup)
+            return row.status == "sent"
+
+        await wait_for(adopted, what="the roll-up adopted")
+        await service.settle()
+        (row,) = await rows(service, Rollup)
+        assert (row.message_ts, row.lease_owner) == (message["ts"], None)
+        assert len(rollup_posts(service.slack)) == 1 and len(rollups(service.slack)) == 1
+        assert len(service.slack.calls_to("conversations.history")) == 1
