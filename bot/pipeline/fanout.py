@@ -295,11 +295,11 @@ async def route_review(
     elif upsert.changed and before is not None:
         note = build_update_note(before, after)
         queued += await mark_update_pending(ctx.session, review_id=row.id, note=note, now=ctx.now)
-        ctx.rollups += await mark_rollups_of_review_changed(
-            ctx.session, review_id=row.id, now=ctx.now
-        )
-        has_cards = bool(await deliveries_of_review(ctx.session, review_id=row.id))
-        if has_cards or after.published_at >= ctx.now - RECENT:
+        rolled_up = await mark_rollups_of_review_changed(ctx.session, review_id=row.id, now=ctx.now)
+        ctx.rollups += rolled_up
+        # Shown already (a card, or a roll-up line): its changes are news, however old it is.
+        shown = rolled_up or await deliveries_of_review(ctx.session, review_id=row.id)
+        if shown or after.published_at >= ctx.now - RECENT:
             # A changed review may now pass a channel's filter (e.g. its rating dropped).
             queued += await _queue_cards(ctx, connection, row.id, after, new=False)
     ctx.queued += queued

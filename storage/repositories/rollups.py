@@ -160,19 +160,19 @@ async def _flag(session: AsyncSession, rollup_ids: Sequence[int], now: datetime)
 async def mark_rollups_of_review_changed(
     session: AsyncSession, *, review_id: int, now: datetime
 ) -> int:
-    """Flag the posted roll-ups showing a review that changed; returns how many."""
-    ids = list(
-        (
-            await session.scalars(
-                select(RollupItem.rollup_id)
-                .join(Rollup, Rollup.id == RollupItem.rollup_id)
-                .where(RollupItem.review_id == review_id, Rollup.status.in_(("sending", "sent")))
-            )
-        ).all()
-    )
-    if ids:
-        await _flag(session, ids, now)
-    return len(ids)
+    """Flag the posted roll-ups showing a review that changed; returns how many roll-ups hold
+    it (posted or not)."""
+    held = (
+        await session.execute(
+            select(Rollup.id, Rollup.status)
+            .join(RollupItem, RollupItem.rollup_id == Rollup.id)
+            .where(RollupItem.review_id == review_id)
+        )
+    ).all()
+    posted = [rollup_id for rollup_id, status in held if status in ("sending", "sent")]
+    if posted:
+        await _flag(session, posted, now)
+    return len(held)
 
 
 async def leave_channel_rollups(
