@@ -377,3 +377,33 @@ async def test_a_replica_dead_after_slack_answered_leaves_a_rollup_that_is_adopt
         assert (row.message_ts, row.lease_owner) == (message["ts"], None)
         assert len(rollup_posts(service.slack)) == 1 and len(rollups(service.slack)) == 1
         assert len(service.slack.calls_to("conversations.history")) == 1
+
+
+async def test_slack_429_then_one_rollup_and_refusals_fail_with_the_reason(
+    database_url: str,
+) -> None:
+    clock = _clock()
+    async with running_service(database_url, clock=clock) as service:
+        await service.settle()
+        await subscribe(service, "C0REVIEWS", ROLLUP)
+        await subscribe(service, "C0NOSUCH", ROLLUP)
+        service.sandboxes.gumado.register_webhook(service.webhook_url)
+        _add(service, clock, 5, message="Worth the wait")
+        await _joined(service, 2)
+        service.slack.fail_next("chat.postMessage", status=429, retry_after=1)
+        await _end_period(clock, service)
+        await wait_for(lambda: bool(rollups(service.slack)), what="the roll-up")
+
+        async def settled() -> bool:
+            return {r.status for r in await rows(service, Rollup)} <= {"sent", "failed"}
+
+        await wait_for(settled, what="both roll-ups settled")
+        await service.settle()
+        assert len(rollups(service.slack)) == 1
+        # A 429 posted nothing: no history is read before trying again.
+        assert service.slack.calls_to("conversations.history") == []
+        outcome = {r.channel_id: (r.status, r.last_error) for r in await rows(service, Rollup)}
+        assert outcome == {
+            "C0REVIEWS": ("sent", None),
+            "C0NOSUCH": ("failed", "channel_not_found"),
+        }
