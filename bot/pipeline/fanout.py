@@ -198,19 +198,24 @@ async def _queue_cards(
     ctx: RouteContext, connection: Connection, review_id: int, review: Review, *, new: bool
 ) -> int:
     organization, location = await ctx.names.of(connection.id, review)
+    subscriptions = await ctx.subscriptions(connection)
     matches = match_channels(
-        await ctx.subscriptions(connection),
+        subscriptions,
         connection,
         review,
         organization_name=organization,
         location_name=location,
     )
-    rolled = rollup_channels(
-        await ctx.subscriptions(connection),
-        connection,
-        review,
-        organization_name=organization,
-        location_name=location,
+    rolled = (
+        rollup_channels(
+            subscriptions,
+            connection,
+            review,
+            organization_name=organization,
+            location_name=location,
+        )
+        if any((s.filter or {}).get("rollup") for s in subscriptions)
+        else {}
     )
     queued = 0
     for channel_id, match in matches.items():
