@@ -40,6 +40,8 @@ class Signals:
     """Set when events were committed to ``inbound_events`` (the router drains them)."""
     outbound: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when deliveries are due (the sender posts them)."""
+    rollups: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a review joined a roll-up or changed in one (the roll-up poster looks)."""
     digests: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when a digest schedule changed (the digest scheduler rebuilds its jobs)."""
 

@@ -115,6 +115,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.rollups = Counter(
+            "reviewbot_rollups_total",
+            "Roll-up messages, by outcome (posted, adopted, updated, retried, failed, lease_lost).",
+            ["outcome"],
+            registry=r,
+        )
         self.slack_rate_limited = Counter(
             "reviewbot_slack_rate_limited_total",
             "Slack Web API 429 answers, by method.",

@@ -42,6 +42,8 @@ __all__ = [
     "Organization",
     "Platform",
     "Review",
+    "Rollup",
+    "RollupItem",
     "Subscription",
     "UTCDateTime",
     "utc_now",
@@ -294,6 +296,56 @@ class Delivery(Base):
     remind_state: Mapped[str | None] = mapped_column(String(16))
     # live (webhook or poll), backfill (the recent past on subscribing) or test (/reviews test).
     origin: Mapped[str] = mapped_column(String(16), default="live", server_default="live")
+
+
+class Rollup(Base):
+    """One roll-up message per channel and period: the reviews a subscription collects.
+
+    ``pending`` until ``period_end`` (``next_attempt_at``), then posted once under a lease like
+    a delivery (``sending``, ``sent``; ``failed`` when Slack refuses for good). A review joining
+    a posted roll-up sets ``update_pending``: the message is edited, never posted again.
+    """
+
+    __tablename__ = "rollups"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "period_minutes", "period_start"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "subscription_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    period_minutes: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    update_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
+    unsure_from: Mapped[float | None] = mapped_column(Float)
+    unsure_to: Mapped[float | None] = mapped_column(Float)
+
+
+class RollupItem(Base):
+    """A review in a roll-up (one row per roll-up and review)."""
+
+    __tablename__ = "rollup_items"
+    __table_args__ = (UniqueConstraint("rollup_id", "review_id"), Index(None, "review_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollup_id: Mapped[int] = mapped_column(ForeignKey("rollups.id", ondelete="CASCADE"))
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    added_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class DigestRun(Base):

@@ -1,5 +1,5 @@
-"""The pipeline assembled: intake writer, router, sender, poller and reply deadlines as one
-object, started and stopped with the aiohttp application."""
+"""The pipeline assembled: intake writer, router, sender, roll-up poster, poller and reply
+deadlines as one object, started and stopped with the aiohttp application."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.deadlines import Deadlines
 from bot.pipeline.intake import INTAKE_KEY, IntakeWriter
 from bot.pipeline.poller import Poller
+from bot.pipeline.rollups import RollupPoster
 from bot.pipeline.router import Router
 from bot.pipeline.sender import Sender
 
@@ -46,6 +47,8 @@ class Pipeline:
             give_way=self.intake.under_pressure,
         )
         self.sender = Sender(deps, self.gate, self.claims)
+        # Roll-ups share the cards' channel pace, Slack clients and history budget.
+        self.rollups = RollupPoster(deps, self.gate, self.sender.posting)
         self.poller = Poller(deps, self.gate, names=self.names)
         self.deadlines = Deadlines(deps, self.gate)
 
@@ -55,6 +58,7 @@ class Pipeline:
             self.intake.busy()
             or self.router.busy()
             or self.sender.busy()
+            or self.rollups.busy()
             or self.poller.busy()
             or self.deadlines.busy()
         )
@@ -64,6 +68,7 @@ class Pipeline:
         self.intake.start()
         self.router.start()
         self.sender.start()
+        self.rollups.start()
         self.poller.start()
         self.deadlines.start()
 
@@ -74,6 +79,7 @@ class Pipeline:
         await self.intake.stop()
         await self.router.stop()
         await self.sender.stop()
+        await self.rollups.stop()
         self.claims.close()
 
 

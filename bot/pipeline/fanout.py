@@ -1,12 +1,15 @@
 """From a normalized review to stored state and queued cards: the step webhooks and polls share.
 
 ``route_review`` upserts the review, queues one delivery per matching channel for a new one,
-and for a changed one queues ``chat.update`` of every posted card plus the thread note.
+and for a changed one queues ``chat.update`` of every posted card plus the thread note. A
+channel whose every matching subscription rolls the review up (``rollup:``) collects it into its
+roll-up of the period instead of a card (``storage/repositories/rollups.py``), unless the
+channel has a card of it already.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -18,19 +21,29 @@ from bot.domain import Review
 from bot.filters import Filter
 from bot.log import get_logger
 from bot.pipeline.records import CardNames, NameCache, fill_gaps, review_from_row, with_language
+from bot.pipeline.rollup_periods import DEFAULT_EVERY_MINUTES, period_for_review
 from storage.models import Connection, Subscription
 from storage.repositories import get_review, insert_delivery_if_absent, upsert_review
 from storage.repositories.card_updates import deliveries_of_review, mark_update_pending
 from storage.repositories.matching import subscriptions_for_connection
 from storage.repositories.reminders import set_deadline
+from storage.repositories.rollups import (
+    channel_has_card,
+    in_channel_rollup,
+    join_rollup,
+    leave_channel_rollups,
+    mark_rollups_of_review_changed,
+)
 
 __all__ = [
     "RECENT",
     "ChannelMatch",
+    "RollupChoice",
     "RouteContext",
     "RouteResult",
     "match_channels",
     "respond_by",
+    "rollup_channels",
     "route_review",
     "stored_filter",
 ]
@@ -51,6 +64,13 @@ class ChannelMatch(NamedTuple):
     """The shortest reply deadline of the matching subscriptions this rating alerts."""
 
 
+class RollupChoice(NamedTuple):
+    """The roll-up a channel collects a review into: its (first) subscription and period."""
+
+    subscription_id: int
+    every_minutes: int
+
+
 class RouteResult(NamedTuple):
     """What routing one review did."""
 
@@ -68,6 +88,8 @@ class RouteContext:
     now: datetime
     names: CardNames
     queued: int = 0
+    rollups: int = 0
+    """Roll-ups joined or flagged for an edit (the roll-up poster is woken for them)."""
     _subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
     _connections: dict[int, Connection | None] = field(default_factory=dict)
 
@@ -102,6 +124,30 @@ def stored_filter(subscription: Subscription) -> Filter | None:
         return None
 
 
+def _passing(
+    subscriptions: Iterable[Subscription],
+    connection: Connection,
+    review: Review,
+    organization_name: str | None,
+    location_name: str | None,
+) -> Iterator[tuple[Subscription, Filter]]:
+    """Each subscription of ``connection`` the review passes, with its filter."""
+    for subscription in subscriptions:
+        if subscription.connection_id not in (None, connection.id):
+            continue
+        wanted = stored_filter(subscription)
+        if wanted is None:
+            continue
+        if (
+            subscription.connection_id is None
+            and wanted.connection is not None
+            and wanted.connection.casefold() not in (connection.name.casefold(), str(connection.id))
+        ):
+            continue
+        if wanted.matches(review, organization_name=organization_name, location_name=location_name):
+            yield subscription, wanted
+
+
 def match_channels(
     subscriptions: Iterable[Subscription],
     connection: Connection,
@@ -116,22 +162,9 @@ def match_channels(
     those whose alert threshold the rating is at or below.
     """
     matches: dict[str, ChannelMatch] = {}
-    for subscription in subscriptions:
-        if subscription.connection_id not in (None, connection.id):
-            continue
-        wanted = stored_filter(subscription)
-        if wanted is None:
-            continue
-        if (
-            subscription.connection_id is None
-            and wanted.connection is not None
-            and wanted.connection.casefold() not in (connection.name.casefold(), str(connection.id))
-        ):
-            continue
-        if not wanted.matches(
-            review, organization_name=organization_name, location_name=location_name
-        ):
-            continue
+    for subscription, wanted in _passing(
+        subscriptions, connection, review, organization_name, location_name
+    ):
         first = matches.get(subscription.channel_id)
         mentions = list(first.mentions) if first else []
         if wanted.wants_mentions(review):
@@ -157,19 +190,60 @@ def respond_by(review: Review, minutes: int, now: datetime) -> datetime:
     return max(review.published_at + timedelta(minutes=minutes), now)
 
 
+def rollup_channels(
+    subscriptions: Iterable[Subscription],
+    connection: Connection,
+    review: Review,
+    *,
+    organization_name: str | None,
+    location_name: str | None,
+) -> dict[str, RollupChoice]:
+    """Channel → roll-up, for the channels where every subscription the review passes rolls it
+    up (one that does not means a card, as without roll-ups)."""
+    choices: dict[str, RollupChoice | None] = {}
+    for subscription, wanted in _passing(
+        subscriptions, connection, review, organization_name, location_name
+    ):
+        channel = subscription.channel_id
+        if not wanted.rolls_up(review):
+            choices[channel] = None
+        elif channel not in choices:
+            every = wanted.rollup_every_minutes or DEFAULT_EVERY_MINUTES
+            choices[channel] = RollupChoice(subscription.id, every)
+    return {channel: choice for channel, choice in choices.items() if choice is not None}
+
+
 async def _queue_cards(
-    ctx: RouteContext, connection: Connection, review_id: int, review: Review
+    ctx: RouteContext, connection: Connection, review_id: int, review: Review, *, new: bool
 ) -> int:
     organization, location = await ctx.names.of(connection.id, review)
+    subscriptions = await ctx.subscriptions(connection)
     matches = match_channels(
-        await ctx.subscriptions(connection),
+        subscriptions,
         connection,
         review,
         organization_name=organization,
         location_name=location,
     )
+    rolled = (
+        rollup_channels(
+            subscriptions,
+            connection,
+            review,
+            organization_name=organization,
+            location_name=location,
+        )
+        if any((s.filter or {}).get("rollup") for s in subscriptions)
+        else {}
+    )
     queued = 0
     for channel_id, match in matches.items():
+        choice = rolled.get(channel_id)
+        if choice is not None and not await channel_has_card(
+            ctx.session, team_id=connection.team_id, channel_id=channel_id, review_id=review_id
+        ):
+            await _join_rollup(ctx, connection.team_id, channel_id, choice, review_id, review)
+            continue
         delivery_id = await insert_delivery_if_absent(
             ctx.session,
             team_id=connection.team_id,
@@ -185,7 +259,43 @@ async def _queue_cards(
         if match.respond_minutes is not None and not review.answered:
             deadline = respond_by(review, match.respond_minutes, ctx.now)
             await set_deadline(ctx.session, delivery_id=delivery_id, respond_by=deadline)
+        if not new:
+            # A rolled-up review out of the range now (its rating changed): a card, not both.
+            ctx.rollups += await leave_channel_rollups(
+                ctx.session,
+                team_id=connection.team_id,
+                channel_id=channel_id,
+                review_id=review_id,
+                now=ctx.now,
+            )
     return queued
+
+
+async def _join_rollup(
+    ctx: RouteContext,
+    team_id: str,
+    channel_id: str,
+    choice: RollupChoice,
+    review_id: int,
+    review: Review,
+) -> None:
+    """Collect the review into the channel's roll-up of its period (once per channel)."""
+    if await in_channel_rollup(
+        ctx.session, team_id=team_id, channel_id=channel_id, review_id=review_id
+    ):
+        return
+    start, end = period_for_review(review.published_at, ctx.now, choice.every_minutes)
+    ctx.rollups += await join_rollup(
+        ctx.session,
+        team_id=team_id,
+        channel_id=channel_id,
+        period_minutes=choice.every_minutes,
+        period_start=start,
+        period_end=end,
+        subscription_id=choice.subscription_id,
+        review_id=review_id,
+        now=ctx.now,
+    )
 
 
 async def route_review(
@@ -208,13 +318,16 @@ async def route_review(
     queued = 0
     if upsert.created:
         if cards_if_new:
-            queued += await _queue_cards(ctx, connection, row.id, after)
+            queued += await _queue_cards(ctx, connection, row.id, after, new=True)
     elif upsert.changed and before is not None:
         note = build_update_note(before, after)
         queued += await mark_update_pending(ctx.session, review_id=row.id, note=note, now=ctx.now)
-        has_cards = bool(await deliveries_of_review(ctx.session, review_id=row.id))
-        if has_cards or after.published_at >= ctx.now - RECENT:
+        rolled_up = await mark_rollups_of_review_changed(ctx.session, review_id=row.id, now=ctx.now)
+        ctx.rollups += rolled_up
+        # Shown already (a card, or a roll-up line): its changes are news, however old it is.
+        shown = rolled_up or await deliveries_of_review(ctx.session, review_id=row.id)
+        if shown or after.published_at >= ctx.now - RECENT:
             # A changed review may now pass a channel's filter (e.g. its rating dropped).
-            queued += await _queue_cards(ctx, connection, row.id, after)
+            queued += await _queue_cards(ctx, connection, row.id, after, new=False)
     ctx.queued += queued
     return RouteResult(upsert.created, upsert.changed, queued)

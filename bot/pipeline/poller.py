@@ -198,6 +198,8 @@ class Poller(StageLoop):
         ctx, baseline = await retry_conflicts(transaction)
         if ctx.queued:
             deps.signals.outbound.set()
+        if ctx.rollups:
+            deps.signals.rollups.set()
         if baseline:
             log.info("poll_baseline", connection=connection.name, reviews=len(reviews))
         return baseline

@@ -173,6 +173,8 @@ class Router(StageLoop):
                 self._deps.metrics.inbound_events.labels("done").inc(len(events))
         if ctx.queued:
             deps.signals.outbound.set()
+        if ctx.rollups:
+            deps.signals.rollups.set()
         return len(events), failures
 
     async def _route_one(
