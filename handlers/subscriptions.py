@@ -29,11 +29,13 @@ from bot.errors import SlackRefused, UserError
 from bot.filters import Filter
 from bot.log import get_logger
 from bot.services.actor import Actor
+from bot.services.backfill import backfill, backfill_message
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import shows_admin_controls
 from bot.services.subscribe_form import FormContext, read_form_context, subscribe_form_data
 from bot.services.subscriptions import (
     CatalogEntry,
+    Subscribed,
     list_channel_subscriptions,
     parse_subscribe_text,
     require_admin,
@@ -72,6 +74,22 @@ async def _subscribe_and_announce(
     except UserError as exc:
         await tell(build_notes([exc.user_message()]), False)
         return
+    await _announce(actor, tell, result)
+    if chosen.backfill is not None:
+        done = await backfill(
+            deps,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+            subscription_id=result.subscription_id,
+            wanted=result.stored,
+            connection_id=result.connection_id,
+            request=chosen.backfill,
+        )
+        await tell(build_notes([backfill_message(done)]), False)
+
+
+async def _announce(actor: Actor, tell: Tell, result: Subscribed) -> None:
+    assert actor.channel_id is not None
     if result.created:
         announcement = build_subscribed(
             channel_id=actor.channel_id,
