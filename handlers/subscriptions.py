@@ -1,4 +1,4 @@
-"""Subscriptions: ``/reviews subscribe|unsubscribe|subscriptions``, the form, the *Remove* buttons."""
+"""Subscriptions: ``/reviews subscribe|unsubscribe|subscriptions|test``, the form, *Remove*."""
 
 from __future__ import annotations
 
@@ -24,12 +24,14 @@ from bot.blocks.subscriptions import (
     build_unsubscribed,
     subscription_id_of_action,
 )
+from bot.blocks.test_card import build_test_card, build_test_routing
 from bot.deps import Deps
 from bot.errors import SlackRefused, UserError
 from bot.filters import Filter
 from bot.log import get_logger
 from bot.services.actor import Actor
 from bot.services.backfill import backfill, backfill_message
+from bot.services.channel_test import channel_test
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import shows_admin_controls
 from bot.services.subscribe_form import FormContext, read_form_context, subscribe_form_data
@@ -214,6 +216,23 @@ async def subscriptions_command(request: SlashRequest) -> None:
     )
     can_remove = bool(lines) and await shows_admin_controls(request.deps.settings, request.actor)
     await request.tell(build_subscription_list(request.channel_id, lines, can_remove=can_remove))
+
+
+@subcommand(
+    "test",
+    "post a sample card here (marked as a test, nobody pinged) and see which subscriptions "
+    "it matches and whom they would mention",
+    "/reviews test rating:1",
+)
+async def test_command(request: SlashRequest) -> None:
+    """The sample card in the channel, then privately the routing it would get."""
+    try:
+        check = await channel_test(request.deps, request.actor, text=request.text)
+    except UserError as exc:
+        await request.note(exc.user_message())
+        return
+    await request.tell(build_test_card(check), in_channel=True)
+    await request.tell(build_test_routing(check))
 
 
 def _form_teller(client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor) -> Tell:
