@@ -27,7 +27,7 @@ _FILTERS = (
     "Filters: `org:` (name or id, quoted when it has spaces), `location:`, "
     "`rating:5` / `rating:<=2` / `rating:>=4` / `rating:1-3`, `source:Google,Yelp`, "
     "`mention:@group` or `@person`, `alert:<=2` (mention at or below this rating), "
-    "`connection:<name>`, `text:\"parking\"` (words in the review, any case or accents), "
+    '`connection:<name>`, `text:"parking"` (words in the review, any case or accents), '
     "`language:es`."
 )
 _SUBSCRIBE_WORDS = (
