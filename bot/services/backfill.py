@@ -98,11 +98,11 @@ def _reviews(count: int) -> str:
 def _problem(exc: ProviderError | ConfigError, connection: Connection) -> str:
     name = platform_label(connection.platform)
     if isinstance(exc, RateLimited):
-        why = f"{name} is rate-limiting us"
+        why = f"{name} is rate-limiting us; try again in a few minutes"
     elif isinstance(exc, ConfigError):
-        why = f"the {name} connection is not usable"
+        why = f"the {name} connection is not usable: {escape_mrkdwn(str(exc))}"
     else:
-        why = f"{name} did not answer as expected"
+        why = f"{name} said: {escape_mrkdwn(exc.message)}"
     return (
         f":warning: I couldn't read the past reviews of `{escape_mrkdwn(connection.name)}` "
         f"({why}); the subscription is saved and new reviews will arrive."

@@ -135,8 +135,24 @@ async def test_cloutly_backfill_counts_and_none_matched(database_url: str) -> No
         _, posts = await run_slash(service, f"subscribe connection:cloutly text:{WORD} backfill:1")
         assert "Posting the most recent matching review here." in all_text(posts)
         assert await _wait_cards(service, 1) == [added[0]["id"]]
+        # Cloutly is polled: the poll that then reads it adds no second card.
+        await service.app[PIPELINE_KEY].poller.poll_now()
+        await service.settle(timeout=20)
+        assert _card_review_ids(service) == [added[0]["id"]]
 
         _, posts = await run_slash(service, "subscribe text:nothingmatchesthis backfill:2d")
         told = all_text(posts)
         assert "No review of the last 2d matches this subscription" in told
         assert len(await subscriptions_of(service)) == 2  # the subscription stays
+
+
+async def test_a_platform_error_is_told_and_the_subscription_stays(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        service.sandboxes.gumado.inject_fault(status=401, count=20, path="/api/v1/reviews")
+        _, posts = await run_slash(service, f"subscribe text:{WORD} backfill:7d")
+        told = all_text(posts)
+        assert "subscribed <#C0REVIEWS>" in told
+        assert "I couldn't read the past reviews of `gumado` (Gumado said:" in told
+        assert "the subscription is saved" in told
+        assert len(await subscriptions_of(service)) == 1
+        assert await _deliveries(service) == []
