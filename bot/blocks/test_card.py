@@ -34,7 +34,7 @@ def build_test_card(check: RoutingCheck) -> dict[str, Any]:
         mentions=(),
     )
     where = (
-        "the newest review of this channel's organizations"
+        "a recent review of this channel's organizations"
         if check.real
         else "a made-up review (no review is stored yet)"
     )

@@ -21,7 +21,7 @@ from bot.pipeline.fanout import RouteContext, route_review
 from bot.pipeline.records import with_language
 from bot.providers.patience import patiently
 from bot.providers.registry import platform_label
-from bot.text import escape_mrkdwn, format_minutes
+from bot.text import escape_mrkdwn
 from storage.models import Connection
 from storage.repositories import (
     get_review,
@@ -56,6 +56,8 @@ class Backfilled:
     """Matching reviews that already have a card in the channel."""
     problems: list[str] = field(default_factory=list)
     """mrkdwn sentences, one per platform that could not be read."""
+    rolled_up: bool = False
+    """The subscription rolls some ratings up: those are not posted from the past."""
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,11 @@ class _Found:
 
 
 def _period(request: Backfill) -> str:
-    if request.minutes is None:
-        return f"the last {LONGEST.days} days"
-    return f"the last {format_minutes(request.minutes)}"
+    minutes = request.minutes or LONGEST.days * 1440
+    units = ((1440, "day"), (60, "hour"), (1, "minute"))
+    size, unit = next((size, unit) for size, unit in units if minutes % size == 0)
+    count = minutes // size
+    return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
 
 
 def backfill_message(result: Backfilled) -> str:
@@ -87,6 +91,8 @@ def backfill_message(result: Backfilled) -> str:
     if result.already:
         were = "was" if result.already == 1 else "were"
         lines.append(f"{result.already} matching {_reviews(result.already)} {were} already here.")
+    if result.rolled_up:
+        lines.append("Ratings that go into the roll-up are not posted from the past.")
     lines.extend(result.problems)
     return " ".join(lines)
 
@@ -109,19 +115,30 @@ def _problem(exc: ProviderError | ConfigError, connection: Connection) -> str:
     )
 
 
+def _organization_id(wanted: Filter, organizations: dict[str, str]) -> str | None:
+    """The platform id of the filter's organization when it is known (the platform narrows)."""
+    if wanted.organization is None:
+        return None
+    if wanted.organization in organizations:
+        return wanted.organization
+    key = wanted.organization.strip().casefold()
+    named = [pid for pid, name in organizations.items() if name.strip().casefold() == key]
+    return named[0] if len(named) == 1 else None
+
+
 async def _read(
     deps: Deps, connection: Connection, wanted: Filter, since: datetime
 ) -> list[_Found]:
-    provider = deps.providers.provider_for(connection)
-    reviews = await patiently(
-        provider,
-        provider.recent(None, since),
-        patience=PATIENCE_SECONDS,
-        deadline=DEADLINE_SECONDS,
-    )
     async with deps.sessions() as session:
         organizations = await organization_names(session, connection_id=connection.id)
         locations = await location_names(session, connection_id=connection.id)
+    provider = deps.providers.provider_for(connection)
+    reviews = await patiently(
+        provider,
+        provider.recent(_organization_id(wanted, organizations), since),
+        patience=PATIENCE_SECONDS,
+        deadline=DEADLINE_SECONDS,
+    )
     found = []
     for review in reviews:
         if review.published_at < since:
@@ -178,7 +195,7 @@ async def backfill(
         coming=coming,
         already=already,
     )
-    return Backfilled(request, coming, already, problems)
+    return Backfilled(request, coming, already, problems, wanted.rollup is not None)
 
 
 async def _queue(

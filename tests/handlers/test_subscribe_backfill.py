@@ -66,6 +66,9 @@ async def test_subscribe_keeps_the_new_words_and_the_slack_language(database_url
         assert "mentioning “parking”" in shown and "in Spanish" in shown
         assert "reply within 24 hours" in shown and "compact cards" in shown
         assert "backfill" not in shown
+        told = all_text(posts[1:])
+        assert "matches this subscription" in told  # no Spanish review about parking
+        assert "Ratings that go into the roll-up are not posted from the past." in told
         # The listing shows them too.
         _, posts = await run_slash(service, "subscriptions")
         listed = all_text(posts[0])
@@ -142,7 +145,7 @@ async def test_cloutly_backfill_counts_and_none_matched(database_url: str) -> No
 
         _, posts = await run_slash(service, "subscribe text:nothingmatchesthis backfill:2d")
         told = all_text(posts)
-        assert "No review of the last 2d matches this subscription" in told
+        assert "No review of the last 2 days matches this subscription" in told
         assert len(await subscriptions_of(service)) == 2  # the subscription stays
 
 
