@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from blocks.limits import assert_message_within_limits, iter_text_objects
 from browse_invite_helpers import press
 from surface_helpers import all_text, run_slash
 
@@ -138,3 +139,14 @@ async def test_a_search_reads_at_most_ten_gumado_pages_and_says_so(database_url:
         # ten pages from the newest end.
         pages = {int(q.split("page=")[1].split("&")[0]) for q in listed if "page=" in q}
         assert pages <= {*range(1, 11), 31}
+
+
+async def test_hostile_search_words_stay_escaped_and_within_limits(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        hostile = "&lt;!channel&gt; *café* `x` " * 3
+        service.sandboxes.cloutly.add_review(rating=1, text=f"{hostile} <!here> " * 80)
+        found = await _list(service, f'connection:cloutly text:"{hostile}"')
+        assert_message_within_limits(found)
+        assert _where(found)[2] == 1
+        mrkdwn = [t["text"] for t in iter_text_objects(found["blocks"]) if t["type"] == "mrkdwn"]
+        assert not any(re.search(r"<!channel|<!here", text) for text in mrkdwn)
