@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.deps import Deps
 from bot.domain import Review
 from bot.errors import ConfigError, ProviderError, RateLimited
@@ -201,11 +203,17 @@ async def backfill(
 async def _queue(
     deps: Deps, chosen: list[_Found], channel_id: str, subscription_id: int, now: datetime
 ) -> tuple[int, int]:
-    """Upsert each review as the live flow does and queue its backfill card; (coming, already)."""
+    """Upsert each review as the live flow does and queue its backfill card; (coming, already).
+
+    Known and older reviews are written first in the poller's key order (connection, platform
+    id), so the two cannot deadlock on PostgreSQL; then, oldest first (the sender posts by id),
+    each gets its card, a review still in flight being routed live to every channel.
+    """
     coming = already = 0
     async with deps.gate.hold(), deps.sessions() as session, session.begin():
         ctx = RouteContext.open(session, now, deps.names)
-        for item in chosen:
+        review_ids: dict[tuple[int, str], int | None] = {}  # None: route it live, in order
+        for item in sorted(chosen, key=lambda f: (f.connection.id, f.review.id)):
             connection, review = item.connection, item.review
             stored = await get_review(session, connection_id=connection.id, platform_id=review.id)
             if stored is not None and any(
@@ -214,16 +222,25 @@ async def _queue(
             ):
                 already += 1
                 continue
-            in_flight = stored is None and review.published_at >= now - IN_FLIGHT
-            await route_review(ctx, connection, review, cards_if_new=in_flight)
-            row = await get_review(session, connection_id=connection.id, platform_id=review.id)
-            assert row is not None
+            if stored is None and review.published_at >= now - IN_FLIGHT:
+                review_ids[(connection.id, review.id)] = None
+                continue
+            await route_review(ctx, connection, review, cards_if_new=False)
+            review_ids[(connection.id, review.id)] = await _row_id(session, connection, review)
+        for item in chosen:
+            key = (item.connection.id, item.review.id)
+            if key not in review_ids:
+                continue
+            review_id = review_ids[key]
+            if review_id is None:
+                await route_review(ctx, item.connection, item.review, cards_if_new=True)
+                review_id = await _row_id(session, item.connection, item.review)
             # None when the live flow just queued it (in flight): it is coming all the same.
             await insert_delivery_if_absent(
                 session,
-                team_id=connection.team_id,
+                team_id=item.connection.team_id,
                 channel_id=channel_id,
-                review_id=row.id,
+                review_id=review_id,
                 subscription_id=subscription_id,
                 mentions=(),  # the past is not an alert: nobody is pinged for it
                 now=now,
@@ -231,3 +248,9 @@ async def _queue(
             )
             coming += 1
     return coming, already
+
+
+async def _row_id(session: AsyncSession, connection: Connection, review: Review) -> int:
+    row = await get_review(session, connection_id=connection.id, platform_id=review.id)
+    assert row is not None  # just upserted in this transaction
+    return row.id

@@ -159,3 +159,30 @@ async def test_a_platform_error_is_told_and_the_subscription_stays(database_url:
         assert "the subscription is saved" in told
         assert len(await subscriptions_of(service)) == 1
         assert await _deliveries(service) == []
+
+
+async def test_a_review_still_on_its_way_is_routed_live_to_every_channel(
+    database_url: str,
+) -> None:
+    async with running_service(database_url) as service:
+        gumado = service.sandboxes.gumado
+        await run_slash(service, "subscribe all", channel_id="C0GENERAL")
+        old = gumado.add_review(
+            rating=4, message=f"Old {WORD}", published_on=datetime.now(UTC) - timedelta(days=2)
+        )
+        new = gumado.add_review(rating=4, message=f"Brand new {WORD}")  # its webhook not yet in
+        _, posts = await run_slash(service, f"subscribe text:{WORD} backfill:7d")
+        assert "Posting the 2 most recent matching reviews here, oldest first." in all_text(posts)
+        assert await _wait_cards(service, 2) == [str(old["id"]), str(new["id"])]
+        rows = await _deliveries(service)
+        origins = {(d.channel_id, d.origin) for d in rows}
+        # The new one is news for #general too; the old one is only this channel's past.
+        assert origins == {("C0REVIEWS", "backfill"), ("C0REVIEWS", "live"), ("C0GENERAL", "live")}
+        assert len(rows) == 3
+
+        # Its webhook then arrives: nothing more anywhere.
+        gumado.register_webhook(service.webhook_url)
+        gumado.update_review(int(new["id"]), author="Late")
+        await gumado.wait_for_deliveries()
+        await service.settle(timeout=20)
+        assert len(await _deliveries(service)) == 3
