@@ -30,6 +30,8 @@ __all__ = [
     "ListedReview",
     "ListingPage",
     "OrgChoice",
+    "RoutingCheck",
+    "RoutingMatch",
     "StatusReport",
     "SubscriptionLine",
 ]
@@ -298,3 +300,33 @@ class InviteReceipt:
     """Slack user id of whoever invited the same contact to this campaign recently."""
     earlier_at: datetime | None = None
     sms_left: int | None = None
+
+
+# /reviews test (bot/blocks/test_card.py)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingMatch:
+    """One of the channel's subscriptions the sample would match."""
+
+    subscription_id: int
+    description: str
+    """mrkdwn, names escaped, mentions as plain names."""
+    pings: Sequence[str] = ()
+    """Plain names (``@frontdesk``) it would mention; never Slack mention tokens."""
+    rolled_up: bool = False
+    """The rating goes into the subscription's roll-up rather than a card of its own."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingCheck:
+    """What ``/reviews test`` shows: a sample review and how the channel would route it."""
+
+    review: Review
+    organization_name: str | None
+    location_name: str | None
+    real: bool
+    """A stored review of the channel's organizations (else a made-up sample)."""
+    subscriptions: int
+    """How many subscriptions the channel has."""
+    matches: Sequence[RoutingMatch] = ()

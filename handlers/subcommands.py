@@ -92,6 +92,7 @@ HELP_ORDER = (
     "subscribe",
     "unsubscribe",
     "subscriptions",
+    "test",
     "digest",
     "connect",
     "disconnect",

@@ -1,4 +1,4 @@
-"""Subscriptions: ``/reviews subscribe|unsubscribe|subscriptions``, the form, the *Remove* buttons."""
+"""Subscriptions: ``/reviews subscribe|unsubscribe|subscriptions|test``, the form, *Remove*."""
 
 from __future__ import annotations
 
@@ -24,16 +24,20 @@ from bot.blocks.subscriptions import (
     build_unsubscribed,
     subscription_id_of_action,
 )
+from bot.blocks.test_card import build_test_card, build_test_routing
 from bot.deps import Deps
 from bot.errors import SlackRefused, UserError
 from bot.filters import Filter
 from bot.log import get_logger
 from bot.services.actor import Actor
+from bot.services.backfill import backfill, backfill_message
+from bot.services.channel_test import channel_test
 from bot.services.directory import Directory, MentionError
 from bot.services.permissions import shows_admin_controls
 from bot.services.subscribe_form import FormContext, read_form_context, subscribe_form_data
 from bot.services.subscriptions import (
     CatalogEntry,
+    Subscribed,
     list_channel_subscriptions,
     parse_subscribe_text,
     require_admin,
@@ -72,6 +76,22 @@ async def _subscribe_and_announce(
     except UserError as exc:
         await tell(build_notes([exc.user_message()]), False)
         return
+    await _announce(actor, tell, result)
+    if chosen.backfill is not None:
+        done = await backfill(
+            deps,
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+            subscription_id=result.subscription_id,
+            wanted=result.stored,
+            connection_id=result.connection_id,
+            request=chosen.backfill,
+        )
+        await tell(build_notes([backfill_message(done)]), False)
+
+
+async def _announce(actor: Actor, tell: Tell, result: Subscribed) -> None:
+    assert actor.channel_id is not None
     if result.created:
         announcement = build_subscribed(
             channel_id=actor.channel_id,
@@ -196,6 +216,23 @@ async def subscriptions_command(request: SlashRequest) -> None:
     )
     can_remove = bool(lines) and await shows_admin_controls(request.deps.settings, request.actor)
     await request.tell(build_subscription_list(request.channel_id, lines, can_remove=can_remove))
+
+
+@subcommand(
+    "test",
+    "post a sample card here (marked as a test, nobody pinged) and see which subscriptions "
+    "it matches and whom they would mention",
+    "/reviews test rating:1",
+)
+async def test_command(request: SlashRequest) -> None:
+    """The sample card in the channel, then privately the routing it would get."""
+    try:
+        check = await channel_test(request.deps, request.actor, text=request.text)
+    except UserError as exc:
+        await request.note(exc.user_message())
+        return
+    await request.tell(build_test_card(check), in_channel=True)
+    await request.tell(build_test_routing(check))
 
 
 def _form_teller(client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor) -> Tell:

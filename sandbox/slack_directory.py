@@ -26,8 +26,9 @@ def users_info(req: ApiRequest) -> JSON:
     """users.info: tz and tz_offset as of now; locale only with include_locale."""
     need(req.state, "users:read")
     user = req.state.user(req.text("user"))
+    locale = user.pop("locale", None) or "en-US"  # a seeded user may carry their own
     if req.flag("include_locale"):
-        user["locale"] = "en-US"
+        user["locale"] = locale
     return {"ok": True, "user": user}
 
 
@@ -36,9 +37,10 @@ def users_list(req: ApiRequest) -> JSON:
     state = req.state
     need(state, "users:read")
     members = [state.user(user_id) for user_id in state.users]
-    if req.flag("include_locale"):
-        for member in members:
-            member["locale"] = "en-US"
+    for member in members:
+        locale = member.pop("locale", None) or "en-US"
+        if req.flag("include_locale"):
+            member["locale"] = locale
     page, cursor = paginate(members, req.text("cursor"), req.number("limit", 0))
     return {
         "ok": True,

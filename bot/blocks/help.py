@@ -27,7 +27,15 @@ _FILTERS = (
     "Filters: `org:` (name or id, quoted when it has spaces), `location:`, "
     "`rating:5` / `rating:<=2` / `rating:>=4` / `rating:1-3`, `source:Google,Yelp`, "
     "`mention:@group` or `@person`, `alert:<=2` (mention at or below this rating), "
-    "`connection:<name>`."
+    '`connection:<name>`, `text:"parking"` (words in the review, any case or accents), '
+    "`language:es`."
+)
+_SUBSCRIBE_WORDS = (
+    "Subscriptions also take `respond:24h` (a reminder in the card's thread when a low rating "
+    "is not answered by then), `rollup:>=4 every:1h` (good reviews in one message per period), "
+    "`style:compact` (two-line cards) and `backfill:7d` or `backfill:20` (post the recent past "
+    "here once, oldest first). `/reviews list` also takes `unanswered` (`replied:no`). "
+    "`/reviews test` shows a sample card and who it would reach, pinging nobody."
 )
 
 
@@ -53,7 +61,7 @@ def build_help(
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": mrkdwn("*Reviews* — `/reviews <command>`")},
         {"type": "section", "block_id": BLOCK_HELP, "text": mrkdwn("\n".join(lines))},
-        {"type": "context", "elements": [mrkdwn(_FILTERS)]},
+        {"type": "context", "elements": [mrkdwn(_FILTERS), mrkdwn(_SUBSCRIBE_WORDS)]},
         {"type": "context", "elements": [mrkdwn(arrival)]},
     ]
     text = "Reviews commands: " + ", ".join(c.name for c in listed)

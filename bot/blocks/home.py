@@ -161,7 +161,14 @@ def build_home(report: HomeReport) -> dict[str, Any]:
     """The Home tab view (``views.publish``)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "block_id": BLOCK_HOME_HEADER, "text": plain_text("Reviews")},
-        _section("Your Gumado and Cloutly reviews in Slack. `/reviews help` lists every command."),
+        _section(
+            "Your Gumado and Cloutly reviews in Slack. `/reviews help` lists every command. "
+            'Subscriptions can look for words (`text:"parking"`) or a language (`language:es`), '
+            "remind about unanswered low ratings (`respond:24h`), roll good reviews up "
+            "(`rollup:>=4 every:1h`), use compact cards (`style:compact`) and post the recent "
+            "past (`backfill:7d`). `/reviews test` shows a sample card in a channel and who it "
+            "would reach, without pinging anyone."
+        ),
         _actions(report.viewer_is_admin),
     ]
     for note in report.notes[:3]:

@@ -56,13 +56,21 @@ __all__ = [
     "ACTION_REQUEST_REVIEW",
     "ACTION_STATUS_RETRY",
     "ACTION_SUB_ALERT",
+    "ACTION_SUB_BACKFILL",
+    "ACTION_SUB_EVERY",
     "ACTION_SUB_GROUPS",
+    "ACTION_SUB_LANGUAGE",
     "ACTION_SUB_LOCATION",
     "ACTION_SUB_LOCATION_TEXT",
     "ACTION_SUB_ORG",
     "ACTION_SUB_ORG_TEXT",
     "ACTION_SUB_RATING",
+    "ACTION_SUB_RESPOND",
+    "ACTION_SUB_RESPOND_TEXT",
+    "ACTION_SUB_ROLLUP",
     "ACTION_SUB_SOURCES",
+    "ACTION_SUB_STYLE",
+    "ACTION_SUB_TEXT",
     "ACTION_SUB_USERS",
     "ACTION_VIEW_REVIEW",
     "BLOCK_ACTIONS",
@@ -112,12 +120,21 @@ __all__ = [
     "BLOCK_STATUS_SUBSCRIPTIONS",
     "BLOCK_SUBSCRIPTION_PREFIX",
     "BLOCK_SUB_ALERT",
+    "BLOCK_SUB_BACKFILL",
+    "BLOCK_SUB_EVERY",
     "BLOCK_SUB_GROUPS",
     "BLOCK_SUB_INTRO",
+    "BLOCK_SUB_LANGUAGE",
     "BLOCK_SUB_LOCATION",
+    "BLOCK_SUB_MORE",
     "BLOCK_SUB_ORG",
     "BLOCK_SUB_RATING",
+    "BLOCK_SUB_RESPOND",
+    "BLOCK_SUB_RESPOND_TEXT",
+    "BLOCK_SUB_ROLLUP",
     "BLOCK_SUB_SOURCES",
+    "BLOCK_SUB_STYLE",
+    "BLOCK_SUB_TEXT",
     "BLOCK_SUB_USERS",
     "BLOCK_SUMMARY",
     "BLOCK_TEXT",
@@ -155,6 +172,23 @@ BLOCK_SUB_GROUPS = "subscribe_mention_groups"
 ACTION_SUB_GROUPS = "subscribe_mention_groups_text"
 BLOCK_SUB_ALERT = "subscribe_alert"
 ACTION_SUB_ALERT = "subscribe_alert_select"
+BLOCK_SUB_MORE = "subscribe_more"
+BLOCK_SUB_TEXT = "subscribe_text"
+ACTION_SUB_TEXT = "subscribe_text_input"
+BLOCK_SUB_LANGUAGE = "subscribe_language"
+ACTION_SUB_LANGUAGE = "subscribe_language_select"
+BLOCK_SUB_RESPOND = "subscribe_respond"
+ACTION_SUB_RESPOND = "subscribe_respond_select"
+BLOCK_SUB_RESPOND_TEXT = "subscribe_respond_other"
+ACTION_SUB_RESPOND_TEXT = "subscribe_respond_text"
+BLOCK_SUB_ROLLUP = "subscribe_rollup"
+ACTION_SUB_ROLLUP = "subscribe_rollup_select"
+BLOCK_SUB_EVERY = "subscribe_every"
+ACTION_SUB_EVERY = "subscribe_every_select"
+BLOCK_SUB_STYLE = "subscribe_style"
+ACTION_SUB_STYLE = "subscribe_style_radio"
+BLOCK_SUB_BACKFILL = "subscribe_backfill"
+ACTION_SUB_BACKFILL = "subscribe_backfill_input"
 
 # /reviews subscriptions: one Remove button per subscription. action_ids must be unique within
 # a message, so each button's id is ACTION_REMOVE_SUBSCRIPTION + ":" + the subscription id.

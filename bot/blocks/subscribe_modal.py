@@ -14,32 +14,54 @@ from typing import Any
 
 from bot.blocks.ids import (
     ACTION_SUB_ALERT,
+    ACTION_SUB_BACKFILL,
+    ACTION_SUB_EVERY,
     ACTION_SUB_GROUPS,
+    ACTION_SUB_LANGUAGE,
     ACTION_SUB_LOCATION,
     ACTION_SUB_LOCATION_TEXT,
     ACTION_SUB_ORG,
     ACTION_SUB_ORG_TEXT,
     ACTION_SUB_RATING,
+    ACTION_SUB_RESPOND,
+    ACTION_SUB_RESPOND_TEXT,
+    ACTION_SUB_ROLLUP,
     ACTION_SUB_SOURCES,
+    ACTION_SUB_STYLE,
+    ACTION_SUB_TEXT,
     ACTION_SUB_USERS,
     BLOCK_SUB_ALERT,
+    BLOCK_SUB_BACKFILL,
+    BLOCK_SUB_EVERY,
     BLOCK_SUB_GROUPS,
     BLOCK_SUB_INTRO,
+    BLOCK_SUB_LANGUAGE,
     BLOCK_SUB_LOCATION,
+    BLOCK_SUB_MORE,
     BLOCK_SUB_ORG,
     BLOCK_SUB_RATING,
+    BLOCK_SUB_RESPOND,
+    BLOCK_SUB_RESPOND_TEXT,
+    BLOCK_SUB_ROLLUP,
     BLOCK_SUB_SOURCES,
+    BLOCK_SUB_STYLE,
+    BLOCK_SUB_TEXT,
     BLOCK_SUB_USERS,
     CALLBACK_SUBSCRIBE,
     CALLBACK_SUBSCRIBE_NOTICE,
 )
 from bot.blocks.limits import OPTION_TEXT, OPTION_VALUE, OPTIONS, SECTION_TEXT
 from bot.blocks.text import mrkdwn, plain_text
-from bot.filters import DEFAULT_ALERT_THRESHOLD
+from bot.domain import LANGUAGES
+from bot.filters import DEFAULT_ALERT_THRESHOLD, MAX_BACKFILL
 from bot.text import plain, truncate
 
 __all__ = [
+    "EVERY_CHOICES",
     "RATING_CHOICES",
+    "RESPOND_CHOICES",
+    "ROLLUP_CHOICES",
+    "STYLE_CHOICES",
     "CatalogOption",
     "build_subscribe_modal",
     "build_subscribe_notice",
@@ -58,6 +80,32 @@ RATING_CHOICES: tuple[tuple[str, str, int, int], ...] = (
     ("1-3", "3★ or less", 1, 3),
     ("1-2", "2★ or less", 1, 2),
     ("1-1", "1★ only", 1, 1),
+)
+
+# (value, label, minutes): the reply deadline; another one may be typed.
+RESPOND_CHOICES: tuple[tuple[str, str, int | None], ...] = (
+    ("none", "No deadline", None),
+    ("60", "Within 1 hour", 60),
+    ("240", "Within 4 hours", 240),
+    ("1440", "Within 24 hours", 1440),
+    ("2880", "Within 2 days", 2880),
+    ("10080", "Within 7 days", 10080),
+)
+# (value, label, ratings rolled up)
+ROLLUP_CHOICES: tuple[tuple[str, str, tuple[int, int] | None], ...] = (
+    ("none", "No roll-up: a card for each review", None),
+    ("4-5", "4–5★ reviews in a roll-up", (4, 5)),
+    ("5-5", "5★ reviews only in a roll-up", (5, 5)),
+)
+# (value, label, minutes)
+EVERY_CHOICES: tuple[tuple[str, str, int], ...] = (
+    ("15", "Every 15 minutes", 15),
+    ("60", "Every hour", 60),
+    ("1440", "Once a day", 1440),
+)
+STYLE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("full", "Full card"),
+    ("compact", "Compact: two lines and the buttons"),
 )
 
 
@@ -251,6 +299,99 @@ def _rating_and_mention_blocks() -> list[dict[str, Any]]:
     ]
 
 
+def _choice_blocks() -> list[dict[str, Any]]:
+    """Words, language, reply deadline, roll-up, card style and the recent past."""
+    languages = sorted(LANGUAGES.items(), key=lambda item: item[1])
+    language_options = [_option(f"{name} ({code})", code) for code, name in languages]
+    respond_options = [_option(label, value) for value, label, _ in RESPOND_CHOICES]
+    rollup_options = [_option(label, value) for value, label, _ in ROLLUP_CHOICES]
+    every_options = [_option(label, value) for value, label, _ in EVERY_CHOICES]
+    style_options = [_option(label, value) for value, label in STYLE_CHOICES]
+    return [
+        {"type": "divider", "block_id": BLOCK_SUB_MORE},
+        _input(
+            BLOCK_SUB_TEXT,
+            "Only reviews mentioning",
+            {
+                "type": "plain_text_input",
+                "action_id": ACTION_SUB_TEXT,
+                "placeholder": plain_text("parking, wait time"),
+                "max_length": 500,
+            },
+            optional=True,
+            hint=plain_text(
+                "Words in the title or text; commas separate alternatives. "
+                "Case and accents don't matter."
+            ),
+        ),
+        _input(
+            BLOCK_SUB_LANGUAGE,
+            "Only reviews written in",
+            {
+                "type": "multi_static_select",
+                "action_id": ACTION_SUB_LANGUAGE,
+                "placeholder": plain_text("Any language"),
+                "options": language_options[:OPTIONS],
+            },
+            optional=True,
+        ),
+        _input(
+            BLOCK_SUB_RESPOND,
+            "Remind if a low rating is not answered",
+            _static_select(ACTION_SUB_RESPOND, respond_options, 0),
+            hint=plain_text("A reminder in the card's thread, mentioning the people above."),
+        ),
+        _input(
+            BLOCK_SUB_RESPOND_TEXT,
+            "…or another deadline",
+            {
+                "type": "plain_text_input",
+                "action_id": ACTION_SUB_RESPOND_TEXT,
+                "placeholder": plain_text("30m, 12h or 3d"),
+                "max_length": 20,
+            },
+            optional=True,
+        ),
+        _input(
+            BLOCK_SUB_ROLLUP,
+            "Good reviews",
+            _static_select(ACTION_SUB_ROLLUP, rollup_options, 0),
+            hint=plain_text("A roll-up collects them into one message per period."),
+        ),
+        _input(
+            BLOCK_SUB_EVERY,
+            "Post the roll-up",
+            _static_select(ACTION_SUB_EVERY, every_options, len(every_options) - 1),
+        ),
+        _input(
+            BLOCK_SUB_STYLE,
+            "Cards",
+            {
+                "type": "radio_buttons",
+                "action_id": ACTION_SUB_STYLE,
+                "options": style_options,
+                "initial_option": style_options[0],
+            },
+        ),
+        _input(
+            BLOCK_SUB_BACKFILL,
+            "Also post the last … matching reviews",
+            {
+                "type": "number_input",
+                "action_id": ACTION_SUB_BACKFILL,
+                "is_decimal_allowed": False,
+                "min_value": "0",
+                "max_value": str(MAX_BACKFILL),
+                "placeholder": plain_text("0"),
+            },
+            optional=True,
+            hint=plain_text(
+                f"Up to {MAX_BACKFILL} recent reviews, posted here oldest first. Empty or 0: none."
+            ),
+        ),
+    ]
+
+
 def build_subscribe_modal(
     *,
     channel_id: str,
@@ -262,6 +403,7 @@ def build_subscribe_modal(
     """The subscription form for ``channel_id``; every field may stay empty (= every review)."""
     blocks = _which_blocks(channel_id, organizations, locations, sources)
     blocks += _rating_and_mention_blocks()
+    blocks += _choice_blocks()
     return {
         "type": "modal",
         "callback_id": CALLBACK_SUBSCRIBE,

@@ -9,29 +9,63 @@ from typing import Any
 
 from bot.blocks.ids import (
     ACTION_SUB_ALERT,
+    ACTION_SUB_BACKFILL,
+    ACTION_SUB_EVERY,
     ACTION_SUB_GROUPS,
+    ACTION_SUB_LANGUAGE,
     ACTION_SUB_LOCATION,
     ACTION_SUB_LOCATION_TEXT,
     ACTION_SUB_ORG,
     ACTION_SUB_ORG_TEXT,
     ACTION_SUB_RATING,
+    ACTION_SUB_RESPOND,
+    ACTION_SUB_RESPOND_TEXT,
+    ACTION_SUB_ROLLUP,
     ACTION_SUB_SOURCES,
+    ACTION_SUB_STYLE,
+    ACTION_SUB_TEXT,
     ACTION_SUB_USERS,
     BLOCK_SUB_ALERT,
+    BLOCK_SUB_BACKFILL,
+    BLOCK_SUB_EVERY,
     BLOCK_SUB_GROUPS,
+    BLOCK_SUB_LANGUAGE,
     BLOCK_SUB_LOCATION,
     BLOCK_SUB_ORG,
     BLOCK_SUB_RATING,
+    BLOCK_SUB_RESPOND,
+    BLOCK_SUB_RESPOND_TEXT,
+    BLOCK_SUB_ROLLUP,
     BLOCK_SUB_SOURCES,
+    BLOCK_SUB_STYLE,
+    BLOCK_SUB_TEXT,
     BLOCK_SUB_USERS,
 )
-from bot.blocks.subscribe_modal import RATING_CHOICES
-from bot.filters import DEFAULT_ALERT_THRESHOLD, Filter, FilterSyntaxError, Mention, parse
+from bot.blocks.subscribe_modal import (
+    EVERY_CHOICES,
+    RATING_CHOICES,
+    RESPOND_CHOICES,
+    ROLLUP_CHOICES,
+)
+from bot.domain import LANGUAGES
+from bot.filters import (
+    DEFAULT_ALERT_THRESHOLD,
+    MAX_BACKFILL,
+    Backfill,
+    Filter,
+    FilterSyntaxError,
+    Mention,
+    Style,
+    parse,
+)
+from bot.filters.syntax import quote
 from bot.text import truncate
 
 __all__ = ["SubscribeChoice", "parse_subscribe_state"]
 
 _HANDLE_SPLIT = re.compile(r"[\s,;]+")
+_QUOTES = re.compile(r"[\"'“”‘’«»`]")
+ERROR_LIMIT = 150
 
 
 @dataclass(frozen=True)
@@ -161,19 +195,121 @@ def _read_mentions(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[M
     return tuple(mentions)
 
 
+def _word(key: str, value: str, block_id: str, errors: dict[str, str]) -> Filter | None:
+    """``key:value`` read by the filter grammar; its reason inline on ``block_id`` if wrong."""
+    try:
+        return parse(f"{key}:{quote(value, allow=',')}", allow=frozenset({key}))
+    except FilterSyntaxError as exc:
+        errors[block_id] = truncate(exc.reason.replace("`", ""), ERROR_LIMIT)
+        return None
+
+
+def _read_text(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[str, ...]:
+    typed = _typed(values, BLOCK_SUB_TEXT, ACTION_SUB_TEXT)
+    if typed is None:
+        return ()
+    # Quotes do not matter to a word search, and the grammar could not quote both kinds.
+    read = _word("text", _QUOTES.sub(" ", typed), BLOCK_SUB_TEXT, errors)
+    return read.text if read else ()
+
+
+def _read_languages(values: Mapping[str, Any], errors: dict[str, str]) -> frozenset[str]:
+    chosen = _state(values, BLOCK_SUB_LANGUAGE, ACTION_SUB_LANGUAGE).get("selected_options")
+    codes = {
+        str(option["value"])
+        for option in chosen or ()
+        if isinstance(option, Mapping) and option.get("value")
+    }
+    if codes - set(LANGUAGES):
+        errors[BLOCK_SUB_LANGUAGE] = "Pick languages from the list again."
+        return frozenset()
+    return frozenset(codes)
+
+
+def _read_respond(values: Mapping[str, Any], errors: dict[str, str]) -> int | None:
+    typed = _typed(values, BLOCK_SUB_RESPOND_TEXT, ACTION_SUB_RESPOND_TEXT)
+    if typed is not None:
+        read = _word("respond", typed, BLOCK_SUB_RESPOND_TEXT, errors)
+        return read.respond_minutes if read else None
+    picked = _selected(values, BLOCK_SUB_RESPOND, ACTION_SUB_RESPOND)
+    known = {value: minutes for value, _, minutes in RESPOND_CHOICES}
+    if picked is not None and picked not in known:
+        errors[BLOCK_SUB_RESPOND] = "Pick a deadline from the list."
+        return None
+    return known.get(picked or "none")
+
+
+def _read_rollup(
+    values: Mapping[str, Any], errors: dict[str, str]
+) -> tuple[tuple[int, int] | None, int | None]:
+    picked = _selected(values, BLOCK_SUB_ROLLUP, ACTION_SUB_ROLLUP)
+    known = {value: ratings for value, _, ratings in ROLLUP_CHOICES}
+    if picked is not None and picked not in known:
+        errors[BLOCK_SUB_ROLLUP] = "Pick a roll-up from the list."
+        return None, None
+    rollup = known.get(picked or "none")
+    if rollup is None:
+        return None, None
+    every = _selected(values, BLOCK_SUB_EVERY, ACTION_SUB_EVERY)
+    periods = {value: minutes for value, _, minutes in EVERY_CHOICES}
+    if every is not None and every not in periods:
+        errors[BLOCK_SUB_EVERY] = "Pick how often from the list."
+    return rollup, periods.get(every or "", EVERY_CHOICES[-1][2])
+
+
+def _read_style(values: Mapping[str, Any]) -> Style:
+    picked = _selected(values, BLOCK_SUB_STYLE, ACTION_SUB_STYLE)
+    return "compact" if picked == "compact" else "full"
+
+
+def _read_backfill(values: Mapping[str, Any], errors: dict[str, str]) -> Backfill | None:
+    typed = _typed(values, BLOCK_SUB_BACKFILL, ACTION_SUB_BACKFILL)
+    if typed is None:
+        return None
+    if not typed.isdecimal() or int(typed) > MAX_BACKFILL:
+        errors[BLOCK_SUB_BACKFILL] = f"A whole number from 0 to {MAX_BACKFILL}."
+        return None
+    return Backfill(count=int(typed)) if int(typed) else None
+
+
+def _check_rollup(chosen: Filter, errors: dict[str, str]) -> None:
+    """A roll-up may not swallow the low ratings that mentions and deadlines are for."""
+    if chosen.rollup is None or not (chosen.mentions or chosen.respond_minutes):
+        return
+    if chosen.rollup[0] <= chosen.alert_threshold:
+        errors.setdefault(
+            BLOCK_SUB_ROLLUP,
+            f"The roll-up would take the {chosen.alert_threshold}★-or-less reviews that "
+            "mentions and the deadline are for; roll up 5★ only, or lower the alert rating.",
+        )
+
+
 def parse_subscribe_state(values: Mapping[str, Any]) -> SubscribeChoice:
     """Read ``view.state.values`` of the subscribe modal into a filter (errors by block_id)."""
     errors: dict[str, str] = {}
     place = _read_place(values, errors)
     rating_min, rating_max = _read_rating(values, errors)
     alert_threshold = _read_alert(values, errors)  # errors keep the form's order
+    mentions = _read_mentions(values, errors)
+    text = _read_text(values, errors)
+    languages = _read_languages(values, errors)
+    respond = _read_respond(values, errors)
+    rollup, every = _read_rollup(values, errors)
     chosen = Filter(
         organization=place.organization,
         location=place.location,
         rating_min=rating_min,
         rating_max=rating_max,
         sources=_read_sources(values),
-        mentions=_read_mentions(values, errors),
+        mentions=mentions,
         alert_threshold=alert_threshold,
+        text=text,
+        languages=languages,
+        respond_minutes=respond,
+        rollup=rollup,
+        rollup_every_minutes=every,
+        style=_read_style(values),
+        backfill=_read_backfill(values, errors),
     )
+    _check_rollup(chosen, errors)
     return SubscribeChoice(filter=chosen, connection_id=place.connection_id, errors=errors)

@@ -15,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 
 from bot.domain import Page, Review
 from bot.providers.protocol import BrowsePage, PagePosition, QueryNotSupported
+from bot.providers.walk import read_since
 
 __all__ = [
     "MAX_MERGED_JUMP",
     "PAGE_SIZE",
     "RatingStream",
     "cut_page",
+    "filtered_page",
     "merge_forward",
     "merged_page",
     "single_page",
@@ -213,3 +216,46 @@ def cut_page(reviews: Sequence[Review], position: PagePosition) -> BrowsePage:
         next=PagePosition(number + 1) if number < count else None,
         notes=notes,
     )
+
+
+async def filtered_page(
+    fetch: PageFetcher,
+    matches: Callable[[Review], bool],
+    position: PagePosition,
+    *,
+    max_pages: int,
+) -> BrowsePage:
+    """Page ``position.page`` of the reviews ``matches`` keeps, newest first, cut here.
+
+    The platform's pages count reviews the app then drops, so the newest ``max_pages`` of them
+    are read (from whichever end the newest are) and filtered; a note says when that stopped
+    short of the whole list.
+    """
+    seen: dict[int, int] = {}  # page number → the list's total as that page said
+
+    async def counted(number: int) -> Page[Review]:
+        page = await fetch(number)
+        seen[number] = page.total
+        return page
+
+    found = await read_since(counted, datetime.min.replace(tzinfo=UTC), max_pages=max_pages)
+    matching = sorted(
+        (r for r in found.reviews if matches(r)), key=lambda r: r.published_at, reverse=True
+    )
+    page = cut_page(matching, position)
+    total = max(seen.values(), default=0)
+    if len(found.reviews) < total:
+        note = (
+            f"Searched the newest {len(found.reviews)} of {total} reviews; add org:, rating: "
+            "or source: to search further back."
+        )
+        return BrowsePage(
+            page.reviews,
+            page.page,
+            page.page_count,
+            page.total,
+            page.prev,
+            page.next,
+            (*page.notes, note),
+        )
+    return page

@@ -148,6 +148,9 @@ class BrowseQuery:
     """The whole filter, for platforms that answer everything and are filtered here."""
     sort: Literal["desc", "asc"] | None = None
     widget: bool | None = None
+    filtered_here: bool = False
+    """``matches`` narrows beyond what any platform filters (words, language, replies): a
+    platform that pages itself must read its list and let the app filter and cut the pages."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.errors import (
     UserError,
 )
 from bot.filters import LIST_KEYS, Filter, parse
+from bot.language import detect_language
 from bot.providers.patience import patiently
 from bot.providers.protocol import BrowsePage, BrowseQuery, PagePosition, QueryNotSupported
 from bot.providers.registry import platform_label
@@ -152,6 +153,8 @@ def _query(wanted: Filter, extras: ListExtras, catalog: _Catalog) -> BrowseQuery
 
     def matches(review: Review) -> bool:
         name = catalog.organizations.get(review.organization_id or "")
+        if wanted.languages:
+            review = replace(review, language=detect_language(review.title, review.text))
         return wanted.matches(review, organization_name=name)
 
     return BrowseQuery(
@@ -163,6 +166,7 @@ def _query(wanted: Filter, extras: ListExtras, catalog: _Catalog) -> BrowseQuery
         matches=matches,
         sort="asc" if extras.sort == "asc" else "desc" if extras.sort == "desc" else None,
         widget=extras.widget,
+        filtered_here=bool(wanted.text or wanted.languages or wanted.replied is not None),
     )
 
 

@@ -71,6 +71,9 @@ class Subscribed:
     created: bool
     """False when the channel already had exactly this subscription."""
     notes: list[str] = field(default_factory=list)
+    stored: Filter = field(default_factory=Filter)
+    """The filter as stored (names resolved, no backfill)."""
+    connection_id: int | None = None
 
 
 async def load_catalog(deps: Deps, team_id: str) -> Catalog:
@@ -248,6 +251,18 @@ async def _digest_timezone(actor: Actor) -> str:
     return tz
 
 
+async def _slack_language(actor: Actor) -> str | None:
+    """The subscriber's Slack language ("es-ES" → "es"); None when Slack does not say."""
+    try:
+        answer = await actor.client.users_info(user=actor.user_id, include_locale=True)
+    except Exception as exc:  # a nicety: no Slack answer must stop a subscription
+        log.info("locale_unavailable", error=type(exc).__name__)
+        return None
+    locale = str((answer.get("user") or {}).get("locale") or "")
+    code = locale.replace("_", "-").partition("-")[0].strip().lower()
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
+
+
 async def _resolve_mentions(actor: Actor, chosen: Filter) -> Filter:
     try:
         mentions = await actor.directory.resolve_mentions(
@@ -274,7 +289,8 @@ async def subscribe(
     team_id, channel_id = actor.team_id, actor.channel_id
     catalog = await load_catalog(deps, team_id)
     chosen, connection_id = _resolve_connection(catalog, chosen, connection_id)
-    chosen = dataclasses.replace(chosen, page=None)
+    # The one-off backfill is the caller's to run; it is never part of the subscription.
+    chosen = chosen.stored()
     source_notes: list[str] = []
     if chosen.sources:
         known = await known_source_names(deps, catalog.connections)
@@ -286,6 +302,7 @@ async def subscribe(
     description = describe_subscription(catalog, chosen, connection_id)
     filter_text = chosen.canonical_text()
     timezone = await _digest_timezone(actor)
+    language = await _slack_language(actor)
     async with deps.sessions() as session, session.begin():
         existing = await find_same_subscription(
             session,
@@ -298,7 +315,9 @@ async def subscribe(
             already = (
                 f"<#{channel_id}> already has this subscription (#{existing.id}): {description}"
             )
-            return Subscribed(existing.id, description, False, [already, *notes])
+            return Subscribed(
+                existing.id, description, False, [already, *notes], chosen, connection_id
+            )
         row = await insert_subscription(
             session,
             team_id=team_id,
@@ -311,6 +330,7 @@ async def subscribe(
             created_by=actor.user_id,
             digest_timezone=timezone,
             now=deps.clock(),
+            language=language,
         )
     deps.signals.schedules_changed()  # its digest job
     log.info(
@@ -320,7 +340,7 @@ async def subscribe(
         channel_id=channel_id,
         connection_id=connection_id,
     )
-    return Subscribed(row.id, description, True, notes)
+    return Subscribed(row.id, description, True, notes, chosen, connection_id)
 
 
 def stored_description(catalog: Catalog, row: Subscription) -> str:

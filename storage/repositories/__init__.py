@@ -68,6 +68,7 @@ from storage.repositories.reviews import (
     ReviewUpsert,
     get_review,
     newest_review_at,
+    newest_reviews,
     review_content_hash,
     upsert_review,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "mark_sent",
     "mark_update_pending",
     "newest_review_at",
+    "newest_reviews",
     "next_delivery_due",
     "organization_names",
     "record_poll_failure",

@@ -61,8 +61,12 @@ async def insert_delivery_if_absent(
     subscription_id: int | None,
     mentions: Sequence[str],
     now: datetime,
+    origin: str = "live",
 ) -> int | None:
-    """Queue a review's card for a channel; returns the new id, None if it has one already."""
+    """Queue a review's card for a channel; returns the new id, None if it has one already.
+
+    ``origin``: live (webhook or poll) or backfill (the recent past of a new subscription).
+    """
     result = await session.execute(
         dialect_insert(session, Delivery)
         .values(
@@ -71,6 +75,7 @@ async def insert_delivery_if_absent(
             review_id=review_id,
             subscription_id=subscription_id,
             mentions=list(mentions),
+            origin=origin,
             status="pending",
             attempts=0,
             next_attempt_at=now,

@@ -18,6 +18,7 @@ __all__ = [
     "ReviewUpsert",
     "get_review",
     "newest_review_at",
+    "newest_reviews",
     "review_content_hash",
     "upsert_review",
 ]
@@ -230,6 +231,21 @@ async def get_review(
         .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
+
+
+async def newest_reviews(
+    session: AsyncSession, *, connection_ids: list[int], limit: int
+) -> list[Review]:
+    """The newest stored reviews of these connections, newest first."""
+    if not connection_ids:
+        return []
+    result = await session.scalars(
+        select(Review)
+        .where(Review.connection_id.in_(connection_ids))
+        .order_by(Review.published_at.desc(), Review.id.desc())
+        .limit(limit)
+    )
+    return list(result)
 
 
 async def newest_review_at(session: AsyncSession, *, connection_id: int) -> datetime | None:

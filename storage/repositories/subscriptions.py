@@ -49,6 +49,7 @@ async def insert_subscription(
     created_by: str,
     digest_timezone: str,
     now: datetime,
+    language: str | None = None,
 ) -> Subscription:
     """Add a subscription (flushed, so its id is known)."""
     row = Subscription(
@@ -61,6 +62,7 @@ async def insert_subscription(
         alert_threshold=alert_threshold,
         created_by=created_by,
         digest_timezone=digest_timezone,
+        language=language,
         created_at=now,
         updated_at=now,
     )

@@ -46,6 +46,7 @@ def test_help(seconds: int) -> None:
         "subscribe",
         "unsubscribe",
         "subscriptions",
+        "test",
         "digest",
         "connect",
         "disconnect",
@@ -56,6 +57,10 @@ def test_help(seconds: int) -> None:
     expected = {60: "every minute", 90: "every 90 seconds", 3600: "every 60 minutes"}[seconds]
     assert f"Cloutly accounts are polled {expected}" in shown
     assert "no webhooks" in shown
+    for word in ('text:"parking"', "language:es", "respond:24h", "rollup:>=4 every:1h"):
+        assert word in shown
+    for word in ("style:compact", "backfill:7d", "unanswered", "/reviews test"):
+        assert word in shown
 
 
 def test_router_answers() -> None:

@@ -107,3 +107,11 @@ def test_picker_and_notice_within_limits() -> None:
     for purpose in ("subscribe", "digest"):
         assert_view_within_limits(build_channel_picker(purpose=purpose))
     assert_view_within_limits(build_home_notice("x" * 5000, title="A very long title indeed!"))
+
+
+def test_the_home_tab_names_the_new_words_and_the_test_command() -> None:
+    shown = _texts(build_home(_report(admin=False, connections=0, subscriptions=0)))
+    for word in ('text:"parking"', "language:es", "respond:24h", "rollup:>=4 every:1h"):
+        assert word in shown
+    for word in ("style:compact", "backfill:7d", "/reviews test"):
+        assert word in shown

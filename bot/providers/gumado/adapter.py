@@ -13,7 +13,7 @@ from bot.providers.cursor import PollCursor
 from bot.providers.gumado.client import UNSET, GumadoClient
 from bot.providers.gumado.parse import WEBHOOK_EVENTS
 from bot.providers.gumado.webhooks import GumadoWebhooks
-from bot.providers.merge import RatingStream, merged_page, single_page
+from bot.providers.merge import RatingStream, filtered_page, merged_page, single_page
 from bot.providers.paced import ClientProvider
 from bot.providers.patience import patiently
 from bot.providers.protocol import (
@@ -93,6 +93,9 @@ INFO = ProviderInfo(
 
 MAX_POLL_PAGES = 10
 MAX_RECENT_PAGES = 30
+MAX_SEARCH_PAGES = 10
+"""Pages a listing filtered here (words, language, replies) reads at most: a sixth of a
+minute's requests (60), so a search never starves the poller."""
 MAX_CAMPAIGN_PAGES = 5
 """A typeahead shows at most 50 campaigns: typing more narrows the document's ``search``."""
 # A person waits on each scope probe: give up on a platform asking us to wait longer.
@@ -238,6 +241,11 @@ class GumadoProvider(ClientProvider):
             )
 
         low, high = query.rating_min, query.rating_max
+        if query.filtered_here:
+            rating = low if low == high else None  # a range is left to ``matches``
+            return await filtered_page(
+                fetcher(rating), query.matches, position, max_pages=MAX_SEARCH_PAGES
+            )
         if low == high or (low, high) == (1, 5):
             return await single_page(fetcher(low if low == high else None), position)
         # GET /reviews filters one exact rating: a range is merged from one list per rating.
