@@ -1,17 +1,21 @@
 """``reviewbot demo``: the whole flow on this machine, no credentials, no network.
 
 Starts the Gumado and Cloutly sandboxes, the Slack Web API stand-in and the real server on
-loopback; subscribes #reviews through a signed slash command; lets Gumado send webhooks (a 5★,
-a 1★ that mentions @frontdesk, then an update of it) and Cloutly receive a review that the
-poller finds; then prints the channel as a person would see it.
+loopback; subscribes #reviews through a signed slash command (with a reply deadline, a roll-up
+of the good reviews and a backfill of the recent past); lets Gumado send webhooks (two good
+reviews that go into the roll-up, a 1★ that mentions @frontdesk and the business's reply to
+it, a 2★ nobody answered in time) and Cloutly receive a review that the poller finds; then
+prints the channel as a person would see it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import time
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,6 +44,8 @@ ADMIN_ID, ADMIN_NAME = USER_ID, USER_NAME
 BOT_TOKEN = "xoxb-demo"  # noqa: S105 - the local stand-in's token, not a real one
 SIGNING_SECRET = "demo-signing-secret"  # noqa: S105 - a local stand-in, not a real secret
 STEP_TIMEOUT = 15.0
+SUBSCRIBE = "subscribe all mention:@frontdesk alert:<=2 respond:30m rollup:>=4 every:15m backfill:3"
+_POSTING = re.compile(r"Posting the (?:(\d+) )?most recent")
 
 
 class DemoError(RuntimeError):
@@ -90,16 +96,32 @@ class _Demo:
         self.out, self.slack, self.sandboxes, self.http = out, slack, sandboxes, http
         self.base_url = base_url
         self.started = time.monotonic()
+        self.backfilled = 0
 
     def say(self, line: str) -> None:
         self.out.write(f"[{time.monotonic() - self.started:5.1f}s] {line}\n")
         self.out.flush()
 
-    def cards(self) -> int:
-        return sum(1 for m in self.slack.messages(CHANNEL_ID) if m.get("metadata"))
+    def _posts(self, event_type: str) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.slack.messages(CHANNEL_ID)
+            if (m.get("metadata") or {}).get("event_type") == event_type
+        ]
 
-    async def slash(self, text: str) -> None:
-        """Send ``/reviews text`` signed as Slack signs it; wait for the reply."""
+    def cards(self) -> int:
+        return len(self._posts("review_card"))
+
+    def _replies(self, event_type: str) -> int:
+        return sum(
+            1
+            for card in self._posts("review_card")
+            for reply in self.slack.thread(CHANNEL_ID, card["ts"])
+            if (reply.get("metadata") or {}).get("event_type") == event_type
+        )
+
+    async def slash(self, text: str) -> str:
+        """Send ``/reviews text`` signed as Slack signs it; wait for the reply; its response_url."""
         self.say(f"@{ADMIN_NAME} runs: /reviews {text}")
         response_url = self.slack.new_response_url(channel=CHANNEL_ID, user_id=ADMIN_ID)
         body = slash_command_body(text, response_url=response_url)
@@ -111,20 +133,55 @@ class _Demo:
         await _until(
             lambda: bool(self.slack.responses(response_url)), f"the reply to /reviews {text}"
         )
+        return response_url
 
-    async def gumado_reviews(self) -> None:
-        """A 5★, a 1★ that mentions @frontdesk, then the business's reply to the 1★."""
+    async def subscribe(self) -> None:
+        """Subscribe #reviews; the recent past (backfill:3) arrives oldest first."""
+        response_url = await self.slash(SUBSCRIBE)
+
+        def backfill_told() -> str | None:
+            for post in self.slack.responses(response_url):
+                text = str(post.get("text") or "")
+                if _POSTING.search(text) or "nothing from the past" in text:
+                    return text
+            return None
+
+        await _until(lambda: backfill_told() is not None, "the backfill's answer")
+        match = _POSTING.search(backfill_told() or "")
+        coming = int(match.group(1) or 1) if match else 0
+        self.say(f"Backfill: {coming} recent review(s) of the sandbox's past are posted first")
+        await _until(lambda: self.cards() >= coming, "the backfilled cards")
+        self.backfilled = coming
+
+    async def rollup(self) -> None:
+        """Two good reviews of 20 minutes ago: one roll-up for their (ended) 15-minute period."""
         gumado = self.sandboxes.gumado
-        self.say("Gumado: a 5★ review arrives (webhook review-created)")
+        earlier = datetime.now(UTC) - timedelta(minutes=20)
+        self.say("Gumado: a 5★ and a 4★ review of 20 minutes ago arrive (webhooks)")
+        self.say("  good reviews go into the 15-minute roll-up; their period has ended: posted now")
         gumado.add_review(
             rating=5,
             source="Google",
             author="Maya Chen",
             title="Best dentist in town",
             message="Quick, painless and friendly. The front desk remembered my name!",
+            published_on=earlier,
         )
-        await _until(lambda: self.cards() >= 1, "the 5★ card")
+        gumado.add_review(
+            rating=4,
+            source="Facebook",
+            author="Luis García",
+            message="Muy buena atención, aunque el parking es pequeño.",
+            published_on=earlier + timedelta(minutes=1),
+        )
+        await _until(
+            lambda: any("2 reviews" in str(m.get("text")) for m in self._posts("review_rollup")),
+            "the roll-up of both reviews",
+        )
 
+    async def gumado_reviews(self) -> None:
+        """A 1★ that mentions @frontdesk, then the business's reply to it."""
+        gumado = self.sandboxes.gumado
         self.say("Gumado: a 1★ review arrives; @frontdesk is mentioned (alert at ≤2★)")
         low = gumado.add_review(
             rating=1,
@@ -133,22 +190,42 @@ class _Demo:
             title="Waited *two hours*",
             message="Nobody told us the doctor was running late. <!here> avoid.",
         )
-        await _until(lambda: self.cards() >= 2, "the 1★ card")
+        await _until(lambda: self.cards() >= self.backfilled + 1, "the 1★ card")
 
         self.say("Gumado: the business replies to the 1★ review (webhook review-updated)")
         review_id = low["data"]["id"] if "data" in low else low["id"]
         gumado.update_review(
             review_id, reply_message="We're sorry, Tom. Please call us so we can make it right."
         )
-        await _until(lambda: _thread_notes(self.slack) > 0, "the thread note about the reply")
+        await _until(
+            lambda: self._replies("review_card_update") > 0, "the thread note about the reply"
+        )
+
+    async def overdue_review(self) -> None:
+        """A 2★ of 45 minutes ago nobody answered: past its 30-minute deadline on arrival."""
+        self.say("Gumado: a 2★ review of 45 minutes ago arrives, still unanswered (respond:30m)")
+        self.sandboxes.gumado.add_review(
+            rating=2,
+            source="Google",
+            author="Priya N.",
+            message="The receptionist was rude and my bill was wrong.",
+            published_on=datetime.now(UTC) - timedelta(minutes=45),
+        )
+        await _until(lambda: self.cards() >= self.backfilled + 2, "the 2★ card")
+        await _until(lambda: self._replies("review_reminder") > 0, "the overdue reminder")
+        self.say("  its deadline has passed: the card shows Overdue, a reminder goes in its thread")
 
     async def cloutly_review(self, busy: Callable[[], bool], poll_seconds: int) -> None:
         # The first poll (at start-up) records existing reviews as the baseline; a review
         # added while it runs would be part of that baseline and get no card.
         await _until(lambda: not busy(), "the first poll to finish")
-        self.say(f"Cloutly: a 4★ review arrives; the poller finds it (every {poll_seconds} s)")
-        self.sandboxes.cloutly.add_review(rating=4, source="Facebook")
-        await _until(lambda: self.cards() >= 3, "the Cloutly card", timeout=poll_seconds + 10)
+        self.say(f"Cloutly: a 3★ review arrives; the poller finds it (every {poll_seconds} s)")
+        self.sandboxes.cloutly.add_review(rating=3, source="Facebook")
+        await _until(
+            lambda: self.cards() >= self.backfilled + 3,
+            "the Cloutly card",
+            timeout=poll_seconds + 10,
+        )
 
     async def show_channel(self) -> None:
         await _settle(self.slack)
@@ -184,8 +261,10 @@ async def run_demo(out: TextIO, *, poll_seconds: int = 10) -> None:
         )
         sandboxes.gumado.register_webhook(f"{base_url}/webhooks/gumado/{webhook_key}")
         demo.say("Gumado: webhook URL registered (Settings → API & Webhooks)")
-        await demo.slash("subscribe all mention:@frontdesk alert:<=2")
+        await demo.subscribe()
+        await demo.rollup()
         await demo.gumado_reviews()
+        await demo.overdue_review()
         await demo.cloutly_review(app[DEPS_KEY].busy, poll_seconds)
         await demo.show_channel()
     finally:
@@ -195,14 +274,6 @@ async def run_demo(out: TextIO, *, poll_seconds: int = 10) -> None:
         await sandboxes.stop()
         await slack.stop()
         workdir.cleanup()
-
-
-def _thread_notes(slack: SlackStandIn) -> int:
-    return sum(
-        len(slack.thread(CHANNEL_ID, m["ts"]))
-        for m in slack.messages(CHANNEL_ID)
-        if m.get("metadata")
-    )
 
 
 async def _settle(slack: SlackStandIn, quiet: float = 0.3) -> None:

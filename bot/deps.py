@@ -42,6 +42,8 @@ class Signals:
     """Set when deliveries are due (the sender posts them)."""
     rollups: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when a review joined a roll-up or changed in one (the roll-up poster looks)."""
+    deadlines: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a card with a reply deadline was posted (the deadline stage looks)."""
     digests: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when a digest schedule changed (the digest scheduler rebuilds its jobs)."""
 

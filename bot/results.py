@@ -316,6 +316,10 @@ class RoutingMatch:
     """Plain names (``@frontdesk``) it would mention; never Slack mention tokens."""
     rolled_up: bool = False
     """The rating goes into the subscription's roll-up rather than a card of its own."""
+    compact: bool = False
+    """The subscription asks for ``style:compact`` cards."""
+    language: str | None = None
+    """The subscriber's language (a card names the review's language when it differs)."""
 
 
 @dataclass(frozen=True, slots=True)

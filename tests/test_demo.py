@@ -11,7 +11,9 @@ from pathlib import Path
 from bot.config import EXPECTED
 
 
-def test_demo_shows_every_card_the_mention_and_the_update(tmp_path: Path) -> None:
+def test_demo_shows_every_card_the_mention_the_update_and_the_words_of_c9(
+    tmp_path: Path,
+) -> None:
     env = {k: v for k, v in os.environ.items() if k not in EXPECTED}
     started = time.monotonic()
     result = subprocess.run(
@@ -34,4 +36,10 @@ def test_demo_shows_every_card_the_mention_and_the_update(tmp_path: Path) -> Non
     # Review text is shown, never turned into a broadcast.
     assert "Tom <!channel> Baker" in out and "@channel" not in out and "@here" not in out
     assert "[ Mark handled ]" in out
+    # Backfill, roll-up, the overdue reminder.
+    assert "Posting the 3 most recent matching reviews here, oldest first." in out
+    assert "📋 2 reviews at 4–5★" in out and "Maya Chen" in out and "Luis García" in out
+    assert "⏰ *Overdue*" in out
+    assert "⏰ This 2★ Google review has not been answered for 45 minutes. @frontdesk" in out
+    assert "[ Reply on Google ]" in out
     assert not list(tmp_path.iterdir()), "the demo leaves no files behind"

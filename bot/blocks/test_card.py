@@ -26,12 +26,18 @@ PINGS_LIMIT = 400
 
 
 def build_test_card(check: RoutingCheck) -> dict[str, Any]:
-    """The sample card for the channel: the real card's blocks under a test mark, no buttons."""
+    """The sample card for the channel: the real card's blocks under a test mark, no buttons.
+
+    It looks as the first subscription that would post it as a card asks (style, language).
+    """
+    first = next((m for m in check.matches if not m.rolled_up), None)
     card = build_review_card(
         check.review,
         organization_name=check.organization_name,
         location_name=check.location_name,
         mentions=(),
+        style="compact" if first is not None and first.compact else "full",
+        home_language=first.language if first is not None else None,
     )
     where = (
         "a recent review of this channel's organizations"

@@ -34,7 +34,7 @@ class Deadlines(StageLoop):
     name = "deadlines"
 
     def __init__(self, deps: Deps, gate: WriteGate) -> None:
-        super().__init__(tick=TICK_SECONDS)
+        super().__init__(tick=TICK_SECONDS, wake=deps.signals.deadlines)
         self._deps = deps
         self._gate = gate
 

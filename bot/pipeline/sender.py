@@ -321,6 +321,8 @@ class Sender(StageLoop):
             self.posting.lease_lost(delivery.id, "sent")
             return
         deps.metrics.deliveries.labels("adopted" if adopted else "sent").inc()
+        if delivery.respond_by is not None:
+            deps.signals.deadlines.set()  # a review first seen late is due at once
 
     async def _reschedule(
         self,

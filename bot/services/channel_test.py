@@ -88,7 +88,14 @@ def _match(
         return None
     pings = tuple(m.display() for m in wanted.mentions) if wanted.wants_mentions(review) else ()
     description = describe_subscription(catalog, wanted, row.connection_id)
-    return RoutingMatch(row.id, description, pings, wanted.rolls_up(review))
+    return RoutingMatch(
+        row.id,
+        description,
+        pings,
+        wanted.rolls_up(review),
+        compact=wanted.style == "compact",
+        language=row.language,
+    )
 
 
 async def channel_test(deps: Deps, actor: Actor, *, text: str) -> RoutingCheck:

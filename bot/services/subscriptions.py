@@ -99,7 +99,9 @@ async def require_admin(deps: Deps, actor: Actor, *, what: str = CHANGE_WHAT) ->
 
 
 def parse_subscribe_text(text: str) -> Filter:
-    """``all``, or the filter grammar; ``all`` may carry ``mention:``/``alert:``.
+    """``all``, or the filter grammar; ``all`` may carry the words that say how reviews are
+    delivered rather than which (``mention:``, ``alert:``, ``respond:``, ``rollup:``/``every:``,
+    ``style:``, ``backfill:``).
 
     FilterSyntaxError names the word that was wrong.
     """
@@ -107,7 +109,17 @@ def parse_subscribe_text(text: str) -> Filter:
     if first.casefold() != "all" or not rest.strip():
         return parse(text, allow=SUBSCRIBE_KEYS)
     chosen = parse(rest, allow=SUBSCRIBE_KEYS)
-    narrowing = dataclasses.replace(chosen, mentions=(), alert_threshold=Filter().alert_threshold)
+    default = Filter()
+    narrowing = dataclasses.replace(
+        chosen,
+        mentions=(),
+        alert_threshold=default.alert_threshold,
+        respond_minutes=None,
+        rollup=None,
+        rollup_every_minutes=None,
+        style=default.style,
+        backfill=None,
+    )
     if not narrowing.is_all:
         raise FilterSyntaxError(
             "all",

@@ -132,3 +132,12 @@ def test_the_builders_stay_within_limits_with_hostile_names() -> None:
             assert _pings(message) == []
     routing = all_text(build_test_routing(RoutingCheck(review, None, None, True, 60, matches)))
     assert "more." in routing
+
+
+async def test_the_sample_looks_as_the_channel_asks(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        await run_slash(service, "subscribe rating:<=2 style:compact")
+        card, _ = await _test(service, "rating:1")
+        compact = [b for b in card["blocks"] if b.get("block_id") != "test_mark"]
+        full, _ = await _test(service, "rating:5")  # matches nothing: the full card
+        assert len(compact) < len([b for b in full["blocks"] if b.get("block_id") != "test_mark"])

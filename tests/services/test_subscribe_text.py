@@ -31,3 +31,12 @@ def test_grammar_goes_to_the_filter_parser() -> None:
     with pytest.raises(FilterSyntaxError) as error:
         parse_subscribe_text("page:2")
     assert "only works with /reviews list" in error.value.user_message()
+
+
+def test_all_carries_how_reviews_are_delivered() -> None:
+    chosen = parse_subscribe_text("all respond:24h rollup:>=4 every:1h style:compact backfill:7d")
+    assert chosen.respond_minutes == 24 * 60 and chosen.rollup == (4, 5)
+    assert chosen.rollup_every_minutes == 60 and chosen.style == "compact"
+    assert chosen.backfill is not None and chosen.backfill.minutes == 7 * 1440
+    with pytest.raises(FilterSyntaxError):
+        parse_subscribe_text("all text:parking")
