@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain import LANGUAGES
 
-__all__ = ["detect_language"]
+__all__ = ["detect_language", "warm_up"]
 
 # Below this (normalized) probability the text is too short or too mixed to name a language.
 MIN_CONFIDENCE = 0.3
@@ -30,6 +30,11 @@ def _identifier() -> Any:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages([code for code in LANGUAGES if code in identifier.nb_classes])
     return identifier
+
+
+def warm_up() -> None:
+    """Load the model now (it takes about half a second), so no review waits for it."""
+    _identifier()
 
 
 def detect_language(*texts: str | None) -> str | None:

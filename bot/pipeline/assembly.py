@@ -3,9 +3,12 @@ deadlines as one object, started and stopped with the aiohttp application."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from bot.deps import Deps
+from bot.language import warm_up
 from bot.log import get_logger
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.deadlines import Deadlines
@@ -65,6 +68,9 @@ class Pipeline:
 
     async def start(self) -> None:
         """Start every stage (the router and sender first drain what a previous run left)."""
+        # The language model loads in about half a second: in a thread, before the router
+        # needs it, rather than in the event loop on the first review.
+        await asyncio.to_thread(warm_up)
         self.intake.start()
         self.router.start()
         self.sender.start()
