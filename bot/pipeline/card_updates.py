@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -186,6 +187,72 @@ async def _update_card(
     await _finish(deps, gate, posting, owner, delivery, note, review.content_hash)
 
 
+@dataclass(frozen=True)
+class _ThreadPost:
+    """A message posted at most once in a card's thread, found again by its metadata key."""
+
+    what: str
+    """``update`` or ``reminder`` (for the logs)."""
+    key: str
+    event_type: str
+    key_field: str
+    payload: Callable[[], dict[str, Any]]
+
+
+async def _post_once(
+    deps: Deps,
+    gate: WriteGate,
+    claims: ClaimRegistry,
+    posting: Posting,
+    delivery: Delivery,
+    client: AsyncWebClient,
+    pace: ChannelPace,
+    ts: str,
+    post: _ThreadPost,
+    thread: _Thread,
+) -> Literal["posted", "found"] | None:
+    """Post ``post`` in the card's thread unless an earlier attempt did; None when this pass
+    stops here.
+
+    When an earlier attempt's post may be in the thread (``thread.unsure``), the thread is read
+    first. ``thread.unsure`` follows along, for the caller's retry after a Slack error.
+    """
+    channel, metrics = delivery.channel_id, deps.metrics
+    if thread.unsure is not None:
+        looked = await look_for_posts(
+            client,
+            team_id=delivery.team_id,
+            channel=channel,
+            thread_ts=ts,
+            unsure=[Unsure(post.key, *thread.unsure)],
+            event_type=post.event_type,
+            key_field=post.key_field,
+            budget=posting.history,
+            metrics=metrics,
+            now=posting.wall,
+        )
+        if post.key in looked.unsettled:
+            left = looked.unsettled[post.key]
+            wait, reason = looked.retry_after, "waiting to read the card's thread"
+            window = (left.start, left.end)
+            await _defer(deps, gate, posting, claims.owner, delivery, wait, reason, unsure=window)
+            return None
+        thread.unsure = None
+        if post.key in looked.found:
+            return "found"
+    if not claims.safe_to_call(delivery.id):
+        log.warning(f"card_{post.what}_lease_unsure", delivery_id=delivery.id)
+        return None  # the lease lapses; whoever takes the card looks for the post first
+    pace.take()
+    started = posting.unsure_since()
+    try:
+        await post_message(client, channel, {**post.payload(), "thread_ts": ts}, metrics)
+    except Unanswered:
+        thread.unsure = unanswered_window(started, posting.wall())
+        raise
+    return "posted"
+
+
 async def _post_note(
     deps: Deps,
     gate: WriteGate,
@@ -199,53 +266,19 @@ async def _post_note(
     key: str,
     thread: _Thread,
 ) -> bool:
-    """Post the update's thread note once; False when this pass stops here.
-
-    When an earlier attempt's note may be in the thread (``thread.unsure``), the thread is read
-    first. ``thread.unsure`` follows along, for the caller's retry after a Slack error.
-    """
-    channel, metrics = delivery.channel_id, deps.metrics
-    if thread.unsure is not None:
-        looked = await look_for_posts(
-            client,
-            team_id=delivery.team_id,
-            channel=channel,
-            thread_ts=ts,
-            unsure=[Unsure(key, *thread.unsure)],
-            event_type=EVENT_TYPE_UPDATE_NOTE,
-            key_field="note_key",
-            budget=posting.history,
-            metrics=metrics,
-            now=posting.wall,
-        )
-        if key in looked.unsettled:
-            left = looked.unsettled[key]
-            wait, reason = looked.retry_after, "waiting to read the card's thread"
-            window = (left.start, left.end)
-            await _defer(deps, gate, posting, claims.owner, delivery, wait, reason, unsure=window)
-            return False
-        posted = key in looked.found
-        thread.unsure = None
-    else:
-        posted = False
-    if not posted and not claims.safe_to_call(delivery.id):
-        log.warning("card_update_lease_unsure", delivery_id=delivery.id)
-        return False  # the lease lapses and the update (and its note) is redone then
-    if not posted:
-        reply = build_update_reply(note, delivery_id=delivery.id, note_key=key)
-        pace.take()
-        started = posting.unsure_since()
-        try:
-            await post_message(client, channel, {**reply, "thread_ts": ts}, metrics)
-        except Unanswered:
-            thread.unsure = unanswered_window(started, posting.wall())
-            raise
-        metrics.card_updates.labels("noted").inc()
-    return True
-
-
-def _answered(review: ReviewRow) -> bool:
-    return bool(review.replied) or bool((review.reply or "").strip())
+    """Post the update's thread note once; False when this pass stops here."""
+    post = _ThreadPost(
+        "update",
+        key,
+        EVENT_TYPE_UPDATE_NOTE,
+        "note_key",
+        lambda: build_update_reply(note, delivery_id=delivery.id, note_key=key),
+    )
+    args = (deps, gate, claims, posting, delivery, client, pace, ts, post, thread)
+    outcome = await _post_once(*args)
+    if outcome == "posted":
+        deps.metrics.card_updates.labels("noted").inc()
+    return outcome is not None
 
 
 async def _handled_by(deps: Deps, delivery_id: int) -> str | None:
@@ -267,43 +300,18 @@ async def _post_reminder(
     thread: _Thread,
 ) -> bool:
     """Post the card's one reminder (or skip it: answered or handled); False when this pass
-    stops here.
-
-    When an earlier attempt's post may be in the thread (``thread.unsure``), the thread is read
-    first, as for a note.
-    """
-    channel, metrics, ts = delivery.channel_id, deps.metrics, delivery.message_ts
+    stops here."""
+    ts = delivery.message_ts
     assert ts is not None
-    if _answered(review) or await _handled_by(deps, delivery.id):
+    answered = bool(review.replied) or bool((review.reply or "").strip())
+    if answered or await _handled_by(deps, delivery.id):
         return await _settle_reminder(deps, gate, posting, claims.owner, delivery, "skipped")
-    key = reminder_key(delivery.id)
-    posted = False
-    if thread.unsure is not None:
-        looked = await look_for_posts(
-            client,
-            team_id=delivery.team_id,
-            channel=channel,
-            thread_ts=ts,
-            unsure=[Unsure(key, *thread.unsure)],
-            event_type=EVENT_TYPE_REMINDER,
-            key_field="reminder_key",
-            budget=posting.history,
-            metrics=metrics,
-            now=posting.wall,
-        )
-        if key in looked.unsettled:
-            left = looked.unsettled[key]
-            wait, reason = looked.retry_after, "waiting to read the card's thread"
-            window = (left.start, left.end)
-            await _defer(deps, gate, posting, claims.owner, delivery, wait, reason, unsure=window)
-            return False
-        posted = key in looked.found
-        thread.unsure = None
-    if not posted:
-        if not claims.safe_to_call(delivery.id):
-            log.warning("card_reminder_lease_unsure", delivery_id=delivery.id)
-            return False  # the lease lapses; whoever takes the card looks for the reminder
-        reminder = build_reminder(
+    post = _ThreadPost(
+        "reminder",
+        reminder_key(delivery.id),
+        EVENT_TYPE_REMINDER,
+        "reminder_key",
+        lambda: build_reminder(
             delivery_id=delivery.id,
             rating=review.rating,
             source=review.source,
@@ -311,14 +319,11 @@ async def _post_reminder(
             mentions=delivery.mentions or (),
             reply_url=review.reply_url,
             review_url=review.url,
-        )
-        pace.take()
-        started = posting.unsure_since()
-        try:
-            await post_message(client, channel, {**reminder, "thread_ts": ts}, metrics)
-        except Unanswered:
-            thread.unsure = unanswered_window(started, posting.wall())
-            raise
+        ),
+    )
+    args = (deps, gate, claims, posting, delivery, client, pace, ts, post, thread)
+    if await _post_once(*args) is None:
+        return False
     return await _settle_reminder(deps, gate, posting, claims.owner, delivery, "sent")
 
 
