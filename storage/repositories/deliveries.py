@@ -24,12 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Delivery
 from storage.repositories._dialect import dialect_insert, is_postgresql
 from storage.repositories.leases import (
-    ERROR_LIMIT,
     KEEP,
     LEASE_FREE,
     Window,
+    fail_held,
     lease_expired,
     open_window,
+    renew_held,
+    reschedule_held,
     window_values,
 )
 
@@ -149,15 +151,7 @@ async def renew_leases(
     session: AsyncSession, *, delivery_ids: Sequence[int], owner: str, until: datetime
 ) -> list[int]:
     """Extend ``owner``'s leases to ``until``; returns the ids still held (the rest were lost)."""
-    if not delivery_ids:
-        return []
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == owner)
-        .values(lease_until=until)
-        .returning(Delivery.id)
-    )
-    return sorted(result.scalars())
+    return await renew_held(session, Delivery, ids=delivery_ids, owner=owner, until=until)
 
 
 async def mark_sent(
@@ -199,43 +193,21 @@ async def reschedule_delivery(
     ``unsure``: where this or an earlier attempt may have posted (None: nowhere; ``KEEP``: as
     the row says). ``undo_attempt``: it was never tried (its channel got a 429 first).
     """
-    values: dict[str, object] = {
-        "status": "pending",
-        "next_attempt_at": at,
-        "last_error": error[:ERROR_LIMIT],
-        **LEASE_FREE,
-        **window_values(unsure),
-    }
-    if undo_attempt:
-        values["attempts"] = Delivery.attempts - 1
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == "sending",
-            Delivery.lease_owner == owner,
-        )
-        .values(**values)
-        .returning(Delivery.id)
+    return await reschedule_held(
+        session,
+        Delivery,
+        row_id=delivery_id,
+        owner=owner,
+        at=at,
+        error=error,
+        unsure=unsure,
+        undo_attempt=undo_attempt,
     )
-    return result.scalar_one_or_none() is not None
 
 
 async def fail_delivery(session: AsyncSession, *, delivery_id: int, owner: str, error: str) -> bool:
     """Give up on a claimed delivery (``/reviews status`` shows why); False if ``owner`` lost it."""
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == "sending",
-            Delivery.lease_owner == owner,
-        )
-        .values(
-            status="failed", last_error=error[:ERROR_LIMIT], **LEASE_FREE, **window_values(None)
-        )
-        .returning(Delivery.id)
-    )
-    return result.scalar_one_or_none() is not None
+    return await fail_held(session, Delivery, row_id=delivery_id, owner=owner, error=error)
 
 
 async def recover_expired(session: AsyncSession, *, now: datetime) -> list[int]:

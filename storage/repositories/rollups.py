@@ -18,12 +18,23 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Review, Rollup, RollupItem
 from storage.repositories._dialect import dialect_insert, is_postgresql
-from storage.repositories.leases import ERROR_LIMIT, KEEP, LEASE_FREE, Window, window_values
+from storage.repositories.leases import (
+    ERROR_LIMIT,
+    KEEP,
+    LEASE_FREE,
+    Window,
+    fail_held,
+    lease_expired,
+    open_window,
+    renew_held,
+    reschedule_held,
+    window_values,
+)
 
 __all__ = [
     "KEEP",
@@ -48,10 +59,6 @@ __all__ = [
     "rollup_contents",
     "take_rollup_edit",
 ]
-
-
-def _lease_expired(now: datetime) -> ColumnElement[bool]:
-    return or_(Rollup.lease_until.is_(None), Rollup.lease_until <= now)
 
 
 # --- fanout ----------------------------------------------------------------------------------
@@ -257,8 +264,7 @@ async def claim_rollups(
             update_pending=False,
             lease_owner=owner,
             lease_until=until,
-            unsure_from=func.coalesce(Rollup.unsure_from, started),
-            unsure_to=None,
+            **open_window(started, Rollup),
         )
         .returning(Rollup.id)
     )
@@ -269,15 +275,7 @@ async def renew_rollup_leases(
     session: AsyncSession, *, rollup_ids: Sequence[int], owner: str, until: datetime
 ) -> list[int]:
     """Extend ``owner``'s leases to ``until``; returns the ids still held."""
-    if not rollup_ids:
-        return []
-    result = await session.execute(
-        update(Rollup)
-        .where(Rollup.id.in_(list(rollup_ids)), Rollup.lease_owner == owner)
-        .values(lease_until=until)
-        .returning(Rollup.id)
-    )
-    return sorted(result.scalars())
+    return await renew_held(session, Rollup, ids=rollup_ids, owner=owner, until=until)
 
 
 async def mark_rollup_sent(
@@ -324,35 +322,21 @@ async def reschedule_rollup(
     undo_attempt: bool = False,
 ) -> bool:
     """Put a claimed roll-up back until ``at``; False if ``owner`` lost it (as deliveries)."""
-    values: dict[str, object] = {
-        "status": "pending",
-        "next_attempt_at": at,
-        "last_error": error[:ERROR_LIMIT],
-        **LEASE_FREE,
-        **window_values(unsure),
-    }
-    if undo_attempt:
-        values["attempts"] = Rollup.attempts - 1
-    result = await session.execute(
-        update(Rollup)
-        .where(Rollup.id == rollup_id, Rollup.status == "sending", Rollup.lease_owner == owner)
-        .values(**values)
-        .returning(Rollup.id)
+    return await reschedule_held(
+        session,
+        Rollup,
+        row_id=rollup_id,
+        owner=owner,
+        at=at,
+        error=error,
+        unsure=unsure,
+        undo_attempt=undo_attempt,
     )
-    return result.scalar_one_or_none() is not None
 
 
 async def fail_rollup(session: AsyncSession, *, rollup_id: int, owner: str, error: str) -> bool:
     """Give up on a claimed roll-up; False if ``owner`` lost it."""
-    result = await session.execute(
-        update(Rollup)
-        .where(Rollup.id == rollup_id, Rollup.status == "sending", Rollup.lease_owner == owner)
-        .values(
-            status="failed", last_error=error[:ERROR_LIMIT], **LEASE_FREE, **window_values(None)
-        )
-        .returning(Rollup.id)
-    )
-    return result.scalar_one_or_none() is not None
+    return await fail_held(session, Rollup, row_id=rollup_id, owner=owner, error=error)
 
 
 async def drop_empty_rollup(session: AsyncSession, *, rollup_id: int, owner: str) -> bool:
@@ -373,7 +357,7 @@ async def recover_expired_rollups(session: AsyncSession, *, now: datetime) -> in
     """Requeue roll-ups whose holder died: a post (window kept) or an edit (flagged again)."""
     posts = await session.execute(
         update(Rollup)
-        .where(Rollup.status == "sending", _lease_expired(now))
+        .where(Rollup.status == "sending", lease_expired(now, Rollup))
         .values(status="pending", next_attempt_at=now, **LEASE_FREE)
         .returning(Rollup.id)
     )
@@ -418,7 +402,7 @@ async def due_rollup_edits(session: AsyncSession, *, now: datetime, limit: int) 
             Rollup.status == "sent",
             Rollup.update_pending.is_(True),
             or_(Rollup.next_attempt_at.is_(None), Rollup.next_attempt_at <= now),
-            _lease_expired(now),
+            lease_expired(now, Rollup),
         )
         .order_by(Rollup.id)
         .limit(limit)
@@ -437,7 +421,7 @@ async def take_rollup_edit(
             Rollup.id == rollup_id,
             Rollup.status == "sent",
             Rollup.update_pending.is_(True),
-            _lease_expired(now),
+            lease_expired(now, Rollup),
         )
         .values(update_pending=False, lease_owner=owner, lease_until=until)
         .returning(Rollup.id)
