@@ -8,11 +8,9 @@ without SDK retries, the history budget and Slack's clock for the windows unknow
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,10 +18,12 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.history import CLOCK_MARGIN_SECONDS, TIER1, TIER3, HistoryBudget
+from bot.pipeline.lease_keeper import LeaseKeeper
 from bot.pipeline.pacing import Pacer
 from bot.pipeline.slack_calls import sender_client
 from bot.pipeline.write_gate import WriteGate
-from storage.repositories.deliveries import recover_expired, renew_leases
+from storage.models import Delivery
+from storage.repositories.deliveries import recover_expired
 
 __all__ = ["Posting"]
 
@@ -37,6 +37,9 @@ class Posting:
         self._deps = deps
         self._gate = gate
         self._claims = claims
+        self.leases = LeaseKeeper(
+            deps, gate, claims, Delivery, kind="delivery", outcomes=deps.metrics.deliveries
+        )
         self.wake = deps.signals.outbound
         """Wakes the sender (a card changed while it was being updated)."""
         self.pacer = Pacer()
@@ -69,43 +72,16 @@ class Posting:
 
     def lease_until(self) -> datetime:
         """The expiry of a lease taken or renewed now."""
-        return self._deps.clock() + timedelta(seconds=self._claims.lease_seconds)
+        return self.leases.lease_until()
 
-    @contextlib.asynccontextmanager
-    async def renewing(self) -> AsyncIterator[None]:
+    def renewing(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Renew this process's leases in the background while the block runs."""
-        task = asyncio.create_task(self._renew_forever(), name="pipeline-lease-renewal")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _renew_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._claims.renew_every)
-            try:
-                await self.renew_leases()
-            except Exception:  # a failed renewal is retried; the lease may lapse
-                log.warning("delivery_lease_renewal_failed", held=len(self._claims.ids()))
+        return self.leases.renewing()
 
     async def renew_leases(self) -> None:
         """Extend every lease this process holds."""
-        held = self._claims.ids()
-        if not held:
-            return
-        deps = self._deps
-        since = time.monotonic()
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            renewed = await renew_leases(
-                session, delivery_ids=held, owner=self._claims.owner, until=self.lease_until()
-            )
-        # One not renewed was written meanwhile, or lost: its write after the post tells which,
-        # and until then it is not extended here, so nothing more is posted under it.
-        self._claims.hold(renewed, since=since)
+        await self.leases.renew_leases()
 
     def lease_lost(self, delivery_id: int, step: str) -> None:
         """Log and count a write refused because another process now holds the delivery."""
-        log.warning("delivery_lease_lost", delivery_id=delivery_id, step=step)
-        self._deps.metrics.deliveries.labels("lease_lost").inc()
+        self.leases.lease_lost(delivery_id, step)

@@ -16,12 +16,9 @@ review to a roll-up (``deps.signals.rollups``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +30,7 @@ from bot.pipeline import history
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.fanout import stored_filter
 from bot.pipeline.history import Unsure, look_for_posts, unanswered_window
+from bot.pipeline.lease_keeper import LeaseKeeper
 from bot.pipeline.posting import Posting
 from bot.pipeline.records import CardNames, review_from_row
 from bot.pipeline.sender import MAX_ATTEMPTS, backoff_seconds
@@ -60,7 +58,6 @@ from storage.repositories.rollups import (
     mark_rollup_sent,
     next_rollup_due,
     recover_expired_rollups,
-    renew_rollup_leases,
     reschedule_rollup,
     rollup_contents,
     take_rollup_edit,
@@ -91,6 +88,9 @@ class RollupPoster(StageLoop):
         self._posting = posting
         # Roll-up ids are not delivery ids: their leases are kept apart from the sender's.
         self._claims = ClaimRegistry(deps.settings.delivery_lease_seconds)
+        self._leases = LeaseKeeper(
+            deps, gate, self._claims, Rollup, kind="rollup", outcomes=deps.metrics.rollups
+        )
         self._due_at: float | None = None
 
     def idle_hint(self) -> bool:
@@ -109,49 +109,12 @@ class RollupPoster(StageLoop):
             recovered = await recover_expired_rollups(session, now=deps.clock())
         if recovered:
             log.info("rollups_recovered", count=recovered)
-        async with self._renewing():
+        async with self._leases.renewing():
             progress = await self._post_due()
             progress += await self._edit_due()
         return await self._next_wait(progress)
 
     # -- leases ---------------------------------------------------------------------------
-
-    def _lease_until(self) -> datetime:
-        return self._deps.clock() + timedelta(seconds=self._claims.lease_seconds)
-
-    @contextlib.asynccontextmanager
-    async def _renewing(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._renew_forever(), name="pipeline-rollup-leases")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _renew_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._claims.renew_every)
-            held = self._claims.ids()
-            if not held:
-                continue
-            since = time.monotonic()
-            try:
-                async with self._gate.hold(), self._deps.sessions() as session, session.begin():
-                    renewed = await renew_rollup_leases(
-                        session,
-                        rollup_ids=held,
-                        owner=self._claims.owner,
-                        until=self._lease_until(),
-                    )
-            except Exception:  # retried; the lease may lapse
-                log.warning("rollup_lease_renewal_failed", held=len(held))
-                continue
-            self._claims.hold(renewed, since=since)
-
-    def _lease_lost(self, rollup_id: int, step: str) -> None:
-        log.warning("rollup_lease_lost", rollup_id=rollup_id, step=step)
-        self._deps.metrics.rollups.labels("lease_lost").inc()
 
     # -- posting --------------------------------------------------------------------------
 
@@ -181,7 +144,7 @@ class RollupPoster(StageLoop):
                     session,
                     rollup_ids=[r.id for r, _ in wanted],
                     owner=self._claims.owner,
-                    until=self._lease_until(),
+                    until=self._leases.lease_until(),
                     started=self._posting.unsure_since(),
                 )
             )
@@ -354,7 +317,7 @@ class RollupPoster(StageLoop):
                 stale=adopted,
             )
         if not recorded:
-            self._lease_lost(rollup.id, "sent")
+            self._leases.lease_lost(rollup.id, "sent")
             return
         deps.metrics.rollups.labels("adopted" if adopted else "posted").inc()
         if adopted:
@@ -383,7 +346,7 @@ class RollupPoster(StageLoop):
                 undo_attempt=undo_attempt,
             )
         if not done:
-            self._lease_lost(rollup.id, "reschedule")
+            self._leases.lease_lost(rollup.id, "reschedule")
 
     async def _fail(self, rollup: Rollup, reason: str) -> None:
         deps = self._deps
@@ -392,7 +355,7 @@ class RollupPoster(StageLoop):
                 session, rollup_id=rollup.id, owner=self._claims.owner, error=reason
             )
         if not done:
-            self._lease_lost(rollup.id, "fail")
+            self._leases.lease_lost(rollup.id, "fail")
             return
         deps.metrics.rollups.labels("failed").inc()
         log.warning("rollup_failed", rollup_id=rollup.id, channel=rollup.channel_id, reason=reason)
@@ -415,7 +378,7 @@ class RollupPoster(StageLoop):
                     rollup_id=rollup.id,
                     owner=self._claims.owner,
                     now=deps.clock(),
-                    until=self._lease_until(),
+                    until=self._leases.lease_until(),
                 )
             if not taken:
                 continue
@@ -466,7 +429,7 @@ class RollupPoster(StageLoop):
                     session, rollup_id=rollup.id, owner=owner, at=at, error=exc.reason
                 )
             if not done:
-                self._lease_lost(rollup.id, "edit_deferred")
+                self._leases.lease_lost(rollup.id, "edit_deferred")
             metrics.rollups.labels("retried").inc()
             return
         except Permanent as exc:
@@ -482,7 +445,7 @@ class RollupPoster(StageLoop):
                 session, rollup_id=rollup.id, owner=self._claims.owner, error=error
             )
         if not done:
-            self._lease_lost(rollup.id, "edit_finished")
+            self._leases.lease_lost(rollup.id, "edit_finished")
         elif error is not None:
             log.warning("rollup_edit_dropped", rollup_id=rollup.id, reason=error)
 

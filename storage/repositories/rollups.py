@@ -31,7 +31,6 @@ from storage.repositories.leases import (
     fail_held,
     lease_expired,
     open_window,
-    renew_held,
     reschedule_held,
     window_values,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "mark_rollups_of_review_changed",
     "next_rollup_due",
     "recover_expired_rollups",
-    "renew_rollup_leases",
     "reschedule_rollup",
     "rollup_contents",
     "take_rollup_edit",
@@ -269,13 +267,6 @@ async def claim_rollups(
         .returning(Rollup.id)
     )
     return sorted(result.scalars())
-
-
-async def renew_rollup_leases(
-    session: AsyncSession, *, rollup_ids: Sequence[int], owner: str, until: datetime
-) -> list[int]:
-    """Extend ``owner``'s leases to ``until``; returns the ids still held."""
-    return await renew_held(session, Rollup, ids=rollup_ids, owner=owner, until=until)
 
 
 async def mark_rollup_sent(
