@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Literal
 
 from prometheus_client import Counter
 
@@ -20,7 +21,7 @@ from bot.deps import Deps
 from bot.log import get_logger
 from bot.pipeline.claims import ClaimRegistry
 from bot.pipeline.write_gate import WriteGate
-from storage.repositories.leases import Leased, renew_held
+from storage.repositories.leases import Leased, Window, fail_held, renew_held, reschedule_held
 
 __all__ = ["LeaseKeeper"]
 
@@ -86,6 +87,50 @@ class LeaseKeeper:
         # One not renewed was written meanwhile, or lost: its write after the post tells which,
         # and until then it is not extended here, so nothing more is posted under it.
         self._claims.hold(renewed, since=since)
+
+    async def reschedule(
+        self,
+        row_id: int,
+        seconds: float,
+        reason: str,
+        *,
+        unsure: Window | Literal["keep"] | None,
+        undo_attempt: bool = False,
+    ) -> bool:
+        """Put a claimed row back in the queue for ``seconds``; False if its lease was lost.
+
+        ``unsure``: where this or an earlier attempt may have posted (None: nowhere; ``keep``:
+        as the row says). ``undo_attempt``: it was never tried (its channel got a 429 first).
+        """
+        deps = self._deps
+        at = deps.clock() + timedelta(seconds=seconds)
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            done = await reschedule_held(
+                session,
+                self._model,
+                row_id=row_id,
+                owner=self._claims.owner,
+                at=at,
+                error=reason,
+                unsure=unsure,
+                undo_attempt=undo_attempt,
+            )
+        if not done:
+            self.lease_lost(row_id, "reschedule")
+        return done
+
+    async def fail(self, row_id: int, reason: str) -> bool:
+        """Give up on a claimed row (counted ``failed``); False if its lease was lost."""
+        deps = self._deps
+        async with self._gate.hold(), deps.sessions() as session, session.begin():
+            done = await fail_held(
+                session, self._model, row_id=row_id, owner=self._claims.owner, error=reason
+            )
+        if not done:
+            self.lease_lost(row_id, "fail")
+            return False
+        self._outcomes.labels("failed").inc()
+        return True
 
     def lease_lost(self, row_id: int, step: str) -> None:
         """Log and count a write refused because another process now holds the row."""

@@ -53,12 +53,10 @@ from storage.repositories.rollups import (
     drop_empty_rollup,
     due_rollup_edits,
     due_rollups,
-    fail_rollup,
     finish_rollup_edit,
     mark_rollup_sent,
     next_rollup_due,
     recover_expired_rollups,
-    reschedule_rollup,
     rollup_contents,
     take_rollup_edit,
 )
@@ -333,32 +331,15 @@ class RollupPoster(StageLoop):
         unsure: Window | Literal["keep"] | None,
         undo_attempt: bool = False,
     ) -> None:
-        deps = self._deps
-        at = deps.clock() + timedelta(seconds=seconds)
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            done = await reschedule_rollup(
-                session,
-                rollup_id=rollup.id,
-                owner=self._claims.owner,
-                at=at,
-                error=reason,
-                unsure=unsure,
-                undo_attempt=undo_attempt,
-            )
-        if not done:
-            self._leases.lease_lost(rollup.id, "reschedule")
+        await self._leases.reschedule(
+            rollup.id, seconds, reason, unsure=unsure, undo_attempt=undo_attempt
+        )
 
     async def _fail(self, rollup: Rollup, reason: str) -> None:
-        deps = self._deps
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            done = await fail_rollup(
-                session, rollup_id=rollup.id, owner=self._claims.owner, error=reason
+        if await self._leases.fail(rollup.id, reason):
+            log.warning(
+                "rollup_failed", rollup_id=rollup.id, channel=rollup.channel_id, reason=reason
             )
-        if not done:
-            self._leases.lease_lost(rollup.id, "fail")
-            return
-        deps.metrics.rollups.labels("failed").inc()
-        log.warning("rollup_failed", rollup_id=rollup.id, channel=rollup.channel_id, reason=reason)
 
     # -- editing --------------------------------------------------------------------------
 

@@ -23,7 +23,6 @@ import asyncio
 import random
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,11 +55,9 @@ from storage.repositories.deliveries import (
     KEEP,
     Window,
     due_deliveries,
-    fail_delivery,
     mark_sending,
     mark_sent,
     next_delivery_due,
-    reschedule_delivery,
 )
 
 __all__ = ["MAX_ATTEMPTS", "Sender", "backoff_seconds"]
@@ -333,37 +330,18 @@ class Sender(StageLoop):
         unsure: Window | Literal["keep"] | None,
         undo_attempt: bool = False,
     ) -> None:
-        deps = self._deps
-        at = deps.clock() + timedelta(seconds=seconds)
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            done = await reschedule_delivery(
-                session,
-                delivery_id=delivery.id,
-                owner=self._claims.owner,
-                at=at,
-                error=reason,
-                unsure=unsure,
-                undo_attempt=undo_attempt,
-            )
-        if not done:
-            self.posting.lease_lost(delivery.id, "reschedule")
+        await self.posting.leases.reschedule(
+            delivery.id, seconds, reason, unsure=unsure, undo_attempt=undo_attempt
+        )
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
-        deps = self._deps
-        async with self._gate.hold(), deps.sessions() as session, session.begin():
-            done = await fail_delivery(
-                session, delivery_id=delivery.id, owner=self._claims.owner, error=reason
+        if await self.posting.leases.fail(delivery.id, reason):
+            log.warning(
+                "delivery_failed",
+                delivery_id=delivery.id,
+                channel=delivery.channel_id,
+                reason=reason,
             )
-        if not done:
-            self.posting.lease_lost(delivery.id, "fail")
-            return
-        deps.metrics.deliveries.labels("failed").inc()
-        log.warning(
-            "delivery_failed",
-            delivery_id=delivery.id,
-            channel=delivery.channel_id,
-            reason=reason,
-        )
 
     async def _next_wait(self, progress: int) -> float | None:
         deps = self._deps

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,11 +26,8 @@ from storage.repositories.leases import (
     ERROR_LIMIT,
     KEEP,
     LEASE_FREE,
-    Window,
-    fail_held,
     lease_expired,
     open_window,
-    reschedule_held,
     window_values,
 )
 
@@ -44,7 +40,6 @@ __all__ = [
     "drop_empty_rollup",
     "due_rollup_edits",
     "due_rollups",
-    "fail_rollup",
     "finish_rollup_edit",
     "in_channel_rollup",
     "join_rollup",
@@ -53,7 +48,6 @@ __all__ = [
     "mark_rollups_of_review_changed",
     "next_rollup_due",
     "recover_expired_rollups",
-    "reschedule_rollup",
     "rollup_contents",
     "take_rollup_edit",
 ]
@@ -300,34 +294,6 @@ async def mark_rollup_sent(
         .returning(Rollup.id)
     )
     return result.scalar_one_or_none() is not None
-
-
-async def reschedule_rollup(
-    session: AsyncSession,
-    *,
-    rollup_id: int,
-    owner: str,
-    at: datetime,
-    error: str,
-    unsure: Window | Literal["keep"] | None,
-    undo_attempt: bool = False,
-) -> bool:
-    """Put a claimed roll-up back until ``at``; False if ``owner`` lost it (as deliveries)."""
-    return await reschedule_held(
-        session,
-        Rollup,
-        row_id=rollup_id,
-        owner=owner,
-        at=at,
-        error=error,
-        unsure=unsure,
-        undo_attempt=undo_attempt,
-    )
-
-
-async def fail_rollup(session: AsyncSession, *, rollup_id: int, owner: str, error: str) -> bool:
-    """Give up on a claimed roll-up; False if ``owner`` lost it."""
-    return await fail_held(session, Rollup, row_id=rollup_id, owner=owner, error=error)
 
 
 async def drop_empty_rollup(session: AsyncSession, *, rollup_id: int, owner: str) -> bool:
