@@ -45,6 +45,13 @@ BOT_TOKEN = "xoxb-demo"  # noqa: S105 - the local stand-in's token, not a real o
 SIGNING_SECRET = "demo-signing-secret"  # noqa: S105 - a local stand-in, not a real secret
 STEP_TIMEOUT = 15.0
 SUBSCRIBE = "subscribe all mention:@frontdesk alert:<=2 respond:30m rollup:>=4 every:15m backfill:3"
+PROGRESS_SECONDS = 3.0
+NEXT_STEPS = """
+Next:
+  reviewbot sandbox      the same sandboxes and Slack stand-in, for your own `reviewbot serve`
+                         (README: "Try it with your own server")
+  README "Set-up guide"  connect a real Slack workspace, Gumado and Cloutly
+"""
 _POSTING = re.compile(r"Posting the (?:(\d+) )?most recent")
 
 
@@ -191,6 +198,10 @@ class _Demo:
             message="Nobody told us the doctor was running late. <!here> avoid.",
         )
         await _until(lambda: self.cards() >= self.backfilled + 1, "the 1★ card")
+        self.say(
+            "  its author and text contain <!channel> and <!here>: the card shows them as text, "
+            "nobody is notified"
+        )
 
         self.say("Gumado: the business replies to the 1★ review (webhook review-updated)")
         review_id = low["data"]["id"] if "data" in low else low["id"]
@@ -221,18 +232,29 @@ class _Demo:
         await _until(lambda: not busy(), "the first poll to finish")
         self.say(f"Cloutly: a 3★ review arrives; the poller finds it (every {poll_seconds} s)")
         self.sandboxes.cloutly.add_review(rating=3, source="Facebook")
-        await _until(
-            lambda: self.cards() >= self.backfilled + 3,
-            "the Cloutly card",
-            timeout=poll_seconds + 10,
+        added = time.monotonic()
+        found = asyncio.create_task(
+            _until(
+                lambda: self.cards() >= self.backfilled + 3,
+                "the Cloutly card",
+                timeout=poll_seconds + 10,
+            )
         )
+        while not found.done():
+            await asyncio.wait({found}, timeout=PROGRESS_SECONDS)
+            if not found.done():
+                self.say(f"  waiting for the next poll… {time.monotonic() - added:.0f} s")
+        await found
+        self.say(f"  the poller found it after {time.monotonic() - added:.1f} s")
 
     async def show_channel(self) -> None:
         await _settle(self.slack)
         rule = "═" * 60
         self.out.write(f"\n{rule}\n#{CHANNEL_NAME} as @{ADMIN_NAME} sees it\n{rule}\n\n")
-        self.out.write(self.slack.transcript(CHANNEL_ID, viewer=ADMIN_ID) + "\n\n")
-        self.say("done")
+        self.out.write(self.slack.transcript(CHANNEL_ID, viewer=ADMIN_ID, terminal=True))
+        self.out.write(f"\n\n{rule}\n")
+        self.say("done. Slack would show *bold* as bold; here the marks are left out.")
+        self.out.write(NEXT_STEPS)
 
 
 async def run_demo(out: TextIO, *, poll_seconds: int = 10) -> None:

@@ -369,8 +369,11 @@ class SlackStandIn:
         """Files announced for upload, with their bytes and where they were shared."""
         return list(self.state.files.values())
 
-    def transcript(self, channel: str, *, viewer: str | None = None) -> str:
-        """``channel`` as a person sees it: messages, thread replies and their ephemerals."""
+    def transcript(self, channel: str, *, viewer: str | None = None, terminal: bool = False) -> str:
+        """``channel`` as a person sees it: messages, thread replies and their ephemerals.
+
+        ``terminal``: without mrkdwn's emphasis marks, for printing.
+        """
         state = self.state
         users = {user_id: user["name"] for user_id, user in state.users.items()}
         channels = {channel_id: c.name for channel_id, c in state.channels.items()}
@@ -380,5 +383,6 @@ class SlackStandIn:
         # Thread replies sort right after their parent, as Slack shows them expanded.
         shown.sort(key=lambda m: (float(m.get("thread_ts") or m["ts"]), float(m["ts"])))
         return "\n\n".join(
-            render_message(m, users=users, channels=channels, usergroups=groups) for m in shown
+            render_message(m, users=users, channels=channels, usergroups=groups, terminal=terminal)
+            for m in shown
         )

@@ -177,7 +177,7 @@ def build_connect_modal(
     """The connect form; ``problem`` (mrkdwn) shows above it when a check failed."""
     blocks: list[dict[str, Any]] = [_section(_intro(platforms, existing), BLOCK_CONNECT_INTRO)]
     if problem:
-        blocks.append(_section(f":warning: {problem}", BLOCK_CONNECT_PROBLEM))
+        blocks.append(_section(f"⚠️ {problem}", BLOCK_CONNECT_PROBLEM))
     blocks += [
         {
             "type": "input",
@@ -246,16 +246,16 @@ def _connected_lines(result: Connected) -> list[str]:
     label = info.display_name
     account = f" (account: {escape_mrkdwn(plain(result.account, 100))})" if result.account else ""
     if result.rotated:
-        head = f":white_check_mark: The token of *{name}* ({label}) was replaced{account}."
+        head = f"✅ The token of *{name}* ({label}) was replaced{account}."
         if result.webhook_url:
             head += f" Its webhook URL is unchanged: nothing to do in {label}."
     else:
-        head = f":white_check_mark: Connected *{name}* ({label}){account}."
+        head = f"✅ Connected *{name}* ({label}){account}."
     head += f" {info.organizations(result.organizations)} found."
     lines = [head]
     for scope, consequence in result.missing:
         lines.append(
-            f":warning: The token lacks `{escape_mrkdwn(scope)}`: {consequence} Add it under "
+            f"⚠️ The token lacks `{escape_mrkdwn(scope)}`: {consequence} Add it under "
             f"{info.scope_settings} and connect again with the same name."
         )
     if result.unverified:

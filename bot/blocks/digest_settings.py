@@ -219,7 +219,7 @@ def build_digest_settings_saved(
     *, channel_id: str, schedules: Sequence[DigestSchedule], skipped: Sequence[int] = ()
 ) -> dict[str, Any]:
     """The private confirmation: every saved schedule in words, and ids left alone."""
-    head = f":calendar: Digest schedules saved for <#{channel_id}>:"
+    head = f"📅 Digest schedules saved for <#{channel_id}>:"
     lines = [
         f"• Digests for *#{s.subscription_id}* "
         f"{truncate(s.description, SAVED_DESCRIPTION_LIMIT)}: {describe_schedule(s)}"

@@ -91,7 +91,7 @@ def _actions(viewer_is_admin: bool) -> dict[str, Any]:
 def _connection(item: HomeConnection, position: int, poll_every: str) -> dict[str, Any]:
     name = _safe(item.name, 80) or "(unnamed)"
     platform = _safe(item.platform_label, 20)
-    health = ":large_green_circle: healthy" if item.healthy else ":red_circle: unhealthy"
+    health = "🟢 healthy" if item.healthy else "🔴 unhealthy"
     lines = [f"*{name}* ({platform}) — {health}"]
     if item.has_webhook:
         lines.append(
@@ -103,7 +103,7 @@ def _connection(item: HomeConnection, position: int, poll_every: str) -> dict[st
     lines.append(f"{item.subscriptions} {noun} it")
     if item.missing_scopes:
         scopes = ", ".join(f"`{_safe(s, 40)}`" for s in item.missing_scopes[:6])
-        lines.append(f":warning: The token lacks {scopes}")
+        lines.append(f"⚠️ The token lacks {scopes}")
     if item.last_error:
         lines.append(
             f"Last error: `{_safe(item.last_error, 300)}` {_when(item.last_error_at, '')}".rstrip()

@@ -42,7 +42,7 @@ def receipt_lines(receipt: InviteReceipt) -> list[str]:
     place = plain(receipt.organization_name, NAME)
     where = f" of {safe_mrkdwn(place)}" if place else ""
     lines = [
-        f":white_check_mark: *Review invite sent* to {who}.",
+        f"✅ *Review invite sent* to {who}.",
         f"*Campaign:* {campaign}{where} ({escape_mrkdwn(receipt.platform_label)})",
         f"*When:* {_when(receipt)}",
     ]
@@ -56,7 +56,7 @@ def receipt_lines(receipt: InviteReceipt) -> list[str]:
     if receipt.earlier_at is not None and window is not None:
         by = f"<@{receipt.earlier_by}>" if receipt.earlier_by else "Someone"
         lines.append(
-            f":information_source: {by} already invited this contact through this campaign "
+            f"ℹ️ {by} already invited this contact through this campaign "
             f"{slack_date(receipt.earlier_at, '{date_short_pretty}')}. {window}"
         )
     if receipt.form.opt_out_note is not None:

@@ -177,7 +177,7 @@ def _head_blocks(view: InviteFormView, form: InviteFormInfo) -> list[dict[str, A
         {"type": "section", "block_id": BLOCK_INVITE_INTRO, "text": mrkdwn(how, verbatim=True)}
     ]
     if view.problem:
-        text = truncate(f":warning: {view.problem}", SECTION_TEXT_BUDGET)
+        text = truncate(f"⚠️ {view.problem}", SECTION_TEXT_BUDGET)
         blocks.append({"type": "section", "text": mrkdwn(text, verbatim=True)})
     if view.note:
         note = truncate(view.note, SECTION_TEXT_BUDGET)

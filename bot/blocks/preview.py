@@ -11,6 +11,9 @@ JSON = dict[str, Any]
 _TOKEN = re.compile(r"<([^<>]+)>")
 _RULE = "─" * 40
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+# mrkdwn emphasis as Slack reads it: a mark at a word's edge, text that does not start or end
+# with a space. A terminal shows the words without the marks.
+_EMPHASIS = re.compile(r"(?<![\w*_~])([*_~])(?=\S)([^\n]*?\S)\1(?![\w*_~])")
 
 
 def _unescape(text: str) -> str:
@@ -24,10 +27,13 @@ class _Names:
         users: Mapping[str, str] | None,
         channels: Mapping[str, str] | None,
         usergroups: Mapping[str, str] | None,
+        *,
+        terminal: bool = False,
     ) -> None:
         self.users = users or {}
         self.channels = channels or {}
         self.usergroups = usergroups or {}
+        self.terminal = terminal
 
     def token(self, body: str) -> str:
         target, _, label = body.partition("|")
@@ -49,6 +55,9 @@ class _Names:
         return f"{label} ({url})" if label and label != url else url
 
     def mrkdwn(self, text: str) -> str:
+        if self.terminal:
+            for _ in range(2):  # *bold _and italic_*
+                text = _EMPHASIS.sub(r"\2", text)
         return _unescape(_TOKEN.sub(lambda match: self.token(match.group(1)), text))
 
     def text(self, obj: Any) -> str:
@@ -189,9 +198,14 @@ def render_message(
     users: Mapping[str, str] | None = None,
     channels: Mapping[str, str] | None = None,
     usergroups: Mapping[str, str] | None = None,
+    terminal: bool = False,
 ) -> str:
-    """A message as Slack shows it: sender, blocks (or text), files, thread and ephemeral marks."""
-    names = _Names(users, channels, usergroups)
+    """A message as Slack shows it: sender, blocks (or text), files, thread and ephemeral marks.
+
+    ``terminal``: mrkdwn's *bold*, _italic_ and ~strike~ marks are left out (a terminal cannot
+    show them); plain text keeps its characters as typed.
+    """
+    names = _Names(users, channels, usergroups, terminal=terminal)
     head = _sender(message, names.users)
     if message.get("is_ephemeral") or message.get("visible_to"):
         head = f"{head}  (only visible to you)".strip()

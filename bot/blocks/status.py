@@ -54,7 +54,7 @@ def _connection_block(
 ) -> dict[str, Any]:
     name = escape_mrkdwn(plain(connection.name, NAME_LIMIT) or "(unnamed)")
     platform = escape_mrkdwn(connection.platform_label)
-    health = ":large_green_circle: healthy" if connection.healthy else ":red_circle: unhealthy"
+    health = "🟢 healthy" if connection.healthy else "🔴 unhealthy"
     lines = [f"*{name}* ({platform}) — {health}"]
     if connection.has_webhook:
         lines.append(
@@ -80,11 +80,11 @@ def _connection_block(
         lines.append(" · ".join(extra))
     if connection.missing_scopes:
         scopes = ", ".join(f"`{escape_mrkdwn(s)}`" for s in connection.missing_scopes[:6])
-        lines.append(f":warning: The token lacks {scopes}; reconnect with a token that has them.")
+        lines.append(f"⚠️ The token lacks {scopes}; reconnect with a token that has them.")
     if connection.skipped_reviews:
         n = connection.skipped_reviews
         lines.append(
-            f":warning: The last poll skipped {n} review{'s' if n != 1 else ''} it could not "
+            f"⚠️ The last poll skipped {n} review{'s' if n != 1 else ''} it could not "
             "read (the log names their ids); every other review came through."
         )
     if connection.last_error:

@@ -106,7 +106,7 @@ def build_subscribed(
 ) -> dict[str, Any]:
     """The in-channel note that a subscription was added (the channel sees what will arrive)."""
     text = (
-        f":white_check_mark: <@{user_id}> subscribed <#{channel_id}> (#{subscription_id}): "
+        f"✅ <@{user_id}> subscribed <#{channel_id}> (#{subscription_id}): "
         f"{truncate(description, DESCRIPTION_LIMIT)}"
     )
     return {
@@ -130,13 +130,13 @@ def build_unsubscribed(
     if len(removed) == 1:
         subscription_id, description = removed[0]
         text = (
-            f":wastebasket: <@{user_id}> removed subscription #{subscription_id} of "
+            f"🗑️ <@{user_id}> removed subscription #{subscription_id} of "
             f"<#{channel_id}>: {truncate(description, DESCRIPTION_LIMIT)}"
         )
     else:
         ids = ", ".join(f"#{subscription_id}" for subscription_id, _ in removed)
         text = truncate(
-            f":wastebasket: <@{user_id}> removed all {len(removed)} subscriptions of "
+            f"🗑️ <@{user_id}> removed all {len(removed)} subscriptions of "
             f"<#{channel_id}> ({ids}). No more review cards will arrive here.",
             SECTION_TEXT_BUDGET,
         )

@@ -112,7 +112,7 @@ def _problem(exc: ProviderError | ConfigError, connection: Connection) -> str:
     else:
         why = f"{name} said: {escape_mrkdwn(exc.message)}"
     return (
-        f":warning: I couldn't read the past reviews of `{escape_mrkdwn(connection.name)}` "
+        f"⚠️ I couldn't read the past reviews of `{escape_mrkdwn(connection.name)}` "
         f"({why}); the subscription is saved and new reviews will arrive."
     )
 

@@ -136,13 +136,12 @@ def _location_id(wanted: str, catalog: _Catalog) -> str:
 def _problem(exc: ProviderError, connection: Connection) -> UserError:
     name = platform_label(connection.platform)
     if isinstance(exc, RateLimited):
-        return UserError(f":hourglass: {escape_mrkdwn(exc.message)}.")
+        return UserError(f"⏳ {escape_mrkdwn(exc.message)}.")
     if isinstance(exc, Unavailable):
         return UserError(
-            f":warning: {escape_mrkdwn(exc.message)}. {name} may be having trouble; "
-            "try again in a minute."
+            f"⚠️ {escape_mrkdwn(exc.message)}. {name} may be having trouble; try again in a minute."
         )
-    return UserError(f":warning: {name} said no: {escape_mrkdwn(exc.message)}")
+    return UserError(f"⚠️ {name} said no: {escape_mrkdwn(exc.message)}")
 
 
 def _query(wanted: Filter, extras: ListExtras, catalog: _Catalog) -> BrowseQuery:
@@ -185,7 +184,7 @@ async def _fetch(
     try:
         provider = deps.providers.provider_for(connection)
     except ConfigError as exc:
-        raise UserError(f":warning: {escape_mrkdwn(str(exc))}") from None
+        raise UserError(f"⚠️ {escape_mrkdwn(str(exc))}") from None
     query = _query(wanted, extras, catalog)
     position = PagePosition(state.page, state.starts, state.history)
     try:

@@ -313,7 +313,7 @@ async def disconnect(deps: Deps, actor: Actor, connection_id: int) -> str:
         by=user_id,
     )
     return (
-        f":wastebasket: <@{user_id}> disconnected *{shown_name(name)}* "
+        f"🗑️ <@{user_id}> disconnected *{shown_name(name)}* "
         f"({platform_label(platform, platform_infos())}). Its reviews no longer arrive"
         + (" and its webhook URL answers 404." if had_webhook else ".")
     )

@@ -72,6 +72,6 @@ def refusal(settings: Settings, what: str) -> str:
         for entry in settings.invite_allowed_user_ids
     )
     return (
-        f":lock: In this workspace only {named} may {what} (INVITE_ALLOWED_USER_IDS). "
+        f"🔒 In this workspace only {named} may {what} (INVITE_ALLOWED_USER_IDS). "
         "Ask one of them, or ask a Slack admin to add you."
     )

@@ -26,7 +26,7 @@ def refusal_text(settings: Settings, what: str) -> str:
     named = ", ".join(f"<@{user_id}>" for user_id in settings.admin_user_ids)
     listed = f" and the people this app lists as admins ({named})" if named else ""
     return (
-        f":lock: Only workspace admins and owners{listed} can {what}. "
+        f"🔒 Only workspace admins and owners{listed} can {what}. "
         "Ask one of them, or ask an admin to add you to ADMIN_USER_IDS."
     )
 

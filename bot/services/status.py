@@ -122,4 +122,4 @@ async def retry_delivery(deps: Deps, actor: Actor, delivery_id: int) -> str:
         return "That delivery is not failed any more (it was retried or removed)."
     deps.signals.outbound.set()
     log.info("delivery_retry_requested", team_id=team_id, delivery_id=delivery_id, by=actor.user_id)
-    return ":repeat: Queued again: the card is posted in a moment, or shows here again if it fails."
+    return "🔁 Queued again: the card is posted in a moment, or shows here again if it fails."

@@ -221,12 +221,12 @@ def _unknown_name_notes(catalog: Catalog, chosen: Filter, connection_id: int | N
         catalog.organizations, chosen.organization, connection_id
     ):
         notes.append(
-            f":warning: There's no organization called “{escape_mrkdwn(chosen.organization)}” "
+            f"⚠️ There's no organization called “{escape_mrkdwn(chosen.organization)}” "
             "yet — the subscription will match once it appears."
         )
     if chosen.location and not _matching(catalog.locations, chosen.location, connection_id):
         notes.append(
-            f":warning: There's no location called “{escape_mrkdwn(chosen.location)}” yet — "
+            f"⚠️ There's no location called “{escape_mrkdwn(chosen.location)}” yet — "
             "the subscription will match once it appears."
         )
     return notes

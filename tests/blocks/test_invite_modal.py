@@ -105,7 +105,7 @@ def test_kept_values_and_a_problem_are_shown_again() -> None:
     campaign = _block(view, BLOCK_INVITE_CAMPAIGN)["element"]["initial_option"]
     assert campaign["text"]["text"] == "Post-Visit Follow Up"
     assert _block(view, BLOCK_INVITE_EMAIL)["element"]["initial_value"] == "sarah@example.com"
-    assert ":warning: Gumado is slow." in render_view(view)
+    assert "⚠️ Gumado is slow." in render_view(view)
 
 
 def test_state_values_are_read_back() -> None:

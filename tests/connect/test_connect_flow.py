@@ -104,7 +104,7 @@ async def test_gumado_connect_checks_live_saves_encrypted_and_gives_the_webhook_
             "location-deleted",
         ]:
             assert f"`{event}`" in shown
-        assert ":warning:" not in shown
+        assert "⚠️" not in shown
 
         # The scope probe for request:create sent no invite.
         assert len(service.sandboxes.gumado.invites) == invites_before

@@ -86,7 +86,7 @@ async def test_status_shows_counts_budget_scopes_and_retries_a_failed_card(
         # Both clients were used by the first poll at start-up: our pacing's headroom shows.
         assert "requests left this minute" in shown
         assert "of 60 requests left" in shown and "of 100 requests left" in shown
-        assert ":warning: The token lacks `request:read`, `request:create`" in shown
+        assert "⚠️ The token lacks `request:read`, `request:create`" in shown
         assert "`channel_not_found`" in shown and "`not_in_channel`" in shown
         buttons = _retry_buttons(status)
         assert buttons == {

@@ -58,8 +58,8 @@ async def test_status_shows_health_counts_failures_and_url_to_admins(database_ur
         assert status["response_type"] == "ephemeral"
         assert_message_within_limits(status)
         shown = all_text(status)
-        assert "*gumado* (Gumado) — :large_green_circle: healthy" in shown
-        assert "*cloutly* (Cloutly) — :red_circle: unhealthy" in shown
+        assert "*gumado* (Gumado) — 🟢 healthy" in shown
+        assert "*cloutly* (Cloutly) — 🔴 unhealthy" in shown
         assert "Last error: `Cloutly refused the API key (401)`" in shown
         assert "no webhooks: polled every 60 minutes" in shown
         assert "Last webhook: never" in shown

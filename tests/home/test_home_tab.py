@@ -152,7 +152,7 @@ async def test_home_shows_connections_subscriptions_schedules_and_recent_activit
             ACTION_HOME_SUBSCRIBE,
             ACTION_HOME_DIGEST,
         }
-        assert "*gumado* (Gumado) — :large_green_circle: healthy" in shown
+        assert "*gumado* (Gumado) — 🟢 healthy" in shown
         assert "*cloutly* (Cloutly)" in shown
         assert f"https://reviews.example.test/webhooks/gumado/{WEBHOOK_KEY}" in shown
         assert "(2 in this workspace)" in shown

@@ -157,3 +157,17 @@ async def test_transcript_of_a_channel_with_thread_and_ephemeral() -> None:
         "↳ reviews  APP\n  Reply published",
         "reviews  APP  (only visible to you)\nOnly for @fatima",
     ]
+
+
+def test_a_terminal_transcript_leaves_out_mrkdwn_emphasis_but_not_typed_text() -> None:
+    message = {
+        "ts": "1.0",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "⏰ *Overdue* _now_ ~old~"}},
+            {"type": "section", "text": {"type": "plain_text", "text": "Waited *two hours*"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "snake_case 2 * 3 a*b*c"}},
+        ],
+    }
+    lines = render_message(message, terminal=True).splitlines()
+    assert lines == ["⏰ Overdue now old", "Waited *two hours*", "snake_case 2 * 3 a*b*c"]
+    assert "*Overdue*" in render_message(message)
