@@ -47,14 +47,14 @@ EXPECTED: dict[str, str] = {
     "DATABASE_URL": "sqlite:///path/to/file.db or postgresql://user@host:5432/db",
     "ENCRYPTION_KEY": "a Fernet key (32 url-safe base64 bytes), or several newest first "
     "separated by commas while rotating; make one with "
-    '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`',
+    '`python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`',
     "PUBLIC_URL": "the https URL Slack and Gumado reach this server at, e.g. https://reviews.example.com",
     "HOST": "an interface to listen on, e.g. 0.0.0.0 or 127.0.0.1",
     "PORT": "an integer port between 1 and 65535",
     "GUMADO_API_URL": "an http(s) URL, default https://gumado.com/api/v1",
     "GUMADO_API_TOKEN": "a Gumado API token (Settings → API & Webhooks)",
     "GUMADO_WEBHOOK_KEY": "22–64 characters of A-Z a-z 0-9 _ - (at least 128 random bits); "
-    'make one with `python -c "import secrets; print(secrets.token_urlsafe(24))"`',
+    'make one with `python3 -c "import secrets; print(secrets.token_urlsafe(24))"`',
     "CLOUTLY_API_URL": "an http(s) URL, default https://app.cloutly.com/api/v1",
     "CLOUTLY_API_KEY": "a Cloutly API key (Developers → Public API)",
     "POLL_INTERVAL_SECONDS": "an integer number of seconds between 10 and 86400",
@@ -368,6 +368,7 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         problems = list(dict.fromkeys(_describe(error) for error in exc.errors()))
+        missing: list[str] = []
         if require_slack:
             given = {name for name, value in data.items() if value.strip()}
             missing = _missing_slack(
@@ -377,7 +378,7 @@ def load_settings(
                 socket_mode="slack_app_token" in given,
             )
             problems += missing
-        raise ConfigError(_problems(problems)) from None
+        raise ConfigError(_problems(problems) + (SANDBOX_HINT if missing else "")) from None
     if require_slack:
         settings.require_slack()
     return settings

@@ -9,6 +9,7 @@ webhook key), printed as ``export`` lines. The Gumado sandbox sends its webhooks
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import shlex
 import time
@@ -196,7 +197,9 @@ async def _listen(option: str, host: str, port: int, start: Any) -> str:
     try:
         return str(await start(host=host, port=port))
     except OSError as exc:
-        raise PortBusy(option, host, port, exc.strerror or str(exc)) from None
+        # asyncio words it "error while attempting to bind on address …": the errno says it.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise PortBusy(option, host, port, reason[:1].lower() + reason[1:]) from None
 
 
 async def start_session(
