@@ -8,6 +8,7 @@ Gumado sandbox's ``/_sandbox/reviews`` control route. The addresses come from th
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from sandbox.signing import USER_ID
 DEFAULT_SLACK_URL = "http://127.0.0.1:8103"
 DEFAULT_GUMADO_URL = "http://127.0.0.1:8101"
 TIMEOUT = 30.0
+DELIVERY_WAIT_SECONDS = 10.0
 
 
 class SandboxUnreachable(RuntimeError):
@@ -76,10 +78,37 @@ def send_review(root: str, *, rating: int, text: str | None, author: str | None)
     if response.status_code != 201:
         raise SandboxUnreachable(f"the Gumado sandbox refused the review: {body}")
     review = body.get("data", body)
-    return (
-        f"Gumado review {review.get('id')} ({rating}★ by {review.get('author')}) added; "
-        "the sandbox sends its webhook to the app now. See it with `reviewbot sandbox show`."
+    added = f"Gumado review {review.get('id')} ({rating}★ by {review.get('author')}) added"
+    attempt = _first_delivery(root, review.get("id"))
+    if attempt is None:
+        return f"{added}; its webhook is on its way. See the card with `reviewbot sandbox show`."
+    if attempt.get("status") is not None and 200 <= int(attempt["status"]) < 300:
+        return (
+            f"{added}; Gumado delivered its webhook to your app (HTTP {attempt['status']}). "
+            "See the card with `reviewbot sandbox show`."
+        )
+    why = (
+        f"your app answered HTTP {attempt['status']} (is GUMADO_WEBHOOK_KEY this run's?)"
+        if attempt.get("status") is not None
+        else f"your app did not answer ({attempt.get('error')}); is `reviewbot serve` running?"
     )
+    # The key is a secret of the app's: the URL is shown up to it.
+    url = str(attempt.get("url")).rsplit("/", 1)[0] + "/$GUMADO_WEBHOOK_KEY"
+    raise SandboxUnreachable(
+        f"{added}, but its webhook to {url} failed: {why} Gumado tries again later."
+    )
+
+
+def _first_delivery(root: str, review_id: Any) -> dict[str, Any] | None:
+    """The first webhook attempt for ``review_id`` once it has an outcome (None: not yet)."""
+    deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        attempts = _request("GET", f"{root}/_sandbox/deliveries").json()
+        for attempt in attempts if isinstance(attempts, list) else []:
+            if attempt.get("id") == review_id and attempt.get("event") == "review-created":
+                return dict(attempt)
+        time.sleep(0.1)
+    return None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

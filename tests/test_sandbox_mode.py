@@ -148,6 +148,7 @@ async def test_sandbox_exports_run_serve_and_a_review_becomes_a_card(tmp_path: P
         )
         assert status == 0, err
         assert "2★ by Sam Newcomer" in out
+        assert "Gumado delivered its webhook to your app (HTTP 200)" in out
 
         deadline = time.monotonic() + 15
         shown = ""
@@ -182,13 +183,23 @@ async def test_helpers_without_a_running_sandbox_say_to_start_it(tmp_path: Path)
     assert "Traceback" not in err and out == ""
 
 
-async def test_a_second_run_replaces_the_first_runs_database(tmp_path: Path) -> None:
+async def test_a_second_run_replaces_the_first_runs_database_and_tells_when_serve_is_down(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "reviewbot-sandbox.db").write_text("the previous run's, encrypted with its key")
     ports = [f"--{name}-port={free_port()}" for name in ("gumado", "cloutly", "slack")]
-    sandbox = await _start("sandbox", *ports, env=clean_env(), cwd=tmp_path)
+    app_url = f"http://127.0.0.1:{free_port()}"
+    sandbox = await _start("sandbox", *ports, f"--app-url={app_url}", env=clean_env(), cwd=tmp_path)
     try:
-        await _read_until(sandbox, "Stop with Ctrl-C.")
+        env = clean_env(**_exports(await _read_until(sandbox, "Stop with Ctrl-C.")))
         assert not (tmp_path / "reviewbot-sandbox.db").exists()
+        # No `reviewbot serve` yet: the helper says the webhook found nobody.
+        status, out, err = await _run("sandbox", "send-review", env=env, cwd=tmp_path)
+        assert status == 1
+        assert out == ""
+        assert f"its webhook to {app_url}/webhooks/gumado/" in err
+        assert "is `reviewbot serve` running?" in err
+        assert env["GUMADO_WEBHOOK_KEY"] not in err
     finally:
         status, err = await _stop(sandbox, signal.SIGINT)
     assert status == 0, err
