@@ -9,15 +9,18 @@ import importlib.util
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import __version__
+from bot import __version__, cli_help
+from bot.cli_help import CommandHelp
 from bot.config import Settings, load_settings
 from bot.crypto import split_keys
 from bot.errors import ConfigError, StartupError
 from bot.log import configure_logging, get_logger
+from storage.engine import display_database_url
 from storage.errors import DatabaseURLError, MigrationError
 
 
@@ -81,8 +84,9 @@ async def _migrate(settings: Settings) -> None:
     from bot.app import migrate_database
 
     await migrate_database(settings)
-    get_logger("reviewbot").info("database migrated", database=settings.database_kind)
-    print(f"Database ({settings.database_kind}) is at the newest schema.")
+    where = display_database_url(settings.database_url)
+    get_logger("reviewbot").info("database migrated", database=settings.database_kind, url=where)
+    print(f"Migrated the {settings.database_kind} database at {where}: it has the newest schema.")
 
 
 async def _rotate_key(settings: Settings) -> None:
@@ -125,53 +129,124 @@ async def _digest(settings: Settings, args: argparse.Namespace) -> int:
         await deps.aclose()
 
 
-async def _sandbox(host: str, gumado_port: int, cloutly_port: int) -> None:
-    from sandbox.runner import describe, start_sandboxes
+async def _sandbox(args: argparse.Namespace) -> None:
+    from sandbox.session import start_session
 
-    sandboxes = await start_sandboxes(host=host, gumado_port=gumado_port, cloutly_port=cloutly_port)
+    session = await start_session(
+        host=args.host,
+        gumado_port=args.gumado_port,
+        cloutly_port=args.cloutly_port,
+        slack_port=args.slack_port,
+        app_url=args.app_url,
+    )
     try:
-        print(describe(sandboxes), flush=True)
+        print(session.exports(), flush=True)
+        print("\n" + session.next_steps(), flush=True)
         await _wait_for_signal()
     finally:
-        await sandboxes.stop()
+        await session.stop()
+
+
+def _sandbox_client(args: argparse.Namespace) -> int:
+    """``reviewbot sandbox show | slash | send-review``: one HTTP call to a running sandbox."""
+    from sandbox import session_client as client
+
+    try:
+        if args.action == "show":
+            print(client.show(args.slack_url or client.slack_url(), args.channel), end="")
+        elif args.action == "slash":
+            print(client.slash(args.slack_url or client.slack_url(), args.text))
+        else:
+            root = args.gumado_url or client.gumado_url()
+            print(client.send_review(root, rating=args.rating, text=args.text, author=args.author))
+    except client.SandboxUnreachable as exc:
+        print(f"reviewbot sandbox {args.action}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _iso_week(text: str) -> str:
+    """argparse type of ``--week``: an ISO week such as 2026-W47."""
+    from bot.digest.cli import parse_week
+
+    try:
+        parse_week(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO week such as 2026-W47") from None
+    return text
+
+
+def _rating(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a star rating from 1 to 5")
+    return value
+
+
+def _command(sub: Any, name: str, text: CommandHelp) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=text.summary,
+        description=text.description,
+        epilog=text.epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _add_sandbox(sub: Any) -> None:
+    sandbox = _command(sub, "sandbox", cli_help.SANDBOX)
+    sandbox.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    sandbox.add_argument("--gumado-port", type=int, default=8101, help="default 8101")
+    sandbox.add_argument("--cloutly-port", type=int, default=8102, help="default 8102")
+    sandbox.add_argument("--slack-port", type=int, default=8103, help="default 8103")
+    sandbox.add_argument(
+        "--app-url",
+        default="http://127.0.0.1:3000",
+        help="your reviewbot serve, where Gumado sends webhooks (default http://127.0.0.1:3000)",
+    )
+    actions = sandbox.add_subparsers(dest="action", metavar="ACTION")
+    slack_url = "the Slack stand-in (default: from SLACK_API_URL, else port 8103)"
+    show = _command(actions, "show", cli_help.SANDBOX_SHOW)
+    show.add_argument("--channel", default="reviews", help="channel name (default reviews)")
+    show.add_argument("--slack-url", help=slack_url)
+    slash = _command(actions, "slash", cli_help.SANDBOX_SLASH)
+    slash.add_argument("text", help='what follows /reviews, e.g. "subscribe all"')
+    slash.add_argument("--slack-url", help=slack_url)
+    review = _command(actions, "send-review", cli_help.SANDBOX_SEND_REVIEW)
+    review.add_argument("--rating", type=_rating, default=5, help="1 to 5 stars (default 5)")
+    review.add_argument("--text", help="the review's text (default: made up)")
+    review.add_argument("--author", help="the reviewer's name (default: made up)")
+    review.add_argument(
+        "--gumado-url", help="the Gumado sandbox (default: from GUMADO_API_URL, else port 8101)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewbot",
         description="Gumado and Cloutly reviews in Slack. Configuration comes from environment "
-        "variables (see README.md).",
+        "variables; `reviewbot COMMAND --help` lists the ones each command reads.",
+        epilog="First time? `reviewbot demo`, then `reviewbot sandbox` to run your own server "
+        "against local stand-ins.",
     )
     parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    sub.add_parser(
-        "serve",
-        help="run the Slack app server (HTTP on HOST:PORT; migrates the database first)",
-    )
-    sub.add_parser(
-        "demo",
-        help="run the whole flow on this machine with no credentials and no network: "
-        "sandboxes, a Slack stand-in and the real server; prints what Slack would show",
-    )
-    sandbox = sub.add_parser(
-        "sandbox",
-        help="run local Gumado and Cloutly sandboxes and print their URLs and tokens",
-    )
-    sandbox.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    sandbox.add_argument("--gumado-port", type=int, default=8101, help="default 8101")
-    sandbox.add_argument("--cloutly-port", type=int, default=8102, help="default 8102")
-    sub.add_parser("migrate", help="apply database migrations to DATABASE_URL and exit")
-    sub.add_parser(
-        "rotate-key",
-        help="re-encrypt every stored token with the first key of ENCRYPTION_KEY "
-        "(set ENCRYPTION_KEY=new,old first; afterwards new alone)",
-    )
-    digest = sub.add_parser(
-        "digest",
-        help="print (--dry-run) or post one organization's digest of one ISO week",
-    )
+    _command(sub, "serve", cli_help.SERVE)
+    _command(sub, "demo", cli_help.DEMO)
+    _add_sandbox(sub)
+    _command(sub, "migrate", cli_help.MIGRATE)
+    _command(sub, "rotate-key", cli_help.ROTATE_KEY)
+    digest = _command(sub, "digest", cli_help.DIGEST)
     digest.add_argument("--org", required=True, help="organization name or id")
-    digest.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
+    digest.add_argument(
+        "--week",
+        type=_iso_week,
+        help="ISO week, e.g. 2026-W47 (default: the last complete week)",
+    )
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
     digest.add_argument(
         "--channel", help="post in this channel id (default: the subscribed channels)"
@@ -202,19 +277,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging("WARNING")
         return main_demo(sys.stdout)
+    if args.command == "sandbox" and args.action is not None:
+        return _sandbox_client(args)
     if args.command == "sandbox":
-        configure_logging("INFO")
+        configure_logging("WARNING")
         try:
-            asyncio.run(_sandbox(args.host, args.gumado_port, args.cloutly_port))
+            asyncio.run(_sandbox(args))
         except OSError as exc:
-            print(f"reviewbot sandbox: cannot listen ({exc.strerror or exc})", file=sys.stderr)
+            print(f"reviewbot sandbox: {exc}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            return 130
         return 0
     try:
-        settings = load_settings()
+        settings = load_settings(require_slack=args.command == "serve")
         configure_logging(settings.log_level, secrets=_secrets(settings))
         if args.command == "serve":
-            settings.require_slack()
             asyncio.run(_serve(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))

@@ -44,13 +44,13 @@ async def create_deps(
     clock: Callable[[], datetime] = utc_now,
     connect: bool = True,
 ) -> Deps:
-    """Migrate the database and build every long-lived resource, the digest service included.
+    """Build every long-lived resource, the digest service included, and migrate the database.
 
     ``connect``: also connect the Slack that ``settings`` name (``auth.test`` with a bot token;
-    see ``bot/slack_connection.py``); a dry run leaves Slack alone. The caller closes the
-    resources with :meth:`Deps.aclose`.
+    see ``bot/slack_connection.py``); a dry run leaves Slack alone. Slack is asked first, so a
+    refused token leaves no new database file behind. The caller closes the resources with
+    :meth:`Deps.aclose`.
     """
-    await migrate_database(settings)
     engine = create_engine(settings.database_url)
     cipher = (
         TokenCipher(settings.encryption_key.get_secret_value())
@@ -68,6 +68,7 @@ async def create_deps(
             if connect
             else SlackConnection()
         )
+        await migrate_database(settings)
     except BaseException:
         await providers.aclose()
         await session.close()

@@ -36,8 +36,10 @@ CommaList = Annotated[list[str], NoDecode]
 
 # What each variable must look like, in the words of the one-line error.
 EXPECTED: dict[str, str] = {
-    "SLACK_BOT_TOKEN": "a bot token starting with xoxb-",
-    "SLACK_SIGNING_SECRET": "the app's signing secret (Basic Information → App Credentials)",
+    "SLACK_BOT_TOKEN": "a bot token starting with xoxb- (api.slack.com/apps → your app → "
+    "OAuth & Permissions → Bot User OAuth Token)",
+    "SLACK_SIGNING_SECRET": "the app's signing secret (api.slack.com/apps → your app → "
+    "Basic Information → App Credentials)",
     "SLACK_APP_TOKEN": "an app-level token starting with xapp- (for Socket Mode)",
     "SLACK_CLIENT_ID": "the app's client id, e.g. 1234567890.1234567890",
     "SLACK_CLIENT_SECRET": "the app's client secret",
@@ -45,14 +47,14 @@ EXPECTED: dict[str, str] = {
     "DATABASE_URL": "sqlite:///path/to/file.db or postgresql://user@host:5432/db",
     "ENCRYPTION_KEY": "a Fernet key (32 url-safe base64 bytes), or several newest first "
     "separated by commas while rotating; make one with "
-    '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`',
+    '`python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`',
     "PUBLIC_URL": "the https URL Slack and Gumado reach this server at, e.g. https://reviews.example.com",
     "HOST": "an interface to listen on, e.g. 0.0.0.0 or 127.0.0.1",
     "PORT": "an integer port between 1 and 65535",
     "GUMADO_API_URL": "an http(s) URL, default https://gumado.com/api/v1",
     "GUMADO_API_TOKEN": "a Gumado API token (Settings → API & Webhooks)",
     "GUMADO_WEBHOOK_KEY": "22–64 characters of A-Z a-z 0-9 _ - (at least 128 random bits); "
-    'make one with `python -c "import secrets; print(secrets.token_urlsafe(24))"`',
+    'make one with `python3 -c "import secrets; print(secrets.token_urlsafe(24))"`',
     "CLOUTLY_API_URL": "an http(s) URL, default https://app.cloutly.com/api/v1",
     "CLOUTLY_API_KEY": "a Cloutly API key (Developers → Public API)",
     "POLL_INTERVAL_SECONDS": "an integer number of seconds between 10 and 86400",
@@ -299,17 +301,33 @@ class Settings(BaseSettings):
         return f"{transport}, {tenancy}"
 
     def require_slack(self) -> None:
-        """Check the variables ``serve`` needs to talk to Slack; raise one ConfigError line."""
-        if not self.oauth_enabled and self.slack_bot_token is None:
-            raise ConfigError(
-                "SLACK_BOT_TOKEN is required (expected "
-                f"{EXPECTED['SLACK_BOT_TOKEN']}), or set SLACK_CLIENT_ID and "
-                "SLACK_CLIENT_SECRET for OAuth"
-            )
-        if not self.socket_mode and self.slack_signing_secret is None:
-            raise ConfigError(
-                f"SLACK_SIGNING_SECRET is required (expected {EXPECTED['SLACK_SIGNING_SECRET']})"
-            )
+        """Check the variables ``serve`` needs to talk to Slack; one ConfigError names them all."""
+        missing = _missing_slack(
+            bot_token=self.slack_bot_token is not None,
+            oauth=self.oauth_enabled,
+            signing_secret=self.slack_signing_secret is not None,
+            socket_mode=self.socket_mode,
+        )
+        if missing:
+            raise ConfigError(_problems(missing) + SANDBOX_HINT)
+
+
+SANDBOX_HINT = "\nNo Slack app yet? `reviewbot sandbox` prints a working set to try it with."
+
+
+def _missing_slack(
+    *, bot_token: bool, oauth: bool, signing_secret: bool, socket_mode: bool
+) -> list[str]:
+    """A line for each Slack variable ``serve`` needs and does not have."""
+    missing: list[str] = []
+    if not oauth and not bot_token:
+        missing.append(
+            f"SLACK_BOT_TOKEN is required: {EXPECTED['SLACK_BOT_TOKEN']}; or set "
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth"
+        )
+    if not socket_mode and not signing_secret:
+        missing.append(f"SLACK_SIGNING_SECRET is required: {EXPECTED['SLACK_SIGNING_SECRET']}")
+    return missing
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -328,12 +346,39 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{name} is invalid ({reason}); expected {expected}"
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings from exactly ``environ`` (None: the process environment)."""
+def _problems(lines: list[str]) -> str:
+    """One problem as one line; several as a count and one indented line each."""
+    if len(lines) == 1:
+        return lines[0]
+    return f"{len(lines)} problems:\n" + "\n".join(f"  - {line}" for line in lines)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, require_slack: bool = False
+) -> Settings:
+    """Read and validate the settings from exactly ``environ`` (None: the process environment).
+
+    One ConfigError lists every invalid variable; with ``require_slack`` (``serve``) also every
+    missing Slack variable, so one run tells a newcomer all there is to fix.
+    """
     source = os.environ if environ is None else environ
     fields = set(Settings.model_fields)
     data = {key.lower(): value for key, value in source.items() if key.lower() in fields}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc.errors()[0])) from None
+        problems = list(dict.fromkeys(_describe(error) for error in exc.errors()))
+        missing: list[str] = []
+        if require_slack:
+            given = {name for name, value in data.items() if value.strip()}
+            missing = _missing_slack(
+                bot_token="slack_bot_token" in given,
+                oauth={"slack_client_id", "slack_client_secret"} <= given,
+                signing_secret="slack_signing_secret" in given,
+                socket_mode="slack_app_token" in given,
+            )
+            problems += missing
+        raise ConfigError(_problems(problems) + (SANDBOX_HINT if missing else "")) from None
+    if require_slack:
+        settings.require_slack()
+    return settings

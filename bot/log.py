@@ -113,6 +113,9 @@ def configure_logging(
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
     # Alembic announces its plugin set-up at INFO on every start; migrations are logged by us.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # slack_sdk notes each retry ("A retry handler found: …") at INFO, e.g. right before the
+    # one-line "cannot reach the Slack Web API" error; the retries are counted in metrics.
+    logging.getLogger("slack_sdk").setLevel(max(logging.WARNING, root.level))
     return redactor
 
 

@@ -1,8 +1,10 @@
-"""Run the Gumado and Cloutly sandboxes together (``reviewbot sandbox``, the demo, benchmarks)."""
+"""Run the Gumado and Cloutly sandboxes together (the demo, tests, benchmarks).
+
+``reviewbot sandbox`` adds the Slack stand-in and the exports: :mod:`sandbox.session`.
+"""
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from sandbox.cloutly import CloutlySandbox
@@ -36,24 +38,3 @@ async def start_sandboxes(
         await gumado.stop()
         raise
     return RunningSandboxes(gumado, cloutly, gumado_url, cloutly_url)
-
-
-def describe(running: RunningSandboxes) -> str:
-    """What a person needs to point the app (or a client) at the sandboxes."""
-    lines = ["Gumado sandbox:  " + running.gumado_url]
-    lines += [f"  token {name}: {value}" for name, value in running.gumado.tokens.items()]
-    lines += ["Cloutly sandbox: " + running.cloutly_url]
-    lines += [f"  key {name}: {value}" for name, value in running.cloutly.tokens.items()]
-    for business_id, campaigns in running.cloutly.campaigns.items():
-        for campaign_id, name in campaigns:
-            lines.append(f"  business {business_id} campaign {campaign_id} ({name})")
-    gumado_token = next(iter(running.gumado.tokens.values()))
-    cloutly_key = next(iter(running.cloutly.tokens.values()))
-    lines += [
-        "",
-        "Point the app at them with:",
-        f"  export GUMADO_API_URL={running.gumado_url} GUMADO_API_TOKEN={shlex.quote(gumado_token)}",
-        f"  export CLOUTLY_API_URL={running.cloutly_url} CLOUTLY_API_KEY={shlex.quote(cloutly_key)}",
-        "Stop with Ctrl-C.",
-    ]
-    return "\n".join(lines)

@@ -115,6 +115,7 @@ class SlackStandIn:
         app.router.add_post("/response/{url_id}", self._response)
         app.router.add_get("/oauth/v2/authorize", self.oauth.authorize_page)
         app.router.add_get("/socket/{ticket}", self.socket.handle)
+        app.router.add_get("/channel/{name}", self._channel_page)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -279,6 +280,19 @@ class SlackStandIn:
         status, body = slack_chat.post_to_response_url(self.state, url_id, args)
         return web.json_response(body, status=status)
 
+    async def _channel_page(self, request: web.Request) -> web.Response:
+        """``GET /channel/<name or id>[?as=<user id>]``: :meth:`transcript` as plain text."""
+        wanted = request.match_info["name"].lstrip("#")
+        channel = next(
+            (c for c in self.state.channels.values() if wanted in (c.id, c.name) and c.name),
+            None,
+        )
+        if channel is None:
+            known = ", ".join(sorted(f"#{c.name}" for c in self.state.channels.values() if c.name))
+            return web.Response(status=404, text=f"no channel #{wanted}; there are {known}\n")
+        text = self.transcript(channel.id, viewer=request.query.get("as"), terminal=True)
+        return web.Response(text=(text or f"#{channel.name} has no messages yet.") + "\n")
+
     # -- helpers for tests and the demo ---------------------------------------------------
 
     @property
@@ -369,20 +383,28 @@ class SlackStandIn:
         """Files announced for upload, with their bytes and where they were shared."""
         return list(self.state.files.values())
 
+    def render(self, message: JSON, *, terminal: bool = False) -> str:
+        """One message as a person sees it, with the workspace's names for mentions.
+
+        ``terminal``: without mrkdwn's emphasis marks, for printing.
+        """
+        state = self.state
+        return render_message(
+            message,
+            users={user_id: user["name"] for user_id, user in state.users.items()},
+            channels={channel_id: c.name for channel_id, c in state.channels.items()},
+            usergroups={group["id"]: group["handle"] for group in state.usergroups},
+            terminal=terminal,
+        )
+
     def transcript(self, channel: str, *, viewer: str | None = None, terminal: bool = False) -> str:
         """``channel`` as a person sees it: messages, thread replies and their ephemerals.
 
         ``terminal``: without mrkdwn's emphasis marks, for printing.
         """
         state = self.state
-        users = {user_id: user["name"] for user_id, user in state.users.items()}
-        channels = {channel_id: c.name for channel_id, c in state.channels.items()}
-        groups = {group["id"]: group["handle"] for group in state.usergroups}
         shown = list(state.messages.get(channel, []))
         shown += [m for m in state.ephemerals.get(channel, []) if viewer in (None, m["visible_to"])]
         # Thread replies sort right after their parent, as Slack shows them expanded.
         shown.sort(key=lambda m: (float(m.get("thread_ts") or m["ts"]), float(m["ts"])))
-        return "\n\n".join(
-            render_message(m, users=users, channels=channels, usergroups=groups, terminal=terminal)
-            for m in shown
-        )
+        return "\n\n".join(self.render(m, terminal=terminal) for m in shown)

@@ -67,6 +67,15 @@ def mask_database_url(url: str) -> str:
     return f"{scheme}{sep}{userinfo}@{host}"
 
 
+def display_database_url(url: str) -> str:
+    """``url`` for a person: password masked, the driver left out (``postgresql://…``)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return mask_database_url(url)
+    return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+
+
 def _parse(url: str) -> URL:
     """Parse a DATABASE_URL we support, or raise DatabaseURLError naming what was given."""
     problem = f"DATABASE_URL: {_EXPECTED}, got {mask_database_url(url)!r}"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage.engine import create_engine, mask_database_url, normalize_database_url
+from storage.engine import create_engine, display_database_url, normalize_database_url
 from storage.errors import MigrationError
 
 __all__ = ["MIGRATIONS_DIR", "MIGRATION_LOCK_ID", "migrations_config", "upgrade"]
@@ -54,7 +55,40 @@ async def upgrade(url: str) -> None:
                         f"first: {tuple(violations[0])}"
                     )
     except (SQLAlchemyError, OSError) as exc:
-        where = mask_database_url(url)
+        where = display_database_url(url)
+        if _no_such_database(exc):
+            raise MigrationError(_create_database_hint(url)) from exc
         raise MigrationError(f"migrating the database at {where} failed: {exc}") from exc
     finally:
         await engine.dispose()
+
+
+def _no_such_database(exc: BaseException) -> bool:
+    """PostgreSQL refused the connection because the database is not there (SQLSTATE 3D000).
+
+    asyncpg raises InvalidCatalogNameError; SQLAlchemy wraps it, the code stays on the chain.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == "3D000":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _create_database_hint(url: str) -> str:
+    """The error for a missing database, with the commands that create it."""
+    parsed = make_url(normalize_database_url(url))
+    name = parsed.database or ""
+    where = ["-h", parsed.host or "localhost"]
+    if parsed.port:
+        where += ["-p", str(parsed.port)]
+    if parsed.username:
+        where += ["-U", parsed.username]
+    createdb = shlex.join(["createdb", *where, name])
+    quoted = name.replace('"', '""')
+    psql = shlex.join(["psql", *where, "-d", "postgres", "-c", f'CREATE DATABASE "{quoted}"'])
+    return (
+        f"the database {name!r} does not exist on the PostgreSQL server at "
+        f"{display_database_url(url)}; create it with `{createdb}` (or `{psql}`) and run again"
+    )
