@@ -194,3 +194,19 @@ async def running_service(
             await boxes.stop()
         if own_slack:
             await fake.stop()
+
+
+@asynccontextmanager
+async def two_replicas(
+    database_url: str, *, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[tuple[Service, Service]]:
+    """Two servers on one database, sharing the Slack stand-in and the sandboxes; both settled."""
+    async with (
+        running_service(database_url, clock=clock) as first,
+        running_service(
+            database_url, clock=clock, slack=first.slack, sandboxes=first.sandboxes
+        ) as second,
+    ):
+        await first.settle()
+        await second.settle()
+        yield first, second

@@ -22,7 +22,7 @@ from pipeline_helpers import cards, cards_of, count, rows, subscribe, wait_cards
 from sqlalchemy import text, update
 
 from bot.pipeline.assembly import PIPELINE_KEY
-from harness import Service, running_service, wait_for
+from harness import Service, running_service, two_replicas, wait_for
 from storage.engine import create_engine
 from storage.models import Delivery
 
@@ -50,12 +50,7 @@ async def _drop_every_connection(database_url: str) -> int:
 async def test_connections_dropped_mid_post_with_a_recovering_replica_make_one_card(
     database_url: str,
 ) -> None:
-    async with (
-        running_service(database_url) as first,
-        running_service(database_url, slack=first.slack, sandboxes=first.sandboxes) as second,
-    ):
-        await first.settle()
-        await second.settle()
+    async with two_replicas(database_url) as (first, second):
         await subscribe(first, "C0REVIEWS")
         slack = first.slack
         # Slack takes seconds to create the message: the post is in flight during the outage.

@@ -29,7 +29,7 @@ from bot.blocks.reminder import EVENT_TYPE_REMINDER
 from bot.pipeline import history
 from bot.pipeline.assembly import PIPELINE_KEY
 from handlers.cards import mark_card_handled
-from harness import Service, running_service, wait_for
+from harness import Service, running_service, two_replicas, wait_for
 from sandbox.runner import start_sandboxes
 from sandbox.slack import SlackStandIn
 from storage.models import Subscription
@@ -375,14 +375,7 @@ async def test_one_reminder_when_its_process_dies_mid_post_holding_the_lease(
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_replicas_on_one_database_post_one_reminder(database_url: str) -> None:
     clock = MovableClock()
-    async with (
-        running_service(database_url, clock=clock) as first,
-        running_service(
-            database_url, clock=clock, slack=first.slack, sandboxes=first.sandboxes
-        ) as second,
-    ):
-        await first.settle()
-        await second.settle()
+    async with two_replicas(database_url, clock=clock) as (first, second):
         await subscribe(first, "C0REVIEWS", "respond:5m", mentions=MENTIONS)
         gumado = first.sandboxes.gumado
         gumado.register_webhook(first.webhook_url)

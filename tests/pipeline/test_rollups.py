@@ -20,7 +20,7 @@ from bot.blocks.rollup import EVENT_TYPE_ROLLUP
 from bot.pipeline import history
 from bot.pipeline.assembly import PIPELINE_KEY
 from bot.pipeline.rollup_periods import period_of
-from harness import Service, running_service, wait_for
+from harness import Service, running_service, two_replicas, wait_for
 from sandbox.runner import start_sandboxes
 from sandbox.slack import SlackStandIn
 from storage.models import Delivery, Rollup, RollupItem
@@ -200,14 +200,7 @@ async def test_a_channel_with_a_card_subscription_gets_cards_not_a_rollup(
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_replicas_post_each_period_once(database_url: str) -> None:
     clock = _clock()
-    async with (
-        running_service(database_url, clock=clock) as first,
-        running_service(
-            database_url, clock=clock, slack=first.slack, sandboxes=first.sandboxes
-        ) as second,
-    ):
-        await first.settle()
-        await second.settle()
+    async with two_replicas(database_url, clock=clock) as (first, second):
         await subscribe(first, "C0REVIEWS", ROLLUP)
         first.sandboxes.gumado.register_webhook(first.webhook_url)
         for period in range(2):
