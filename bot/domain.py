@@ -32,6 +32,7 @@ __all__ = [
     "Source",
     "SourceFigures",
     "WeekFigures",
+    "is_answered",
     "language_name",
     "source_display_name",
     "source_key",
@@ -81,6 +82,11 @@ LANGUAGES: dict[str, str] = {
     "zh": "Chinese",
 }
 """The languages told apart (ISO 639-1 code → English name)."""
+
+
+def is_answered(replied: bool | None, reply: str | None) -> bool:
+    """A review the business replied to: flagged so, or with reply text (``Review.answered``)."""
+    return bool(replied) or bool((reply or "").strip())
 
 
 def language_name(code: str) -> str:
@@ -141,7 +147,7 @@ class Review:
     @property
     def answered(self) -> bool:
         """The business has replied on the platform (with or without text we were given)."""
-        return bool(self.replied) or bool((self.reply or "").strip())
+        return is_answered(self.replied, self.reply)
 
     @property
     def edited_by_reviewer(self) -> bool:

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.card_update import EVENT_TYPE_UPDATE_NOTE, build_update_reply
 from bot.blocks.reminder import EVENT_TYPE_REMINDER, build_reminder, reminder_key
 from bot.deps import Deps
+from bot.domain import is_answered
 from bot.log import get_logger
 from bot.pipeline import history
 from bot.pipeline.claims import ClaimRegistry
@@ -303,8 +304,7 @@ async def _post_reminder(
     stops here."""
     ts = delivery.message_ts
     assert ts is not None
-    answered = bool(review.replied) or bool((review.reply or "").strip())
-    if answered or await _handled_by(deps, delivery.id):
+    if is_answered(review.replied, review.reply) or await _handled_by(deps, delivery.id):
         return await _settle_reminder(deps, gate, posting, claims.owner, delivery, "skipped")
     post = _ThreadPost(
         "reminder",
