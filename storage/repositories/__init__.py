@@ -34,7 +34,6 @@ from storage.repositories.connections import (
 )
 from storage.repositories.deliveries import (
     due_deliveries,
-    fail_delivery,
     find_card,
     insert_delivery_if_absent,
     list_failed_deliveries,
@@ -42,9 +41,7 @@ from storage.repositories.deliveries import (
     mark_sent,
     next_delivery_due,
     recover_expired,
-    renew_leases,
     request_card_refresh,
-    reschedule_delivery,
     set_handled,
 )
 from storage.repositories.digests import (
@@ -92,7 +89,6 @@ __all__ = [
     "drop_update",
     "due_deliveries",
     "due_updates",
-    "fail_delivery",
     "fail_event",
     "find_card",
     "finish_digest_run",
@@ -120,9 +116,7 @@ __all__ = [
     "record_poll_success",
     "recover_expired",
     "release_lease",
-    "renew_leases",
     "request_card_refresh",
-    "reschedule_delivery",
     "review_content_hash",
     "set_handled",
     "subscriptions_for_connection",

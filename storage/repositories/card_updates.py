@@ -182,7 +182,7 @@ async def defer_update(
 ) -> bool:
     """Try a card update again at ``at``; False if ``owner`` lost the card's lease.
 
-    ``unsure``: where its note may already be in the thread (as in ``reschedule_delivery``).
+    ``unsure``: where its note may already be in the thread (as in ``leases.reschedule_held``).
     """
     result = await session.execute(
         update(Delivery)

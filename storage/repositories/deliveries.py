@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,11 +26,8 @@ from storage.repositories.leases import (
     KEEP,
     LEASE_FREE,
     Window,
-    fail_held,
     lease_expired,
     open_window,
-    renew_held,
-    reschedule_held,
     window_values,
 )
 
@@ -39,7 +35,6 @@ __all__ = [
     "KEEP",
     "Window",
     "due_deliveries",
-    "fail_delivery",
     "find_card",
     "insert_delivery_if_absent",
     "list_failed_deliveries",
@@ -47,9 +42,7 @@ __all__ = [
     "mark_sent",
     "next_delivery_due",
     "recover_expired",
-    "renew_leases",
     "request_card_refresh",
-    "reschedule_delivery",
     "set_handled",
 ]
 
@@ -147,13 +140,6 @@ async def mark_sending(
     return sorted(result.scalars())
 
 
-async def renew_leases(
-    session: AsyncSession, *, delivery_ids: Sequence[int], owner: str, until: datetime
-) -> list[int]:
-    """Extend ``owner``'s leases to ``until``; returns the ids still held (the rest were lost)."""
-    return await renew_held(session, Delivery, ids=delivery_ids, owner=owner, until=until)
-
-
 async def mark_sent(
     session: AsyncSession, *, delivery_id: int, owner: str, message_ts: str, now: datetime
 ) -> bool:
@@ -176,38 +162,6 @@ async def mark_sent(
         .returning(Delivery.id)
     )
     return result.scalar_one_or_none() is not None
-
-
-async def reschedule_delivery(
-    session: AsyncSession,
-    *,
-    delivery_id: int,
-    owner: str,
-    at: datetime,
-    error: str,
-    unsure: Window | Literal["keep"] | None,
-    undo_attempt: bool = False,
-) -> bool:
-    """Put a claimed delivery back in the queue until ``at``; False if ``owner`` lost it.
-
-    ``unsure``: where this or an earlier attempt may have posted (None: nowhere; ``KEEP``: as
-    the row says). ``undo_attempt``: it was never tried (its channel got a 429 first).
-    """
-    return await reschedule_held(
-        session,
-        Delivery,
-        row_id=delivery_id,
-        owner=owner,
-        at=at,
-        error=error,
-        unsure=unsure,
-        undo_attempt=undo_attempt,
-    )
-
-
-async def fail_delivery(session: AsyncSession, *, delivery_id: int, owner: str, error: str) -> bool:
-    """Give up on a claimed delivery (``/reviews status`` shows why); False if ``owner`` lost it."""
-    return await fail_held(session, Delivery, row_id=delivery_id, owner=owner, error=error)
 
 
 async def recover_expired(session: AsyncSession, *, now: datetime) -> list[int]:

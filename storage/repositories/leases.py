@@ -38,7 +38,7 @@ Leased = type[Delivery] | type[Rollup]
 Window = tuple[float, float | None]
 """Slack times between which an earlier attempt may have posted (end None: up to now)."""
 KEEP: Literal["keep"] = "keep"
-"""For ``reschedule_delivery``/``defer_update``: leave the row's window as it is."""
+"""For ``reschedule_held``/``defer_update``: leave the row's window as it is."""
 
 ERROR_LIMIT = 500
 

@@ -12,6 +12,7 @@ from storage_samples import NOW, FakeReview
 from storage import repositories as repo
 from storage.engine import blocking_sqlite_engine
 from storage.models import Connection, Delivery, InboundEvent
+from storage.repositories.leases import fail_held, renew_held, reschedule_held
 
 LATER = NOW + timedelta(minutes=5)
 ME, OTHER = "a" * 32, "b" * 32
@@ -150,9 +151,10 @@ async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> 
     )
     assert await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="1.1", now=LATER)
     assert not await repo.mark_sent(session, delivery_id=one, owner=ME, message_ts="2.2", now=LATER)
-    assert await repo.reschedule_delivery(
+    assert await reschedule_held(
         session,
-        delivery_id=two,
+        Delivery,
+        row_id=two,
         owner=ME,
         at=LATER,
         error="ratelimited",
@@ -170,25 +172,23 @@ async def test_delivery_lifecycle(session: AsyncSession, connection_id: int) -> 
     # A live lease is not recovered, however long the row has been "sending".
     assert await repo.recover_expired(session, now=NOW + timedelta(seconds=59)) == []
     later = NOW + timedelta(seconds=50)
-    assert await repo.renew_leases(
-        session, delivery_ids=[two], owner=ME, until=later + timedelta(seconds=60)
+    assert await renew_held(
+        session, Delivery, ids=[two], owner=ME, until=later + timedelta(seconds=60)
     ) == [two]
     assert await repo.recover_expired(session, now=NOW + timedelta(seconds=61)) == []
     assert await repo.recover_expired(session, now=NOW + timedelta(seconds=111)) == [two]
     assert await repo.recover_expired(session, now=NOW + timedelta(seconds=111)) == []
     # The old owner lost it: none of its writes land, its renewals report the loss.
-    assert await repo.renew_leases(session, delivery_ids=[two], owner=ME, until=LATER) == []
-    assert not await repo.fail_delivery(session, delivery_id=two, owner=ME, error="x")
-    assert not await repo.reschedule_delivery(
-        session, delivery_id=two, owner=ME, at=LATER, error="x", unsure=None
+    assert await renew_held(session, Delivery, ids=[two], owner=ME, until=LATER) == []
+    assert not await fail_held(session, Delivery, row_id=two, owner=ME, error="x")
+    assert not await reschedule_held(
+        session, Delivery, row_id=two, owner=ME, at=LATER, error="x", unsure=None
     )
     await repo.mark_sending(
         session, delivery_ids=[two], owner=OTHER, until=LATER, started=STARTED + 600
     )
     assert not await repo.mark_sent(session, delivery_id=two, owner=ME, message_ts="3.3", now=LATER)
-    assert await repo.fail_delivery(
-        session, delivery_id=two, owner=OTHER, error="channel_not_found"
-    )
+    assert await fail_held(session, Delivery, row_id=two, owner=OTHER, error="channel_not_found")
     failed = await repo.list_failed_deliveries(session, team_id="T1")
     assert [(d.id, d.last_error) for d in failed] == [(two, "channel_not_found")]
     assert await repo.next_delivery_due(session) is None
@@ -213,20 +213,26 @@ async def test_an_unknown_outcome_leaves_the_window_to_read(
     await repo.mark_sending(session, delivery_ids=[one], **{**LEASE, "started": STARTED + 90})
     assert await _window(session, one) == (STARTED, None)
     # A timeout: the window is where that attempt may have landed.
-    assert await repo.reschedule_delivery(
-        session, delivery_id=one, owner=ME, at=NOW, error="timeout", unsure=(STARTED, STARTED + 15)
+    assert await reschedule_held(
+        session,
+        Delivery,
+        row_id=one,
+        owner=ME,
+        at=NOW,
+        error="timeout",
+        unsure=(STARTED, STARTED + 15),
     )
     assert await _window(session, one) == (STARTED, STARTED + 15)
     await repo.mark_sending(session, delivery_ids=[one], **{**LEASE, "started": STARTED + 90})
     # An unexpected error keeps what the row says.
-    assert await repo.reschedule_delivery(
-        session, delivery_id=one, owner=ME, at=NOW, error="bug", unsure=repo.KEEP
+    assert await reschedule_held(
+        session, Delivery, row_id=one, owner=ME, at=NOW, error="bug", unsure=repo.KEEP
     )
     assert await _window(session, one) == (STARTED, None)
     await repo.mark_sending(session, delivery_ids=[one], **LEASE)
     # An answered failure: nothing of it is in Slack.
-    assert await repo.reschedule_delivery(
-        session, delivery_id=one, owner=ME, at=NOW, error="503", unsure=None
+    assert await reschedule_held(
+        session, Delivery, row_id=one, owner=ME, at=NOW, error="503", unsure=None
     )
     assert await _window(session, one) == (None, None)
     await repo.mark_sending(session, delivery_ids=[one], **LEASE)
